@@ -1,0 +1,37 @@
+'use strict';
+// The package as a user installs it: the tarball's contents, and the entry
+// points resolved from examples/ (where it is installed from that tarball).
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { run, ROOT, EXAMPLES } = require('./helpers.js');
+
+test('npm pack ships the loader, the types, the addon and js/', async () => {
+  const { code, stdout, stderr } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+  assert.equal(code, 0, stderr);
+  const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
+  for (const f of ['index.js', 'index.d.ts', 'shardwright.linux-x64-gnu.node', 'js/index.js', 'js/index.mjs', 'js/index.d.ts', 'js/test.js', 'js/test.mjs', 'js/test.d.ts', 'package.json', 'README.md']) {
+    assert.ok(files.includes(f), `${f} is in the tarball: ${files.join(', ')}`);
+  }
+  assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('target/') || f.startsWith('__tests__/')), files.join(', '));
+});
+
+test('the installed package loads with require and import, root and subpaths', async () => {
+  const cjs = `
+    const sw = require('shardwright');
+    const t = require('shardwright/test');
+    console.log(typeof sw.retry, typeof sw.BackoffPolicy, typeof t.test, typeof t.expect, typeof t.test.extend);
+    console.log(require.resolve('shardwright').includes('node_modules/shardwright/'));
+  `;
+  let r = await run(process.execPath, ['-e', cjs], { cwd: EXAMPLES });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['function function function function function', 'true']);
+
+  const esm = `
+    import { retry, BackoffPolicy } from 'shardwright';
+    import { test, expect } from 'shardwright/test';
+    console.log(await retry(async () => new BackoffPolicy({ jitter: 'none' }).delay(2)), typeof test, typeof expect);
+  `;
+  r = await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: EXAMPLES });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '2000 function function');
+});

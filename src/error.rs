@@ -1,0 +1,180 @@
+//! The engine's one error type.
+//!
+//! Every variant carries the context a user needs to fix the problem (the
+//! field and the value, the file and the action), and maps to an
+//! [`ErrorKind`] whose [`ErrorKind::code`] is the stable `code` that JS
+//! callers switch on. Messages are lowercase and say what failed.
+
+use std::path::PathBuf;
+
+/// What class of failure an [`Error`] is. The JS `code` is derived from it, so
+/// the set only grows; a kind is never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A bad option, environment variable or CLI argument.
+    Config,
+    /// A file or process could not be read, written or started.
+    Io,
+    /// A history or report file exists but cannot be used as it is.
+    History,
+    /// Sharding inputs that cannot produce a plan.
+    Plan,
+    /// A task of the worker manager failed or could not be scheduled.
+    Task,
+    /// The Redis work queue failed.
+    Queue,
+    /// The caller cancelled the operation.
+    Aborted,
+    /// A bug in shardwright (a panic caught at the boundary).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable code exposed to JS as `error.code`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "ERR_SHARDWRIGHT_CONFIG",
+            ErrorKind::Io => "ERR_SHARDWRIGHT_IO",
+            ErrorKind::History => "ERR_SHARDWRIGHT_HISTORY",
+            ErrorKind::Plan => "ERR_SHARDWRIGHT_PLAN",
+            ErrorKind::Task => "ERR_SHARDWRIGHT_TASK",
+            ErrorKind::Queue => "ERR_SHARDWRIGHT_QUEUE",
+            ErrorKind::Aborted => "ERR_SHARDWRIGHT_ABORTED",
+            ErrorKind::Internal => "ERR_SHARDWRIGHT_INTERNAL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value that does not satisfy its field's rule. `field` is the name the
+    /// user wrote: an option (`maxRetries`), an environment variable
+    /// (`SHARDWRIGHT_MAX_RETRIES`) or a CLI flag (`--shards`).
+    #[error("invalid {field}: {value} ({expected})")]
+    InvalidValue {
+        field: String,
+        value: String,
+        expected: String,
+    },
+
+    #[error("failed to {action} `{}`: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A history or report file that exists but cannot be used.
+    #[error("history file `{}` is unusable: {problem}{}", path.display(), backup_note(backup))]
+    History {
+        path: PathBuf,
+        problem: String,
+        backup: Option<PathBuf>,
+    },
+
+    #[error("failed to plan shards: {0}")]
+    Plan(String),
+
+    #[error("task `{id}` failed: {reason}")]
+    Task { id: String, reason: String },
+
+    #[error("queue `{target}`: {reason}")]
+    Queue { target: String, reason: String },
+
+    #[error("{0} was aborted")]
+    Aborted(String),
+
+    #[error("internal error (a bug in shardwright, please report it): {0}")]
+    Internal(String),
+}
+
+fn backup_note(backup: &Option<PathBuf>) -> String {
+    match backup {
+        Some(path) => format!(" (the file was kept as `{}`)", path.display()),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidValue { .. } => ErrorKind::Config,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::History { .. } => ErrorKind::History,
+            Error::Plan(_) => ErrorKind::Plan,
+            Error::Task { .. } => ErrorKind::Task,
+            Error::Queue { .. } => ErrorKind::Queue,
+            Error::Aborted(_) => ErrorKind::Aborted,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// A bad value for `field`. `value` is shown as the user wrote it, quoted
+    /// when it is text so that an empty string or a stray space is visible.
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
+        Error::InvalidValue {
+            field: field.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(
+            Error::invalid("maxRetries", -1, "a whole number ≥ 0").code(),
+            "ERR_SHARDWRIGHT_CONFIG"
+        );
+        assert_eq!(
+            Error::Aborted("retry".into()).code(),
+            "ERR_SHARDWRIGHT_ABORTED"
+        );
+    }
+
+    #[test]
+    fn messages_name_field_value_and_path() {
+        let e = Error::invalid("maxRetries", -1, "a whole number ≥ 0");
+        assert_eq!(e.to_string(), "invalid maxRetries: -1 (a whole number ≥ 0)");
+        let e = Error::io(
+            "read",
+            "/x/h.json",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(
+            e.to_string(),
+            "failed to read `/x/h.json`: entity not found"
+        );
+        let e = Error::History {
+            path: "h.json".into(),
+            problem: "truncated JSON at byte 12".into(),
+            backup: Some("h.json.bad".into()),
+        };
+        assert!(e.to_string().contains("kept as `h.json.bad`"), "{e}");
+    }
+}

@@ -1,0 +1,7 @@
+//! The `#[napi]` layer: converts JS values to engine types and engine errors
+//! to JS errors, nothing more. One file per exposed area.
+
+mod backoff;
+mod retry;
+mod runtime;
+mod value;
