@@ -145,6 +145,92 @@ export interface ClassifyOptions {
   retryUnknown?: boolean
 }
 
+/** The settings with their defaults and docs (the README's table). */
+export declare function configDocs(): Array<ConfigEntry>
+
+export interface ConfigEntry {
+  key: string
+  /** The environment variable that overrides it. */
+  env: string
+  value: string | number | boolean | null
+  default: string | number | boolean | null
+  /** `default`, `option`, or `env <VARIABLE>`. */
+  source: string
+  doc: string
+}
+
+export interface EffectiveConfig {
+  /** Every setting's effective value, by option name. */
+  values: Record<string, string | number | boolean | null>
+  entries: Array<ConfigEntry>
+  /** The CI provider (`github-actions`, `gitlab`, …, or `ci`), or null. */
+  ci?: string
+  /** Playwright's `retries` to use: `maxRetries` on CI or when set, else 0. */
+  playwrightRetries: number
+  /** `SHARDWRIGHT_*` variables that are not settings (likely typos). */
+  unknownEnv: Array<string>
+}
+
+/** The worker count with every input and the one that limited it. */
+export declare function explainWorkers(options?: Record<string, unknown>): WorkerExplanation
+
+export interface MachineInputs {
+  hostCpus: number
+  affinityCpus?: number
+  /** CPUs allowed by the cgroup's quota (quota ÷ period), if limited. */
+  cgroupCpuQuota?: number
+  hostTotalMemoryMb: number
+  hostAvailableMemoryMb: number
+  cgroupMemoryLimitMb?: number
+  cgroupMemoryUsedMb?: number
+  loadAverage: Array<number>
+}
+
+export interface ProcessUsage {
+  pid: number
+  parentPid?: number
+  name: string
+  rssMb: number
+  cpuPercent: number
+}
+
+/**
+ * How many Playwright workers this machine runs well: the least of CPUs,
+ * available memory and idle CPUs under the current load (cgroup-aware),
+ * within `minWorkers`..`maxWorkers`.
+ */
+export declare function recommendWorkers(options?: Record<string, unknown>): number
+
+/**
+ * The effective configuration: defaults < `options` < `SHARDWRIGHT_*`
+ * environment variables, validated, with the source of each value.
+ */
+export declare function resolveConfig(options?: Record<string, unknown>): EffectiveConfig
+
+/**
+ * CPU, memory, load, cgroup limits and the RSS of this process tree. CPU
+ * use is a rate, so it samples twice, `intervalMs` apart (at least 200 ms).
+ */
+export declare function resourceSnapshot(options?: { intervalMs?: number }): Promise<ResourceSnapshot>
+
+export interface ResourceSnapshot {
+  /** Milliseconds since the Unix epoch. */
+  takenAt: number
+  /** Host CPU use over the sampling interval, 0–100. */
+  cpuPercent: number
+  cpus: number
+  totalMemoryMb: number
+  availableMemoryMb: number
+  usedMemoryMb: number
+  loadAverage: Array<number>
+  cgroupCpuQuota?: number
+  cgroupMemoryLimitMb?: number
+  cgroupMemoryUsedMb?: number
+  /** This process and its descendants (Playwright workers, browsers…). */
+  processes: Array<ProcessUsage>
+  treeRssMb: number
+}
+
 /** Decision after a failed attempt. */
 export interface RetryDecision {
   /** Whether to make another attempt (after `event.delayMs`). */
@@ -177,4 +263,25 @@ export interface RetryReport {
   outcome: 'succeeded' | 'exhausted' | 'permanent' | 'aborted'
   attempts: Array<AttemptRecord>
   totalMs: number
+}
+
+export interface WorkerExplanation {
+  workers: number
+  /**
+   * What set the count: `cpu`, `memory`, `load`, `minWorkers`,
+   * `maxWorkers`, or `workers` (a fixed count was configured).
+   */
+  limitedBy: 'cpu' | 'memory' | 'load' | 'minWorkers' | 'maxWorkers' | 'workers'
+  /** CPUs the process may use: the least of host, affinity and cgroup quota. */
+  effectiveCpus: number
+  /** Memory still available to the run (host, or the cgroup's headroom). */
+  availableMemoryMb: number
+  byCpu: number
+  byMemory: number
+  byLoad?: number
+  minWorkers: number
+  maxWorkers?: number
+  cpusPerWorker: number
+  memoryPerWorkerMb: number
+  inputs: MachineInputs
 }

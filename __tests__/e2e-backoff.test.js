@@ -37,3 +37,26 @@ test('Playwright retries wait the backoff delay, then pass', async () => {
   // The first attempt did not wait.
   assert.ok(!first.annotations.some((a) => a.type === 'shardwright:backoff'));
 });
+
+test('SHARDWRIGHT_INITIAL_DELAY_MS overrides the configured backoff of a real run', async () => {
+  const { code, stdout, stderr, report } = await runExamples({
+    args: ['tests/backoff.spec.ts'],
+    env: { SHARDWRIGHT_INITIAL_DELAY_MS: '2500' },
+  });
+  assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+  const [t] = reportTests(report).filter((x) => x.title === 'recovers after a refused connection');
+  const [first, second] = t.results;
+  const note = second.annotations.find((a) => a.type === 'shardwright:backoff');
+  assert.match(note.description, /policy delay 2500 ms/);
+  const gap = Number(second.annotations.find((a) => a.type === 'body-start').description) - (Date.parse(first.startTime) + first.duration);
+  assert.ok(gap >= 2450, `retry body started ${gap} ms after the failure`);
+});
+
+test('a bad SHARDWRIGHT_* value stops the run with a clear error', async () => {
+  const { code, stdout, stderr } = await runExamples({
+    args: ['tests/backoff.spec.ts'],
+    env: { SHARDWRIGHT_MAX_WORKERS: 'lots' },
+  });
+  assert.notEqual(code, 0);
+  assert.match(stdout + stderr, /invalid SHARDWRIGHT_MAX_WORKERS: "lots" \(a number\)/);
+});

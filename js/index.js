@@ -3,8 +3,15 @@
 
 const native = require('./native.js');
 const { retry } = require('./retry.js');
+const config = require('./config.js');
 
 module.exports = {
   retry,
   BackoffPolicy: native.BackoffPolicy,
+  withShardwright: config.withShardwright,
+  printConfig: config.printConfig,
+  resolveConfig: config.resolveConfig,
+  recommendWorkers: config.recommendWorkers,
+  explainWorkers: config.explainWorkers,
+  resourceSnapshot: config.resourceSnapshot,
 };

@@ -4,10 +4,13 @@
 // Playwright re-runs a failed test at once. This automatic fixture waits the
 // backoff policy's delay before the body of every retry (testInfo.retry > 0)
 // and records the wait in the test's annotations. Configure it with
-// `use: { backoff: { initialDelayMs, multiplier, maxDelayMs, jitter, ... } }`.
+// `use: { backoff: { initialDelayMs, multiplier, maxDelayMs, jitter, ... } }`
+// (or withShardwright's options); SHARDWRIGHT_INITIAL_DELAY_MS and the other
+// backoff variables override both.
 
 const base = require('@playwright/test');
 const { BackoffPolicy } = require('./native.js');
+const { resolveConfig, backoffOptions, backoffToSettings } = require('./config.js');
 
 // FNV-1a over the test id: spreads a configured seed over tests so that each
 // test gets its own reproducible delays.
@@ -30,7 +33,11 @@ const test = base.test.extend({
   _shardwrightBackoff: [
     async ({ backoff }, use, testInfo) => {
       if (testInfo.retry > 0) {
-        const policy = new BackoffPolicy(backoff);
+        // The fixture option first (errors name its fields), then the
+        // SHARDWRIGHT_* environment on top.
+        new BackoffPolicy(backoff);
+        const effective = resolveConfig(backoffToSettings(backoff));
+        const policy = new BackoffPolicy(backoffOptions(effective.values));
         const seed = backoff && backoff.seed !== undefined ? mix(backoff.seed, testInfo.testId) : undefined;
         const delayMs = Math.round(policy.delay(testInfo.retry, seed));
         const started = Date.now();

@@ -20,7 +20,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 
 /// How randomness is added to the exponential delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -104,13 +104,21 @@ impl BackoffPolicy {
     pub fn new(policy: BackoffPolicy, names: &FieldNames) -> Result<Self> {
         let check_ms = |field: &str, v: f64| -> Result<()> {
             if !v.is_finite() {
-                Err(Error::invalid(field, v, "a finite number of milliseconds"))
+                Err(Error::invalid(
+                    field,
+                    Num(v),
+                    "a finite number of milliseconds",
+                ))
             } else if v < 0.0 {
-                Err(Error::invalid(field, v, "a number of milliseconds ≥ 0"))
+                Err(Error::invalid(
+                    field,
+                    Num(v),
+                    "a number of milliseconds ≥ 0",
+                ))
             } else if v > MAX_DELAY_LIMIT_MS {
                 Err(Error::invalid(
                     field,
-                    v,
+                    Num(v),
                     format!("at most {MAX_DELAY_LIMIT_MS} ms"),
                 ))
             } else {
@@ -122,14 +130,14 @@ impl BackoffPolicy {
         if !policy.multiplier.is_finite() || policy.multiplier < 1.0 {
             return Err(Error::invalid(
                 names.multiplier,
-                policy.multiplier,
+                Num(policy.multiplier),
                 "a finite number ≥ 1",
             ));
         }
         if policy.max_delay_ms < policy.initial_delay_ms {
             return Err(Error::invalid(
                 names.max_delay_ms,
-                policy.max_delay_ms,
+                Num(policy.max_delay_ms),
                 format!(
                     "must not be below {} ({})",
                     names.initial_delay_ms, policy.initial_delay_ms
@@ -146,7 +154,7 @@ impl BackoffPolicy {
         if !(0.0..=1.0).contains(&policy.jitter_factor) {
             return Err(Error::invalid(
                 names.jitter_factor,
-                policy.jitter_factor,
+                Num(policy.jitter_factor),
                 "a number from 0 to 1",
             ));
         }

@@ -141,6 +141,22 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A number as a user would write it in an error: `1e99` rather than a 1
+/// followed by 99 zeros, `NaN`, `-5`, `0.5`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        if n.is_finite() && n != 0.0 && (n.abs() >= 1e15 || n.abs() < 1e-6) {
+            write!(f, "{n:e}")
+        } else {
+            write!(f, "{n}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

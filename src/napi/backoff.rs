@@ -71,7 +71,7 @@ impl BackoffOptions {
             Some(v) => {
                 return Err(crate::error::Error::invalid(
                     n.max_retries,
-                    v,
+                    crate::error::Num(v),
                     format!("a whole number from 0 to {}", backoff::MAX_RETRIES_LIMIT),
                 ))
             }

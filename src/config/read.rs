@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Num, Result};
 
 /// Shows a value the way the user would recognise it: text quoted, numbers
 /// and booleans bare, objects as compact JSON.
@@ -59,7 +59,7 @@ pub fn number(field: &str, value: Option<&Value>) -> Result<Option<f64>> {
 /// A finite number ≥ 0.
 pub fn non_negative(field: &str, value: Option<&Value>) -> Result<Option<f64>> {
     match number(field, value)? {
-        Some(n) if n < 0.0 => Err(Error::invalid(field, n, "a number ≥ 0")),
+        Some(n) if n < 0.0 => Err(Error::invalid(field, Num(n), "a number ≥ 0")),
         other => Ok(other),
     }
 }
@@ -71,7 +71,7 @@ pub fn whole(field: &str, value: Option<&Value>, min: u64, max: u64) -> Result<O
         Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(Some(n as u64)),
         Some(n) => Err(Error::invalid(
             field,
-            n,
+            Num(n),
             format!("a whole number from {min} to {max}"),
         )),
     }

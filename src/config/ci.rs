@@ -1,0 +1,61 @@
+//! Is this a CI run, and on which provider?
+
+/// Provider environment variables, checked in order; `CI` alone (set by
+/// nearly every provider) gives `ci`.
+const PROVIDERS: &[(&str, &str)] = &[
+    ("GITHUB_ACTIONS", "github-actions"),
+    ("GITLAB_CI", "gitlab"),
+    ("BUILDKITE", "buildkite"),
+    ("CIRCLECI", "circleci"),
+    ("JENKINS_URL", "jenkins"),
+    ("TF_BUILD", "azure-pipelines"),
+    ("BITBUCKET_BUILD_NUMBER", "bitbucket"),
+    ("TEAMCITY_VERSION", "teamcity"),
+    ("CODEBUILD_BUILD_ID", "aws-codebuild"),
+    ("DRONE", "drone"),
+    ("TRAVIS", "travis"),
+    ("APPVEYOR", "appveyor"),
+];
+
+/// The CI provider, or `None` outside CI. `CI=false` or `CI=0` means "not CI"
+/// even where a provider variable is set (a local reproduction of a CI job).
+pub fn detect_ci(env: &dyn Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let ci = env("CI").map(|v| v.trim().to_ascii_lowercase());
+    if matches!(ci.as_deref(), Some("false" | "0" | "no")) {
+        return None;
+    }
+    for (var, name) in PROVIDERS {
+        if env(var).is_some_and(|v| !v.is_empty()) {
+            return Some(name);
+        }
+    }
+    ci.filter(|v| !v.is_empty()).map(|_| "ci")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn providers_and_plain_ci() {
+        assert_eq!(
+            detect_ci(&env(&[("GITHUB_ACTIONS", "true"), ("CI", "true")])),
+            Some("github-actions")
+        );
+        assert_eq!(detect_ci(&env(&[("CI", "1")])), Some("ci"));
+        assert_eq!(detect_ci(&env(&[])), None);
+        assert_eq!(
+            detect_ci(&env(&[("CI", "false"), ("GITLAB_CI", "true")])),
+            None
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Configuration: readers for option values whichever way they arrive, the
+//! settings with their defaults and environment variables, CI detection.
+
+mod ci;
+mod read;
+mod settings;
+
+pub use ci::detect_ci;
+pub use read::{boolean, choice, non_negative, number, show, string, whole};
+pub use settings::STRATEGIES;
+pub use settings::{Config, Entry, Setting, Source, Workers, SETTINGS};
