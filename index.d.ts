@@ -57,6 +57,63 @@ export declare class RetrySession {
 }
 
 /**
+ * A work queue: in-process (`WorkQueue.local()`) or shared on Redis
+ * (`await WorkQueue.connect(url, runId)`). Groups are handed out longest
+ * first under leases; a group completes at most once.
+ */
+export declare class WorkQueue {
+  /** The in-process queue (one machine). */
+  static local(): WorkQueue
+  /**
+   * Connects to Redis (`redis://[:password@]host:port/db` or `rediss://`)
+   * for the run `runId`. Rejects with `ERR_SHARDWRIGHT_QUEUE` naming the
+   * server (never the password) when it cannot be reached.
+   */
+  static connect(url: string, runId: string, options?: ConnectOptions | undefined | null): Promise<WorkQueue>
+  /** `in-process`, or the Redis URL without its password. */
+  get target(): string
+  /**
+   * Seeds the queue with the plan's groups, longest first — exactly once
+   * per run: resolves `true` for the machine that seeded, `false` for the
+   * others.
+   */
+  seed(groups: Array<QueueGroup>, fingerprint?: string | undefined | null): Promise<boolean>
+  /**
+   * Registers this machine (its id and local slots) and renews its leases
+   * every `heartbeatMs` in the background until `leave()`.
+   */
+  join(machine: QueueMachine, leaseMs: number, heartbeatMs: number): Promise<void>
+  /** Marks this machine finished and stops its heartbeat. */
+  leave(): Promise<void>
+  /**
+   * Stops the heartbeat without telling the queue (the machine "dies": its
+   * leases expire and return to the queue).
+   */
+  stopHeartbeat(): void
+  /**
+   * Leases the next groups (longest first; fewer as the work runs out).
+   * Resolves `[]` when nothing is pending right now.
+   */
+  pull(options?: PullInput | undefined | null): Promise<QueueGroup[]>
+  /**
+   * Completes a group; resolves `false` if it was already completed (by
+   * another machine after this one's lease expired).
+   */
+  complete(group: string, result: GroupResultInput): Promise<boolean>
+  status(): Promise<QueueStatus>
+  /** Every completed group with its result, by group id. */
+  results(): Promise<DoneRecord[]>
+  /** Stores a machine's run record (JSON) with the run. */
+  pushRun(json: string): Promise<void>
+  runs(): Promise<string[]>
+  /**
+   * Resolves `true` for exactly one caller per name in the run (e.g. the
+   * machine that merges the history).
+   */
+  claim(name: string): Promise<boolean>
+}
+
+/**
  * Panics on purpose, synchronously or inside a promise, so the tests can
  * check that a panic becomes an `ERR_SHARDWRIGHT_INTERNAL` error and Node
  * lives on. Not part of the API.
@@ -159,6 +216,37 @@ export interface ConfigEntry {
   doc: string
 }
 
+/** Options of `WorkQueue.connect()`. */
+export interface ConnectOptions {
+  /**
+   * PEM text of a CA certificate to trust for `rediss://`.
+   * @default the system's roots
+   */
+  tlsCa?: string
+  /**
+   * Lifetime of the run's keys in Redis, in seconds.
+   * @default 86400
+   */
+  ttlSecs?: number
+  /**
+   * Reconnection attempts when the server is lost mid-run (backoff from
+   * 250 ms, doubling, capped at 5 s).
+   * @default 8
+   */
+  reconnectRetries?: number
+  /** @default 3000 */
+  connectTimeoutMs?: number
+}
+
+export interface DoneRecord {
+  group: string
+  machine: string
+  status: 'passed' | 'failed'
+  durationMs: number
+  finishedAt: number
+  payload: string
+}
+
 export interface EffectiveConfig {
   /** Every setting's effective value, by option name. */
   values: Record<string, string | number | boolean | null>
@@ -173,6 +261,20 @@ export interface EffectiveConfig {
 
 /** The worker count with every input and the one that limited it. */
 export declare function explainWorkers(options?: Record<string, unknown>): WorkerExplanation
+
+export interface GroupResultInput {
+  status: 'passed' | 'failed'
+  durationMs: number
+  /** The caller's per-test results, stored with the group. */
+  payload?: string
+}
+
+export interface LeaseInfo {
+  group: string
+  machine: string
+  expiresInMs: number
+  expectedMs: number
+}
 
 export interface MachineInputs {
   hostCpus: number
@@ -194,12 +296,61 @@ export interface ProcessUsage {
   cpuPercent: number
 }
 
+/** Options of `pull()`. */
+export interface PullInput {
+  /** @default 16 */
+  maxGroups?: number
+  /**
+   * A pull takes about remaining work ÷ (all slots × spread).
+   * @default 3
+   */
+  spread?: number
+  /**
+   * How long a pulled group stays leased without a heartbeat.
+   * @default 60000
+   */
+  leaseMs?: number
+}
+
+export interface QueueGroup {
+  id: string
+  /** Expected duration in milliseconds (longest are handed out first). */
+  expectedMs: number
+  /** The caller's data (e.g. `--test-list` lines), returned unchanged. */
+  payload: string
+}
+
+export interface QueueMachine {
+  id: string
+  slots: number
+  host: string
+  lastSeen?: number
+  state?: 'running' | 'finished'
+}
+
+export interface QueueStatus {
+  seeded: boolean
+  fingerprint?: string
+  total: number
+  pending: number
+  leased: Array<LeaseInfo>
+  done: number
+  failed: number
+  remainingMs: number
+  reclaimed: number
+  machines: Array<QueueMachine>
+  complete: boolean
+}
+
 /**
  * How many Playwright workers this machine runs well: the least of CPUs,
  * available memory and idle CPUs under the current load (cgroup-aware),
  * within `minWorkers`..`maxWorkers`.
  */
 export declare function recommendWorkers(options?: Record<string, unknown>): number
+
+/** The URL with its password masked, for printing. */
+export declare function redactQueueUrl(url: string): string
 
 /**
  * The effective configuration: defaults < `options` < `SHARDWRIGHT_*`

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod config;
+mod queue;
 mod retry;
 mod runtime;
 mod value;

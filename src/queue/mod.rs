@@ -1,0 +1,12 @@
+//! The work queue behind `shardwright run`: in-process by default, on Redis in
+//! queue mode so CI machines pull work dynamically.
+
+mod local;
+mod model;
+mod redis;
+mod work;
+
+pub use self::redis::{redact, RedisOptions, RedisQueue};
+pub use local::{sort_longest_first, LocalQueue};
+pub use model::*;
+pub use work::WorkQueue;
