@@ -178,3 +178,33 @@ test('a server lost mid-run: reconnects when it comes back, fails clearly when i
   });
   assert.ok(Date.now() - started >= 250, 'it retried with backoff before failing');
 });
+
+test('npx shardwright status shows pending, leases by machine, done and time left', async () => {
+  const { run, ROOT } = require('./helpers.js');
+  const cli = require('node:path').join(ROOT, 'js/cli.js');
+  const id = runId();
+  const a = await machine('ci-box-1', id, 2);
+  await a.seed(groups(5), 'fp1');
+  const [first] = await a.pull({ maxGroups: 1 });
+  await a.complete(first.id, { status: 'failed', durationMs: 480 });
+  await a.pull({ maxGroups: 1 });
+  let r = await run(process.execPath, [cli, 'status', '--queue', redis.url, '--run-id', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /groups: 5 · pending 3 · leased 1 · done 1 \(failed 1\)/);
+  assert.match(r.stdout, /expected time left: 1\.0 s of work, about 500 ms on 2 running slots \(400 ms in progress\)/);
+  assert.match(r.stdout, /^ {2}ci-box-1 {2}running {2}2 slots {2}seen .* ago {2}leases 1$/m);
+  assert.match(r.stdout, /^ {4}g003 {2}expected 400 ms {2}lease ends in /m);
+  r = await run(process.execPath, [cli, 'status', '--queue', redis.url, '--run-id', id, '--json']);
+  const json = JSON.parse(r.stdout);
+  assert.deepEqual([json.pending, json.done, json.failed, json.leased[0].machine], [3, 1, 1, 'ci-box-1']);
+  r = await run(process.execPath, [cli, 'status', '--queue', redis.url, '--run-id', 'never-started']);
+  assert.match(r.stdout, /not seeded yet/);
+  const port = await freePort();
+  r = await run(process.execPath, [cli, 'status', '--queue', `redis://:pw123@127.0.0.1:${port}`, '--run-id', 'x']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`^shardwright status: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}\`: failed to connect: .*\\[ERR_SHARDWRIGHT_QUEUE\\]`));
+  assert.doesNotMatch(r.stderr, /pw123/);
+  r = await run(process.execPath, [cli, 'status', '--run-id', 'x']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /invalid --queue: undefined/);
+});
