@@ -9,6 +9,7 @@ pub mod classify;
 pub mod config;
 pub mod error;
 pub mod retry;
+pub mod shard;
 pub mod testid;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.
