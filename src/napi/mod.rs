@@ -4,4 +4,5 @@
 mod backoff;
 mod retry;
 mod runtime;
+mod shard;
 mod value;

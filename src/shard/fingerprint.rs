@@ -1,6 +1,9 @@
-//! The plan fingerprint: SHA-256 over every input of a plan, in a documented
-//! byte layout, so CI machines that planned independently can compare what
-//! they planned from (and `merge` can name a machine that differed).
+//! The plan fingerprint: XXH3-128 over every input of a plan, in a
+//! documented byte layout, so CI machines that planned independently can
+//! compare what they planned from (and `merge` can name a machine that
+//! differed). XXH3 (xxhash.com, spec `doc/xxhash_spec.md`, seed 0) is fast
+//! and portable; a fingerprint detects differing inputs, it is not a
+//! security boundary.
 //!
 //! Layout (all integers little-endian; `str` = u64 byte length + UTF-8
 //! bytes; `f64` = the IEEE 754 bits as u64, with -0 written as +0):
@@ -17,9 +20,9 @@
 //!   u8 has duration (0/1)  [f64 duration]   u8 failed last run   u32 skipped
 //! ```
 //!
-//! The hex digest (64 lowercase characters) is the fingerprint.
+//! The 128-bit digest as 32 lowercase hex digits is the fingerprint.
 
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::group::Group;
 use super::plan::PlanOptions;
@@ -29,11 +32,36 @@ use super::plan::PlanOptions;
 /// accident.
 pub const ALGORITHM_VERSION: u32 = 1;
 
-struct Writer(Sha256);
+/// Feeds the hash in 64 KiB chunks: a suite has hundreds of thousands of
+/// small fields, and one `update` per field costs more than the hashing.
+struct Writer {
+    hash: Xxh3,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
 
 impl Writer {
+    fn new() -> Self {
+        Writer {
+            hash: Xxh3::new(),
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
     fn bytes(&mut self, b: &[u8]) {
-        self.0.update(b);
+        if self.buf.len() + b.len() > CHUNK {
+            self.hash.update(&self.buf);
+            self.buf.clear();
+            if b.len() > CHUNK {
+                self.hash.update(b);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(b);
+    }
+    fn finish(mut self) -> u128 {
+        self.hash.update(&self.buf);
+        self.hash.digest128()
     }
     fn u8(&mut self, v: u8) {
         self.bytes(&[v]);
@@ -63,7 +91,7 @@ impl Writer {
 
 /// The fingerprint of planning `groups` with `options`.
 pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
-    let mut w = Writer(Sha256::new());
+    let mut w = Writer::new();
     w.bytes(b"shardwright-plan\0");
     w.u32(ALGORITHM_VERSION);
     w.str(options.strategy.name());
@@ -100,13 +128,7 @@ pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
         w.u8(g.failed_last_run as u8);
         w.u32(g.skipped);
     }
-    let digest = w.0.finalize();
-    let mut hex = String::with_capacity(64);
-    for byte in digest.iter() {
-        hex.push(char::from_digit((byte >> 4) as u32, 16).expect("a hex digit"));
-        hex.push(char::from_digit((byte & 15) as u32, 16).expect("a hex digit"));
-    }
-    hex
+    format!("{:032x}", w.finish())
 }
 
 #[cfg(test)]
@@ -120,9 +142,8 @@ mod tests {
         let groups = vec![group("a", 2, Some(1500.0)), group("b", 1, None)];
         let options = PlanOptions::new(2);
         let base = fingerprint(&groups, &options);
-        // Computed once from the layout above; changes only with
-        // ALGORITHM_VERSION or the layout (both documented).
-        assert_eq!(base.len(), 64);
+        assert_eq!(base.len(), 32);
+        assert_eq!(base, layout_by_hand(&groups, &options));
         assert_eq!(base, fingerprint(&groups.clone(), &options.clone()));
         let mut seen = vec![base.clone()];
         let mut differs = |g: &[Group], o: &PlanOptions| {
@@ -172,6 +193,67 @@ mod tests {
                 ..options.clone()
             },
         );
+    }
+
+    /// The documented layout, written out plainly and hashed in one piece.
+    fn layout_by_hand(groups: &[Group], o: &PlanOptions) -> String {
+        let mut b: Vec<u8> = Vec::new();
+        let s = |b: &mut Vec<u8>, x: &str| {
+            b.extend((x.len() as u64).to_le_bytes());
+            b.extend(x.as_bytes());
+        };
+        b.extend(b"shardwright-plan\0");
+        b.extend(ALGORITHM_VERSION.to_le_bytes());
+        s(&mut b, o.strategy.name());
+        s(&mut b, o.tag_mode.name());
+        b.extend(o.shards.to_le_bytes());
+        b.push(o.improve as u8);
+        b.extend(0u32.to_le_bytes()); // no weights
+        b.extend(u32::MAX.to_le_bytes()); // no tag filter
+        b.extend((groups.len() as u64).to_le_bytes());
+        for g in groups {
+            s(&mut b, &g.id);
+            s(&mut b, &g.project);
+            s(&mut b, &g.file);
+            b.extend((g.tests.len() as u32).to_le_bytes());
+            for t in &g.tests {
+                s(&mut b, t);
+            }
+            b.extend((g.tags.len() as u32).to_le_bytes());
+            for t in &g.tags {
+                s(&mut b, t);
+            }
+            match g.duration_ms {
+                None => b.push(0),
+                Some(d) => {
+                    b.push(1);
+                    b.extend(d.to_bits().to_le_bytes());
+                }
+            }
+            b.push(g.failed_last_run as u8);
+            b.extend(g.skipped.to_le_bytes());
+        }
+        format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&b))
+    }
+
+    #[test]
+    fn xxh3_128_is_the_specified_function() {
+        // XXH3_128bits of the empty input, seed 0 (xxHash's sanity vector).
+        assert_eq!(
+            xxhash_rust::xxh3::xxh3_128(b""),
+            0x99aa06d3014798d86001c324468d497f
+        );
+    }
+
+    #[test]
+    fn chunking_does_not_change_the_digest() {
+        // Over 64 KiB of input, with a field larger than a chunk.
+        let mut groups: Vec<Group> = (0..2000)
+            .map(|i| group(&format!("g{i}"), 3, Some(i as f64)))
+            .collect();
+        groups[5].tests[0] = "x".repeat(70_000);
+        let o = PlanOptions::new(4);
+        assert_eq!(fingerprint(&groups, &o), layout_by_hand(&groups, &o));
     }
 
     #[test]

@@ -3,38 +3,29 @@
 //! default mode, a serial suite whole, a parallel-mode test alone, per
 //! project), and the load each group puts on a shard.
 
-use std::collections::HashMap;
-
-use serde::{Deserialize, Serialize};
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 
 /// A group of tests that stays on one shard.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Group {
     /// Stable across runs and machines, e.g. `chromium › cart.spec.ts` or a
     /// test key for a parallel-mode test.
     pub id: String,
-    #[serde(default)]
     pub project: String,
     /// The test file (relative to the project's testDir, `/` separators).
-    #[serde(default)]
     pub file: String,
     /// Stable test keys (see `crate::testid`).
     pub tests: Vec<String>,
     /// Tags of the group's tests (`@smoke`), without duplicates.
-    #[serde(default)]
     pub tags: Vec<String>,
     /// Expected duration of the whole group; `None` when unknown.
-    #[serde(default)]
     pub duration_ms: Option<f64>,
     /// Whether a test of the group failed in the last run.
-    #[serde(default)]
     pub failed_last_run: bool,
     /// How many of `tests` are expected to be skipped (`test.skip()`,
     /// `test.fixme()`); Playwright's count split leaves them out.
-    #[serde(default)]
     pub skipped: u32,
 }
 
@@ -53,9 +44,11 @@ fn plan_error(message: String) -> Error {
 /// two groups (or twice in one), a NaN, infinite or negative duration, more
 /// skipped tests than tests. Errors name the group (and the test).
 pub fn validate(groups: &[Group]) -> Result<()> {
-    let mut ids: HashMap<&str, usize> = HashMap::with_capacity(groups.len());
+    let mut ids: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(groups.len(), Default::default());
     let total_tests = groups.iter().map(|g| g.tests.len()).sum();
-    let mut tests: HashMap<&str, usize> = HashMap::with_capacity(total_tests);
+    let mut tests: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(total_tests, Default::default());
     for (i, group) in groups.iter().enumerate() {
         if group.id.is_empty() {
             return Err(plan_error(format!("group #{i} has an empty id")));
@@ -116,8 +109,7 @@ pub fn show_number(n: f64) -> String {
 }
 
 /// What a plan balances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BalancedBy {
     /// Expected milliseconds (some or all groups have a duration).
     Duration,
