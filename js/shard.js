@@ -130,14 +130,13 @@ function optionsObject(options) {
 
 /** The plain plan object: shard group ids from the caller's own array. */
 function toPlan(native, groups) {
-  for (const shard of native.shards) {
-    const indexes = shard.groupIndexes;
-    delete shard.groupIndexes;
-    shard.groups = Array.from(indexes, (i) => groups[i].id);
+  native.shards = native.shards.map(({ index, groupIndexes, ...rest }) => {
+    const shard = { index, groups: Array.from(groupIndexes, (i) => groups[i].id), ...rest };
     // Positions in the planned array, for callers that hold richer group
     // objects (the reporter); not part of the JSON form.
-    Object.defineProperty(shard, 'groupIndexes', { value: indexes, enumerable: false });
-  }
+    Object.defineProperty(shard, 'groupIndexes', { value: groupIndexes, enumerable: false });
+    return shard;
+  });
   return native;
 }
 
