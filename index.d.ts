@@ -62,7 +62,7 @@ export declare class RetrySession {
  * the plan's numbers (js/shard.js sends each shard's `groupCount` instead
  * of its ids).
  */
-export declare function __formatShardPlan(plan: Loose): string
+export declare function __formatShardPlan(plan: object): string
 
 /**
  * Panics on purpose, synchronously or inside a promise, so the tests can

@@ -1,4 +1,17 @@
 import api from './index.js';
 
-export const { retry, BackoffPolicy } = api;
+export const {
+  retry,
+  BackoffPolicy,
+  planShards,
+  selectShard,
+  formatShardPlan,
+  checkShardCoverage,
+  SHARD_STRATEGIES,
+  suiteGroups,
+  listReportGroups,
+  applyHistory,
+  testKey,
+  testListLine,
+} = api;
 export default api;

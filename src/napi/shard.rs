@@ -455,7 +455,7 @@ fn from_js(plan: &Value) -> Result<shard::Plan> {
 /// share; then total, lower bound, makespan, imbalance, fingerprint). Takes
 /// the plan's numbers (js/shard.js sends each shard's `groupCount` instead
 /// of its ids).
-#[napi(js_name = "__formatShardPlan")]
+#[napi(js_name = "__formatShardPlan", ts_args_type = "plan: object")]
 pub fn format_shard_plan(plan: Loose) -> napi::Result<String, &'static str> {
     sync(|| Ok(shard::render_table(&from_js(&plan.0)?)))
 }

@@ -354,55 +354,33 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
     x
 }
 
-/// Plans `groups` (validated here) over `options.shards` shards.
-pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
-    options.validate()?;
-    group::validate(groups)?;
-    let weights = options.weights();
+/// The strategies that balance, run in rank space: group `r` is the group
+/// of rank `r`, so no decision and no floating-point sum depends on the
+/// order the groups arrived in.
+fn plan_ranked(
+    view: &[&Group],
+    loads: &[f64],
+    free: &[Item],
+    weights: &[f64],
+    options: &PlanOptions,
+) -> Vec<u32> {
     let n = weights.len();
-    let group::Loads {
-        loads,
-        balanced_by,
-        estimated,
-        per_test_estimate_ms,
-    } = group::loads(groups);
-    let rank = ranks(groups, &loads);
-    let free: Vec<Item> = loads
-        .iter()
-        .zip(&rank)
-        .map(|(&l, &r)| Item::free(l, r))
-        .collect();
-    let mut input_order = false;
-    let of: Vec<u32> = match options.strategy {
-        Strategy::Duration => balance_free(&free, &weights, options.improve),
-        Strategy::RoundRobin => {
-            input_order = true;
-            (0..groups.len()).map(|i| (i % n) as u32).collect()
-        }
-        Strategy::Playwright => {
-            input_order = true;
-            let sizes = group::counts(groups);
-            let mut of = vec![NONE; groups.len()];
-            let split = playwright::split(&sizes, n, options.weights.as_deref());
-            for (s, members) in split.iter().enumerate() {
-                for &g in members {
-                    of[g] = s as u32;
-                }
-            }
-            of
+    match options.strategy {
+        Strategy::Duration | Strategy::RoundRobin | Strategy::Playwright => {
+            balance_free(free, weights, options.improve)
         }
         Strategy::File => {
             let mut files: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (i, g) in groups.iter().enumerate() {
+            for (i, g) in view.iter().enumerate() {
                 files.entry(g.file.as_str()).or_default().push(i);
             }
             let keys: Vec<&str> = files.keys().copied().collect();
             let clusters: Vec<Vec<usize>> = files.into_values().collect();
-            balance_clusters(&clusters, &keys, &loads, &weights, options.improve)
+            balance_clusters(&clusters, &keys, loads, weights, options.improve)
         }
         Strategy::Tag => {
             // Interned in sorted order: indexes do not depend on input order.
-            let tags_of: Vec<Vec<&str>> = groups
+            let tags_of: Vec<Vec<&str>> = view
                 .iter()
                 .map(|g| considered_tags(g, &options.tags))
                 .collect();
@@ -416,7 +394,7 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
             match options.tag_mode {
                 TagMode::Group => {
                     // Union-find over "shares a tag".
-                    let mut parent: Vec<usize> = (0..groups.len()).collect();
+                    let mut parent: Vec<usize> = (0..view.len()).collect();
                     let mut first: Vec<Option<usize>> = vec![None; index.len()];
                     for (g, tags) in tags_of.iter().enumerate() {
                         for t in tags {
@@ -433,7 +411,7 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
                         }
                     }
                     let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-                    for g in 0..groups.len() {
+                    for g in 0..view.len() {
                         let root = find(&mut parent, g);
                         clusters.entry(root).or_default().push(g);
                     }
@@ -443,15 +421,15 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
                         .iter()
                         .map(|c| {
                             c.iter()
-                                .map(|&g| groups[g].id.as_str())
+                                .map(|&g| view[g].id.as_str())
                                 .min()
                                 .expect("a cluster has a group")
                         })
                         .collect();
-                    balance_clusters(&clusters, &keys, &loads, &weights, options.improve)
+                    balance_clusters(&clusters, &keys, loads, weights, options.improve)
                 }
                 TagMode::Spread => {
-                    // Groups with the same tag set may swap; tagged groups
+                    // Groups with the same tag set may swap; tagged view
                     // never move alone (that would upset the spread).
                     let mut classes: BTreeMap<Vec<&str>, Class> = BTreeMap::new();
                     for tags in tags_of.iter().filter(|t| !t.is_empty()) {
@@ -476,20 +454,20 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
                             .collect(),
                         counts: vec![0; index.len() * n],
                     };
-                    let mut of = vec![NONE; groups.len()];
+                    let mut of = vec![NONE; view.len()];
                     let mut shard_loads = vec![0.0; n];
                     let order = balance::lpt_order(&items, 0..items.len());
                     balance::lpt(
                         &items,
                         &order,
-                        &weights,
+                        weights,
                         &mut shard_loads,
                         &mut of,
                         &mut spread,
                     );
                     if options.improve {
-                        let bound = balance::lower_bound(&items, &weights);
-                        balance::improve(&items, &weights, &mut of, bound, balance::DEFAULT_BUDGET);
+                        let bound = balance::lower_bound(&items, weights);
+                        balance::improve(&items, weights, &mut of, bound, balance::DEFAULT_BUDGET);
                     }
                     of
                 }
@@ -498,50 +476,108 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
         Strategy::FailFirst => {
             let items: Vec<Item> = free
                 .iter()
-                .zip(groups)
+                .zip(view)
                 .map(|(item, g)| Item {
                     class: if g.failed_last_run { PINNED } else { FREE },
                     ..*item
                 })
                 .collect();
-            let mut of = vec![NONE; groups.len()];
+            let mut of = vec![NONE; view.len()];
             let mut shard_loads = vec![0.0; n];
-            let failed = balance::lpt_order(
-                &items,
-                (0..groups.len()).filter(|&g| groups[g].failed_last_run),
-            );
+            let failed =
+                balance::lpt_order(&items, (0..view.len()).filter(|&g| view[g].failed_last_run));
             balance::lpt(
                 &items,
                 &failed,
-                &weights,
+                weights,
                 &mut shard_loads,
                 &mut of,
                 &mut NoPenalty,
             );
             let rest = balance::lpt_order(
                 &items,
-                (0..groups.len()).filter(|&g| !groups[g].failed_last_run),
+                (0..view.len()).filter(|&g| !view[g].failed_last_run),
             );
             balance::lpt(
                 &items,
                 &rest,
-                &weights,
+                weights,
                 &mut shard_loads,
                 &mut of,
                 &mut NoPenalty,
             );
             if options.improve {
-                let bound = balance::lower_bound(&items, &weights);
-                balance::improve(&items, &weights, &mut of, bound, balance::DEFAULT_BUDGET);
+                let bound = balance::lower_bound(&items, weights);
+                balance::improve(&items, weights, &mut of, bound, balance::DEFAULT_BUDGET);
+            }
+            of
+        }
+    }
+}
+
+/// Plans `groups` (validated here) over `options.shards` shards.
+pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
+    options.validate()?;
+    group::validate(groups)?;
+    let weights = options.weights();
+    let n = weights.len();
+    let group::Loads {
+        loads,
+        balanced_by,
+        estimated,
+        per_test_estimate_ms,
+    } = group::loads(groups);
+    let rank = ranks(groups, &loads);
+    let mut by_rank = vec![0usize; groups.len()];
+    for (g, &r) in rank.iter().enumerate() {
+        by_rank[r as usize] = g;
+    }
+    let view: Vec<&Group> = by_rank.iter().map(|&g| &groups[g]).collect();
+    let ranked_loads: Vec<f64> = by_rank.iter().map(|&g| loads[g]).collect();
+    let free: Vec<Item> = ranked_loads
+        .iter()
+        .enumerate()
+        .map(|(r, &l)| Item::free(l, r as u32))
+        .collect();
+    let input_order = matches!(
+        options.strategy,
+        Strategy::RoundRobin | Strategy::Playwright
+    );
+    let of: Vec<u32> = match options.strategy {
+        Strategy::RoundRobin => (0..groups.len()).map(|i| (i % n) as u32).collect(),
+        Strategy::Playwright => {
+            let sizes = group::counts(groups);
+            let mut of = vec![NONE; groups.len()];
+            let split = playwright::split(&sizes, n, options.weights.as_deref());
+            for (s, members) in split.iter().enumerate() {
+                for &g in members {
+                    of[g] = s as u32;
+                }
+            }
+            of
+        }
+        _ => {
+            let ranked = plan_ranked(&view, &ranked_loads, &free, &weights, options);
+            let mut of = vec![NONE; groups.len()];
+            for (r, &s) in ranked.iter().enumerate() {
+                of[by_rank[r]] = s;
             }
             of
         }
     };
 
+    // Each shard's groups in input order (round-robin, playwright) or in
+    // rank order: the longest first, so a shard's workers end together, ties
+    // by id.
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (g, &s) in of.iter().enumerate() {
-        if s != NONE {
-            members[s as usize].push(g);
+    let order: Box<dyn Iterator<Item = usize>> = if input_order {
+        Box::new(0..groups.len())
+    } else {
+        Box::new(by_rank.iter().copied())
+    };
+    for g in order {
+        if of[g] != NONE {
+            members[of[g] as usize].push(g);
         }
     }
     let fail_first = options.strategy == Strategy::FailFirst;
@@ -549,13 +585,9 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
         .into_iter()
         .enumerate()
         .map(|(s, mut list)| {
-            if !input_order {
-                // Run order: failed first (fail-first only), then the
-                // longest first (so a shard's workers end together), then by
-                // id: the rank order.
-                list.sort_unstable_by_key(|&g| {
-                    (!(fail_first && groups[g].failed_last_run), rank[g])
-                });
+            if fail_first {
+                // Failed groups first (a stable sort keeps rank order).
+                list.sort_by_key(|&g| !groups[g].failed_last_run);
             }
             let load: f64 = list.iter().map(|&g| loads[g]).sum();
             ShardPlan {
@@ -568,7 +600,7 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
             }
         })
         .collect();
-    let total: f64 = loads.iter().sum();
+    let total: f64 = ranked_loads.iter().sum();
     let lower_bound = balance::lower_bound(&free, &weights);
     let makespan = shards.iter().map(|s| s.expected).fold(0.0, f64::max);
     let imbalance = if lower_bound > 0.0 {
