@@ -77,7 +77,7 @@ export declare function __panicForTests(inPromise: boolean): unknown
  * `ERR_SHARDWRIGHT_CONFIG` for bad options and `ERR_SHARDWRIGHT_PLAN` for
  * groups no plan can be made from.
  */
-export declare function __planShards(groupsJson: string, options?: ShardOptions | undefined | null): NativePlan
+export declare function __planShards(groups: PackedGroups, options?: ShardOptions | undefined | null): NativePlan
 
 /** Checks `options.index` against `options.shards` (for `selectShard`). */
 export declare function __shardIndex(options?: ShardOptions | undefined | null): number
@@ -227,6 +227,49 @@ export interface NativeShard {
   expected: number
   /** `expected` when balanced by duration, else null. */
   expectedMs: number | null
+}
+
+/**
+ * The groups as columns, packed by `packGroups` in js/shard.js.
+ *
+ * Why columns: for 100,000 single-test groups, napi-rs reading 100,000
+ * objects field by field, or JSON of them (stringify, transcoding to UTF-8
+ * twice, parsing), each cost more than the whole plan. Here every string
+ * crosses in one UTF-16 string (a copy, no transcoding), cut by a lengths
+ * column, numbers cross as typed arrays (no copy), projects, files and tags
+ * are interned, and a single-test group's key is its id. The JS side checks
+ * each field's type and names the group in its errors; what arrives here is
+ * well-formed, and the engine judges the values.
+ */
+export interface PackedGroups {
+  /**
+   * Every string back to back: the ids, then the test keys, then the
+   * interned projects, files and tags.
+   */
+  text: string
+  /** UTF-16 length of each string of `text`, in order. */
+  lengths: Uint32Array
+  /** How many interned strings end `text`. */
+  stringCount: number
+  /**
+   * Per group: how many test keys are its own, or 0xFFFFFFFF for one
+   * test whose key is the group's id.
+   */
+  testCount: Uint32Array
+  /** Per group: interned project and file. */
+  project: Uint32Array
+  file: Uint32Array
+  /**
+   * Per group: the duration where `known` is 1 (any f64: the engine
+   * rejects NaN, ±Infinity and negatives by name).
+   */
+  duration: Float64Array
+  known: Uint8Array
+  failed: Uint8Array
+  skipped: Uint32Array
+  /** Per group: how many of `tags` (interned) are its own. */
+  tagCount: Uint32Array
+  tags: Uint32Array
 }
 
 /** Decision after a failed attempt. */

@@ -10,6 +10,8 @@ const { configError, show } = require('./errors.js');
 
 const GROUP_FIELDS = ['id', 'project', 'file', 'tests', 'tags', 'durationMs', 'failedLastRun', 'skipped'];
 const KNOWN = new Set(GROUP_FIELDS);
+/** testCount of a group of one test keyed by its id. */
+const SHORTHAND = 0xffffffff;
 
 function planError(message) {
   const err = new Error(`failed to plan shards: ${message}`);
@@ -44,25 +46,28 @@ function groupsArray(groups) {
 }
 
 /**
- * The groups as JSON columns for the engine (see `Packed` in
- * src/napi/shard.rs for why): ids, interned projects/files/tags, test keys
- * (left out for a single-test group keyed by its id), durations. Checks each
- * field's type on the way and names the group in its errors; the engine
- * judges the values (duplicates, negative or NaN durations). JSON has no
- * NaN or Infinity (JSON.stringify writes null, which would read as
- * "unknown"), so such durations are sent as their text.
+ * The groups as columns for the engine (see `PackedGroups` in
+ * src/napi/shard.rs for why): every string back to back in one string with
+ * a lengths column (ids, then test keys — left out for a single-test group
+ * keyed by its id — then interned projects, files and tags), numbers in
+ * typed arrays. Checks each field's type on the way and names the group in
+ * its errors; the engine judges the values (duplicates, negative or NaN
+ * durations).
  */
 function packGroups(groups) {
   const n = groups.length;
   const ids = new Array(n);
-  const project = new Array(n);
-  const file = new Array(n);
-  const testCount = new Array(n);
-  const durationMs = new Array(n);
-  const tests = [];
+  const testParts = [];
+  const lengths = [];
+  const testCount = new Uint32Array(n);
+  const project = new Uint32Array(n);
+  const file = new Uint32Array(n);
+  const duration = new Float64Array(n);
+  const known = new Uint8Array(n);
+  const failed = new Uint8Array(n);
+  const skipped = new Uint32Array(n);
+  const tagCount = new Uint32Array(n);
   const tags = [];
-  const failed = [];
-  const skipped = [];
   const strings = [''];
   const interned = new Map([['', 0]]);
   const intern = (text) => {
@@ -80,8 +85,9 @@ function packGroups(groups) {
     for (const key in g) {
       if (!KNOWN.has(key)) throw invalidGroup(i, g, key, g[key], `not a group field (one of ${GROUP_FIELDS.join(', ')})`);
     }
-    if (typeof g.id !== 'string') throw invalidGroup(i, g, 'id', g.id, 'a string');
-    ids[i] = g.id;
+    const id = g.id;
+    if (typeof id !== 'string') throw invalidGroup(i, g, 'id', id, 'a string');
+    ids[i] = id;
     const p = g.project;
     if (p === undefined || p === null) project[i] = 0;
     else if (typeof p === 'string') project[i] = intern(p);
@@ -90,31 +96,49 @@ function packGroups(groups) {
     if (f === undefined || f === null) file[i] = 0;
     else if (typeof f === 'string') file[i] = intern(f);
     else throw invalidGroup(i, g, 'file', f, 'a string');
-    if (g.tests === undefined || g.tests === null) testCount[i] = -1;
+    if (g.tests === undefined || g.tests === null) testCount[i] = SHORTHAND;
     else {
       const list = stringList(i, g, 'tests', g.tests);
+      if (!list.length) throw invalidGroup(i, g, 'tests', list, 'at least one test key; leave tests out for one test keyed by the id');
       testCount[i] = list.length;
-      for (const t of list) tests.push(t);
+      for (const t of list) testParts.push(t);
     }
     if (g.tags !== undefined && g.tags !== null) {
       const list = stringList(i, g, 'tags', g.tags);
-      if (list.length) tags.push([i, list.map(intern)]);
+      tagCount[i] = list.length;
+      for (const t of list) tags.push(intern(t));
     }
     const d = g.durationMs;
-    if (d === undefined || d === null) durationMs[i] = null;
-    else if (typeof d === 'number') durationMs[i] = Number.isFinite(d) ? d : String(d);
-    else throw invalidGroup(i, g, 'durationMs', d, 'a number ≥ 0, or undefined when unknown');
+    if (typeof d === 'number') {
+      duration[i] = d;
+      known[i] = 1;
+    } else if (d !== undefined && d !== null) throw invalidGroup(i, g, 'durationMs', d, 'a number ≥ 0, or undefined when unknown');
     const failedLastRun = g.failedLastRun;
-    if (failedLastRun === true) failed.push(i);
+    if (failedLastRun === true) failed[i] = 1;
     else if (failedLastRun !== undefined && failedLastRun !== null && failedLastRun !== false) {
       throw invalidGroup(i, g, 'failedLastRun', failedLastRun, 'true or false');
     }
     const k = g.skipped;
-    if (Number.isInteger(k) && k >= 0 && k <= 0xffffffff) {
-      if (k > 0) skipped.push([i, k]);
-    } else if (k !== undefined && k !== null) throw invalidGroup(i, g, 'skipped', k, 'a whole number ≥ 0');
+    if (Number.isInteger(k) && k >= 0 && k <= 0xffffffff) skipped[i] = k;
+    else if (k !== undefined && k !== null) throw invalidGroup(i, g, 'skipped', k, 'a whole number ≥ 0');
   }
-  return JSON.stringify({ ids, strings, project, file, testCount, tests, durationMs, tags, failed, skipped });
+  for (const id of ids) lengths.push(id.length);
+  for (const t of testParts) lengths.push(t.length);
+  for (const s of strings) lengths.push(s.length);
+  return {
+    text: ids.join('') + testParts.join('') + strings.join(''),
+    lengths: Uint32Array.from(lengths),
+    stringCount: strings.length,
+    testCount,
+    project,
+    file,
+    duration,
+    known,
+    failed,
+    skipped,
+    tagCount,
+    tags: Uint32Array.from(tags),
+  };
 }
 
 function optionsObject(options) {
@@ -131,7 +155,9 @@ function optionsObject(options) {
 /** The plain plan object: shard group ids from the caller's own array. */
 function toPlan(native, groups) {
   native.shards = native.shards.map(({ index, groupIndexes, ...rest }) => {
-    const shard = { index, groups: Array.from(groupIndexes, (i) => groups[i].id), ...rest };
+    const ids = new Array(groupIndexes.length);
+    for (let k = 0; k < ids.length; k++) ids[k] = groups[groupIndexes[k]].id;
+    const shard = { index, groups: ids, ...rest };
     // Positions in the planned array, for callers that hold richer group
     // objects (the reporter); not part of the JSON form.
     Object.defineProperty(shard, 'groupIndexes', { value: groupIndexes, enumerable: false });

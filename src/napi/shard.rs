@@ -5,8 +5,10 @@
 //! napi-rs reading 100,000 objects field by field, and a malformed group is
 //! still named precisely (a second, slower parse finds it).
 
-use napi::bindgen_prelude::Uint32Array;
+use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array, Utf16String};
 use napi_derive::napi;
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::runtime::sync;
@@ -142,141 +144,118 @@ impl ShardOptions {
     }
 }
 
-/// The groups as JSON columns, packed by `packGroups` in js/shard.js.
+/// The groups as columns, packed by `packGroups` in js/shard.js.
 ///
-/// Why columns in one JSON string: for 100,000 single-test groups, napi-rs
-/// reading 100,000 objects field by field, or JSON of 100,000 objects with
-/// their repeated keys, projects and files, each cost more than the whole
-/// plan. Columns carry each test key once (a single-test group's key is its
-/// id), projects, files and tags once (interned), and no key names, so the
-/// text is about half as long and parses in half the time. The JS side
-/// checks each field's type and names the group in its errors; what
-/// arrives here is well-formed, and the engine judges the values.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Packed {
-    ids: Vec<String>,
-    /// Interned projects, files and tags.
-    strings: Vec<String>,
-    project: Vec<u32>,
-    file: Vec<u32>,
-    /// Per group: how many of `tests` are its tests, or -1 for a group of one
+/// Why columns: for 100,000 single-test groups, napi-rs reading 100,000
+/// objects field by field, or JSON of them (stringify, transcoding to UTF-8
+/// twice, parsing), each cost more than the whole plan. Here every string
+/// crosses in one UTF-16 string (a copy, no transcoding), cut by a lengths
+/// column, numbers cross as typed arrays (no copy), projects, files and tags
+/// are interned, and a single-test group's key is its id. The JS side checks
+/// each field's type and names the group in its errors; what arrives here is
+/// well-formed, and the engine judges the values.
+#[napi(object, object_to_js = false)]
+pub struct PackedGroups {
+    /// Every string back to back: the ids, then the test keys, then the
+    /// interned projects, files and tags.
+    #[napi(ts_type = "string")]
+    pub text: Utf16String,
+    /// UTF-16 length of each string of `text`, in order.
+    pub lengths: Uint32Array,
+    /// How many interned strings end `text`.
+    pub string_count: u32,
+    /// Per group: how many test keys are its own, or 0xFFFFFFFF for one
     /// test whose key is the group's id.
-    test_count: Vec<i64>,
-    tests: Vec<String>,
-    duration_ms: Vec<JsNumber>,
-    /// Sparse: (group, string indexes of its tags).
-    tags: Vec<(u32, Vec<u32>)>,
-    /// Groups that failed last run.
-    failed: Vec<u32>,
-    /// Sparse: (group, skipped count).
-    skipped: Vec<(u32, u32)>,
+    pub test_count: Uint32Array,
+    /// Per group: interned project and file.
+    pub project: Uint32Array,
+    pub file: Uint32Array,
+    /// Per group: the duration where `known` is 1 (any f64: the engine
+    /// rejects NaN, ±Infinity and negatives by name).
+    pub duration: Float64Array,
+    pub known: Uint8Array,
+    pub failed: Uint8Array,
+    pub skipped: Uint32Array,
+    /// Per group: how many of `tags` (interned) are its own.
+    pub tag_count: Uint32Array,
+    pub tags: Uint32Array,
 }
 
-/// A number as JS sends it through JSON: `null` (unknown), a number, or the
-/// text of one JSON cannot hold (`"NaN"`, `"Infinity"`, `"-Infinity"`), so
-/// the engine rejects it by name instead of JSON turning it into `null`.
-struct JsNumber(Option<f64>);
+/// A single-test group: its one test is keyed by the group's id.
+const SHORTHAND: u32 = u32::MAX;
 
-impl<'de> serde::Deserialize<'de> for JsNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl serde::de::Visitor<'_> for Visit {
-            type Value = JsNumber;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number or null")
-            }
-            fn visit_unit<E>(self) -> std::result::Result<JsNumber, E> {
-                Ok(JsNumber(None))
-            }
-            fn visit_f64<E>(self, v: f64) -> std::result::Result<JsNumber, E> {
-                Ok(JsNumber(Some(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<JsNumber, E> {
-                Ok(JsNumber(Some(v as f64)))
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<JsNumber, E> {
-                Ok(JsNumber(Some(v as f64)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<JsNumber, E> {
-                match v {
-                    "NaN" => Ok(JsNumber(Some(f64::NAN))),
-                    "Infinity" => Ok(JsNumber(Some(f64::INFINITY))),
-                    "-Infinity" => Ok(JsNumber(Some(f64::NEG_INFINITY))),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
-                }
-            }
-        }
-        d.deserialize_any(Visit)
-    }
-}
-
-/// The groups from their packed JSON. Inconsistent columns are a bug of the
-/// JS side (it builds them), hence `Internal`.
-fn parse_groups(text: &str) -> Result<Vec<Group>> {
+/// The groups from their columns. Inconsistent columns are a bug of the JS
+/// side (it builds them), hence `Internal`.
+fn parse_groups(p: &PackedGroups) -> Result<Vec<Group>> {
     let broken = |what: String| Error::Internal(format!("packed groups: {what}"));
-    let p: Packed =
-        serde_json::from_str(text).map_err(|e| broken(format!("not the packed form ({e})")))?;
-    let n = p.ids.len();
+    let n = p.test_count.len();
     for (name, len) in [
         ("project", p.project.len()),
         ("file", p.file.len()),
-        ("testCount", p.test_count.len()),
-        ("durationMs", p.duration_ms.len()),
+        ("duration", p.duration.len()),
+        ("known", p.known.len()),
+        ("failed", p.failed.len()),
+        ("skipped", p.skipped.len()),
+        ("tagCount", p.tag_count.len()),
     ] {
         if len != n {
             return Err(broken(format!("{name} has {len} entries for {n} groups")));
         }
     }
-    let string = |i: u32| -> Result<String> {
-        p.strings
+    let text: &[u16] = &p.text;
+    let mut at = 0usize;
+    let mut pieces = p.lengths.iter().map(|&len| {
+        let end = at + len as usize;
+        let piece = text.get(at..end).map(String::from_utf16_lossy);
+        at = end;
+        piece
+    });
+    let mut next = || -> Result<String> {
+        pieces
+            .next()
+            .flatten()
+            .ok_or_else(|| broken("text shorter than its lengths".into()))
+    };
+    let ids: Vec<String> = (0..n).map(|_| next()).collect::<Result<_>>()?;
+    let mut tests: Vec<Vec<String>> = Vec::with_capacity(n);
+    for &count in p.test_count.iter() {
+        tests.push(if count == SHORTHAND {
+            Vec::new()
+        } else {
+            (0..count).map(|_| next()).collect::<Result<_>>()?
+        });
+    }
+    let strings: Vec<Arc<str>> = (0..p.string_count)
+        .map(|_| next().map(Arc::from))
+        .collect::<Result<_>>()?;
+    let string = |i: u32| -> Result<Arc<str>> {
+        strings
             .get(i as usize)
             .cloned()
             .ok_or_else(|| broken(format!("string #{i} out of range")))
     };
-    let mut tests = p.tests.into_iter();
+    let mut tag_at = 0usize;
     let mut groups = Vec::with_capacity(n);
-    for (i, id) in p.ids.into_iter().enumerate() {
-        let group_tests = match p.test_count[i] {
-            -1 => vec![id.clone()],
-            c if c >= 0 => {
-                let list: Vec<String> = tests.by_ref().take(c as usize).collect();
-                if list.len() != c as usize {
-                    return Err(broken("fewer tests than counted".into()));
-                }
-                list
-            }
-            c => return Err(broken(format!("test count {c}"))),
-        };
+    for (i, (id, tests)) in ids.into_iter().zip(tests).enumerate() {
+        let tag_end = tag_at + p.tag_count[i] as usize;
+        let tags = p
+            .tags
+            .get(tag_at..tag_end)
+            .ok_or_else(|| broken("fewer tags than counted".into()))?
+            .iter()
+            .map(|&t| string(t).map(|t| t.to_string()))
+            .collect::<Result<_>>()?;
+        tag_at = tag_end;
         groups.push(Group {
             id,
             project: string(p.project[i])?,
             file: string(p.file[i])?,
-            tests: group_tests,
-            tags: Vec::new(),
-            duration_ms: p.duration_ms[i].0,
-            failed_last_run: false,
-            skipped: 0,
+            tests,
+            tags,
+            duration_ms: (p.known[i] != 0).then_some(p.duration[i]),
+            failed_last_run: p.failed[i] != 0,
+            skipped: p.skipped[i],
         });
-    }
-    let group = |groups: &mut Vec<Group>, i: u32| -> Result<usize> {
-        if (i as usize) < groups.len() {
-            Ok(i as usize)
-        } else {
-            Err(broken(format!("group #{i} out of range")))
-        }
-    };
-    for (g, tags) in p.tags {
-        let g = group(&mut groups, g)?;
-        groups[g].tags = tags.into_iter().map(string).collect::<Result<_>>()?;
-    }
-    for g in p.failed {
-        let g = group(&mut groups, g)?;
-        groups[g].failed_last_run = true;
-    }
-    for (g, count) in p.skipped {
-        let g = group(&mut groups, g)?;
-        groups[g].skipped = count;
     }
     Ok(groups)
 }
@@ -367,12 +346,12 @@ fn to_js(plan: &shard::Plan) -> NativePlan {
 /// groups no plan can be made from.
 #[napi(js_name = "__planShards")]
 pub fn plan_shards(
-    groups_json: String,
+    groups: PackedGroups,
     options: Option<ShardOptions>,
 ) -> napi::Result<NativePlan, &'static str> {
     sync(|| {
         let options = options.unwrap_or_default().resolve()?;
-        let groups = parse_groups(&groups_json)?;
+        let groups = parse_groups(&groups)?;
         let plan = shard::plan(&groups, &options)?;
         Ok(to_js(&plan))
     })

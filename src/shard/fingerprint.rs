@@ -15,7 +15,7 @@
 //! u32 tag filter count (0xFFFFFFFF = none)   str × count
 //! u64 group count, then per group in input order:
 //!   str id  str project  str file
-//!   u32 test count   str × count
+//!   u32 test count   str × count   (a group without test keys: its id)
 //!   u32 tag count    str × count
 //!   u8 has duration (0/1)  [f64 duration]   u8 failed last run   u32 skipped
 //! ```
@@ -116,7 +116,7 @@ pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
         w.str(&g.id);
         w.str(&g.project);
         w.str(&g.file);
-        w.strs(&g.tests);
+        w.strs(g.test_keys());
         w.strs(&g.tags);
         match g.duration_ms {
             None => w.u8(0),
@@ -215,8 +215,8 @@ mod tests {
             s(&mut b, &g.id);
             s(&mut b, &g.project);
             s(&mut b, &g.file);
-            b.extend((g.tests.len() as u32).to_le_bytes());
-            for t in &g.tests {
+            b.extend((g.test_keys().len() as u32).to_le_bytes());
+            for t in g.test_keys() {
                 s(&mut b, t);
             }
             b.extend((g.tags.len() as u32).to_le_bytes());

@@ -3,6 +3,8 @@
 //! default mode, a serial suite whole, a parallel-mode test alone, per
 //! project), and the load each group puts on a shard.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
@@ -13,10 +15,13 @@ pub struct Group {
     /// Stable across runs and machines, e.g. `chromium › cart.spec.ts` or a
     /// test key for a parallel-mode test.
     pub id: String,
-    pub project: String,
+    /// Shared: a suite has few projects and files, and many groups.
+    pub project: Arc<str>,
     /// The test file (relative to the project's testDir, `/` separators).
-    pub file: String,
-    /// Stable test keys (see `crate::testid`).
+    pub file: Arc<str>,
+    /// Stable test keys (see `crate::testid`). Empty: the group is one test
+    /// whose key is `id` (a parallel-mode test), which spares 100,000
+    /// single-test groups a second copy of every key.
     pub tests: Vec<String>,
     /// Tags of the group's tests (`@smoke`), without duplicates.
     pub tags: Vec<String>,
@@ -30,9 +35,22 @@ pub struct Group {
 }
 
 impl Group {
+    /// The keys of the group's tests.
+    pub fn test_keys(&self) -> &[String] {
+        if self.tests.is_empty() {
+            std::slice::from_ref(&self.id)
+        } else {
+            &self.tests
+        }
+    }
+
+    pub fn test_count(&self) -> usize {
+        self.tests.len().max(1)
+    }
+
     /// Tests that will actually run.
     pub fn active_tests(&self) -> usize {
-        self.tests.len().saturating_sub(self.skipped as usize)
+        self.test_count().saturating_sub(self.skipped as usize)
     }
 }
 
@@ -46,7 +64,7 @@ fn plan_error(message: String) -> Error {
 pub fn validate(groups: &[Group]) -> Result<()> {
     let mut ids: FxHashMap<&str, usize> =
         FxHashMap::with_capacity_and_hasher(groups.len(), Default::default());
-    let total_tests = groups.iter().map(|g| g.tests.len()).sum();
+    let total_tests = groups.iter().map(Group::test_count).sum();
     let mut tests: FxHashMap<&str, usize> =
         FxHashMap::with_capacity_and_hasher(total_tests, Default::default());
     for (i, group) in groups.iter().enumerate() {
@@ -59,9 +77,6 @@ pub fn validate(groups: &[Group]) -> Result<()> {
                 group.id
             )));
         }
-        if group.tests.is_empty() {
-            return Err(plan_error(format!("group `{}` has no tests", group.id)));
-        }
         if let Some(d) = group.duration_ms {
             if !d.is_finite() || d < 0.0 {
                 return Err(plan_error(format!(
@@ -71,15 +86,15 @@ pub fn validate(groups: &[Group]) -> Result<()> {
                 )));
             }
         }
-        if group.skipped as usize > group.tests.len() {
+        if group.skipped as usize > group.test_count() {
             return Err(plan_error(format!(
                 "group `{}` has skipped: {} but only {} tests",
                 group.id,
                 group.skipped,
-                group.tests.len()
+                group.test_count()
             )));
         }
-        for test in &group.tests {
+        for test in group.test_keys() {
             if let Some(other) = tests.insert(test, i) {
                 return Err(plan_error(if other == i {
                     format!("test `{test}` is twice in group `{}`", group.id)
@@ -144,7 +159,7 @@ pub fn counts(groups: &[Group]) -> Vec<usize> {
     if groups.iter().any(|g| g.active_tests() > 0) {
         groups.iter().map(Group::active_tests).collect()
     } else {
-        groups.iter().map(|g| g.tests.len()).collect()
+        groups.iter().map(Group::test_count).collect()
     }
 }
 
@@ -160,7 +175,7 @@ pub fn counts(groups: &[Group]) -> Vec<usize> {
 pub fn loads(groups: &[Group]) -> Loads {
     let mut per_test: Vec<f64> = groups
         .iter()
-        .filter_map(|g| g.duration_ms.map(|d| d / g.tests.len() as f64))
+        .filter_map(|g| g.duration_ms.map(|d| d / g.test_count() as f64))
         .collect();
     if per_test.is_empty() {
         return Loads {
@@ -177,7 +192,7 @@ pub fn loads(groups: &[Group]) -> Loads {
         .map(|g| {
             g.duration_ms.unwrap_or_else(|| {
                 estimated += 1;
-                estimate * g.tests.len() as f64
+                estimate * g.test_count() as f64
             })
         })
         .collect();
@@ -246,7 +261,12 @@ pub(crate) mod tests {
             );
         }
         assert!(message(&[group("", 1, None)]).ends_with("group #0 has an empty id"));
-        assert!(message(&[group("e", 0, None)]).ends_with("group `e` has no tests"));
+        // No test keys: one test keyed by the id, which collides like any key.
+        let single = group("solo", 0, None);
+        assert_eq!(single.test_keys(), ["solo".to_string()]);
+        let mut other = group("x", 1, None);
+        other.tests[0] = "solo".into();
+        assert!(message(&[single, other]).ends_with("test `solo` is in two groups: `solo` and `x`"));
         let mut s = group("s", 1, None);
         s.skipped = 2;
         assert!(message(&[s]).ends_with("group `s` has skipped: 2 but only 1 tests"));

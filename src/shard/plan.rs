@@ -207,7 +207,7 @@ impl Plan {
         Ok(shard
             .groups
             .iter()
-            .flat_map(|&g| groups[g].tests.iter().map(String::as_str))
+            .flat_map(|&g| groups[g].test_keys().iter().map(String::as_str))
             .collect())
     }
 
@@ -372,7 +372,7 @@ fn plan_ranked(
         Strategy::File => {
             let mut files: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, g) in view.iter().enumerate() {
-                files.entry(g.file.as_str()).or_default().push(i);
+                files.entry(&g.file).or_default().push(i);
             }
             let keys: Vec<&str> = files.keys().copied().collect();
             let clusters: Vec<Vec<usize>> = files.into_values().collect();
@@ -592,7 +592,7 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
             let load: f64 = list.iter().map(|&g| loads[g]).sum();
             ShardPlan {
                 index: s as u32 + 1,
-                tests: list.iter().map(|&g| groups[g].tests.len()).sum(),
+                tests: list.iter().map(|&g| groups[g].test_count()).sum(),
                 groups: list,
                 load,
                 weight: weights[s],
@@ -614,7 +614,7 @@ pub fn plan(groups: &[Group], options: &PlanOptions) -> Result<Plan> {
         tag_mode: options.tag_mode,
         balanced_by,
         groups: groups.len(),
-        tests: groups.iter().map(|g| g.tests.len()).sum(),
+        tests: groups.iter().map(Group::test_count).sum(),
         total,
         lower_bound,
         makespan,
@@ -991,7 +991,7 @@ mod tests {
                     vec![]
                 };
                 g.failed_last_run = i % 29 == 0;
-                g.file = format!("file{}", i % 40);
+                g.file = format!("file{}", i % 40).into();
                 g
             })
             .collect();
