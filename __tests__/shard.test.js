@@ -124,7 +124,7 @@ test('selectShard returns one shard in run order; formatShardPlan renders the pr
   const text = formatShardPlan(s2.plan);
   assert.ok(text.startsWith('shard plan: 6 tests in 3 groups over 2 shards, strategy duration, balanced by duration\n'), text);
   assert.ok(text.includes('shard  groups  tests  expected  share\n1/2         1      2     5.0 s  50.0%\n2/2         2      4     5.0 s  50.0%\n'), text);
-  assert.ok(text.includes('total 10.0 s, lower bound 5.0 s, makespan 5.0 s, imbalance 1.000 (+0.0% over the bound)'), text);
+  assert.ok(text.includes('total 10.0 s, lower bound 5.0 s, makespan 5.0 s, imbalance 1.0000 (+0.00% over the bound)'), text);
   assert.ok(text.includes(`fingerprint ${s2.plan.fingerprint}`));
 });
 

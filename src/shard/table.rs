@@ -112,7 +112,7 @@ pub fn render(plan: &Plan) -> String {
     }
     out.push('\n');
     out.push_str(&format!(
-        "total {}, lower bound {}, makespan {}, imbalance {:.3} ({:+.1}% over the bound)\n",
+        "total {}, lower bound {}, makespan {}, imbalance {:.4} ({:+.2}% over the bound)\n",
         amount(plan, plan.total),
         amount(plan, plan.lower_bound),
         amount(plan, plan.makespan),
@@ -155,7 +155,7 @@ shard  groups  tests  expected  share
         assert!(text.starts_with(
             "shard plan: 4 tests in 3 groups over 2 shards, strategy duration, balanced by duration\n"
         ));
-        assert!(text.contains("total 6.0 s, lower bound 3.0 s, makespan 3.0 s, imbalance 1.000 (+0.0% over the bound)"), "{text}");
+        assert!(text.contains("total 6.0 s, lower bound 3.0 s, makespan 3.0 s, imbalance 1.0000 (+0.00% over the bound)"), "{text}");
         let counted = plan(
             &[group("a", 3, None), group("b", 1, None)],
             &PlanOptions::new(2),
