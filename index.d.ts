@@ -114,11 +114,33 @@ export declare class WorkQueue {
 }
 
 /**
+ * The plan as a readable table (per shard: groups, tests, expected time,
+ * share; then total, lower bound, makespan, imbalance, fingerprint). Takes
+ * the plan's numbers (js/shard.js sends each shard's `groupCount` instead
+ * of its ids).
+ */
+export declare function __formatShardPlan(plan: object): string
+
+/**
  * Panics on purpose, synchronously or inside a promise, so the tests can
  * check that a panic becomes an `ERR_SHARDWRIGHT_INTERNAL` error and Node
  * lives on. Not part of the API.
  */
 export declare function __panicForTests(inPromise: boolean): unknown
+
+/**
+ * Plans packed groups (see `Packed`). Use `planShards()` from
+ * `shardwright`, which takes the groups themselves. Throws
+ * `ERR_SHARDWRIGHT_CONFIG` for bad options and `ERR_SHARDWRIGHT_PLAN` for
+ * groups no plan can be made from.
+ */
+export declare function __planShards(groups: PackedGroups, options?: ShardOptions | undefined | null): NativePlan
+
+/** Checks `options.index` against `options.shards` (for `selectShard`). */
+export declare function __shardIndex(options?: ShardOptions | undefined | null): number
+
+/** The strategy names, for CLI help and validation. */
+export declare function __shardStrategies(): Array<string>
 
 export interface AttemptErrorInfo {
   name?: string
@@ -181,6 +203,13 @@ export interface BackoffOptions {
    */
   seed?: number
 }
+
+/**
+ * Checks that every `expected` test ran exactly once across `records`,
+ * and that all shards planned from the same inputs. `shards`: the shard
+ * total, to find shards that reported nothing.
+ */
+export declare function checkShardCoverage(expected: string[], records: ShardRunRecord[], shards?: number): ShardCoverage
 
 /** Which errors are retried. */
 export interface ClassifyOptions {
@@ -262,6 +291,11 @@ export interface EffectiveConfig {
 /** The worker count with every input and the one that limited it. */
 export declare function explainWorkers(options?: Record<string, unknown>): WorkerExplanation
 
+export interface FingerprintOnShards {
+  fingerprint: string
+  shards: Array<number>
+}
+
 export interface GroupResultInput {
   status: 'passed' | 'failed'
   durationMs: number
@@ -286,6 +320,99 @@ export interface MachineInputs {
   cgroupMemoryLimitMb?: number
   cgroupMemoryUsedMb?: number
   loadAverage: Array<number>
+}
+
+/** A shard plan: which groups run where, and how good that is. */
+export interface NativePlan {
+  shards: Array<NativeShard>
+  strategy: 'duration' | 'round-robin' | 'file' | 'tag' | 'fail-first' | 'playwright'
+  tagMode: 'group' | 'spread'
+  /**
+   * `'duration'`: loads are expected milliseconds; `'count'`: no group had
+   * a duration, loads are test counts.
+   */
+  balancedBy: 'duration' | 'count'
+  groupCount: number
+  testCount: number
+  total: number
+  /** `max(total ÷ Σ weights, longest group ÷ largest weight)`. */
+  lowerBound: number
+  /** The latest shard's `expected`. */
+  makespan: number
+  /** `makespan ÷ lowerBound` (1 is perfect). */
+  imbalance: number
+  /** Groups whose duration was unknown and estimated. */
+  estimatedGroups: number
+  /** The per-test estimate used for them (median known per-test duration). */
+  perTestEstimateMs: number | null
+  /** SHA-256 (hex) of every input; see docs/sharding.md. */
+  fingerprint: string
+}
+
+/**
+ * One shard of a plan, as the engine returns it; `plan()` in js/shard.js
+ * turns `groupIndexes` into the group ids it already holds (no new strings
+ * cross for 100,000 groups).
+ */
+export interface NativeShard {
+  /** 1-based, as in `--shard=i/n`. */
+  index: number
+  /** Positions in the planned groups array, in run order. */
+  groupIndexes: Uint32Array
+  testCount: number
+  /**
+   * Sum of the groups' loads: milliseconds, or tests when `balancedBy`
+   * is `'count'`.
+   */
+  load: number
+  weight: number
+  /** `load ÷ weight`, in the plan's unit. */
+  expected: number
+  /** `expected` when balanced by duration, else null. */
+  expectedMs: number | null
+}
+
+/**
+ * The groups as columns, packed by `packGroups` in js/shard.js.
+ *
+ * Why columns: for 100,000 single-test groups, napi-rs reading 100,000
+ * objects field by field, or JSON of them (stringify, transcoding to UTF-8
+ * twice, parsing), each cost more than the whole plan. Here every string
+ * crosses in one UTF-16 string (a copy, no transcoding), cut by a lengths
+ * column, numbers cross as typed arrays (no copy), projects, files and tags
+ * are interned, and a single-test group's key is its id. The JS side checks
+ * each field's type and names the group in its errors; what arrives here is
+ * well-formed, and the engine judges the values.
+ */
+export interface PackedGroups {
+  /**
+   * Every string back to back: the ids, then the test keys, then the
+   * interned projects, files and tags.
+   */
+  text: string
+  /** UTF-16 length of each string of `text`, in order. */
+  lengths: Uint32Array
+  /** How many interned strings end `text`. */
+  stringCount: number
+  /**
+   * Per group: how many test keys are its own, or 0xFFFFFFFF for one
+   * test whose key is the group's id.
+   */
+  testCount: Uint32Array
+  /** Per group: interned project and file. */
+  project: Uint32Array
+  file: Uint32Array
+  /**
+   * Per group: the duration where `known` is 1 (any f64: the engine
+   * rejects NaN, ±Infinity and negatives by name).
+   */
+  duration: Float64Array
+  known: Uint8Array
+  failed: Uint8Array
+  skipped: Uint32Array
+  /** Per group: how many of `tags` (interned) are its own. */
+  tagCount: Uint32Array
+  tags: Uint32Array
 }
 
 export interface ProcessUsage {
@@ -414,6 +541,83 @@ export interface RetryReport {
   outcome: 'succeeded' | 'exhausted' | 'permanent' | 'aborted'
   attempts: Array<AttemptRecord>
   totalMs: number
+}
+
+/** Did every test run exactly once, all shards planning alike? */
+export interface ShardCoverage {
+  /** Nothing missing or duplicated, one fingerprint, every shard reported once. */
+  ok: boolean
+  expected: number
+  /** Expected tests that ran. */
+  ran: number
+  /** Expected tests no shard ran. */
+  missing: Array<string>
+  /** Tests more than one shard ran. */
+  duplicated: Array<TestOnShards>
+  /** Tests a shard ran that the suite does not list (informational). */
+  unexpected: Array<TestOnShards>
+  /** Each distinct fingerprint with its shards, the most common first. */
+  fingerprints: Array<FingerprintOnShards>
+  /** Shards `1..=shards` without a record (when `shards` was given). */
+  missingShards: Array<number>
+  /** Shards with more than one record. */
+  repeatedShards: Array<number>
+  /** The same as readable lines. */
+  report: string
+}
+
+/**
+ * How to plan. Only `shards` is required; values are checked in Rust and a
+ * bad one throws `ERR_SHARDWRIGHT_CONFIG` naming the field.
+ */
+export interface ShardOptions {
+  /** How many shards (`n` of `--shard=i/n`), 1 to 10000. */
+  shards?: number
+  /**
+   * How groups are spread over the shards.
+   * @default 'duration'
+   */
+  strategy?: 'duration' | 'round-robin' | 'file' | 'tag' | 'fail-first' | 'playwright'
+  /**
+   * Relative speed of each shard (one per shard, > 0): expected time on
+   * shard i = its load ÷ weights[i].
+   * @default undefined (all equal)
+   */
+  weights?: number[]
+  /**
+   * For `strategy: 'tag'`: keep each tag's groups on one shard
+   * (`'group'`) or spread them evenly (`'spread'`).
+   * @default 'group'
+   */
+  tagMode?: 'group' | 'spread'
+  /**
+   * For `strategy: 'tag'`: the tags that count (with their `@`).
+   * @default undefined (every tag)
+   */
+  tags?: string[]
+  /**
+   * `false`: LPT alone, without the search that improves on it (for
+   * comparison).
+   * @default true
+   */
+  improve?: boolean
+  /** For `selectShard`: which shard (1-based, `i` of `--shard=i/n`). */
+  index?: number
+}
+
+/** What one shard ran, for `checkShardCoverage`. */
+export interface ShardRunRecord {
+  /** 1-based shard index. */
+  index: number
+  /** The plan's fingerprint on that shard. */
+  fingerprint: string
+  /** Keys of the tests it ran. */
+  tests: Array<string>
+}
+
+export interface TestOnShards {
+  test: string
+  shards: Array<number>
 }
 
 export interface WorkerExplanation {

@@ -97,3 +97,118 @@ export declare function resolveConfig(options?: ShardwrightOptions): EffectiveCo
 export declare function recommendWorkers(options?: ShardwrightOptions): number;
 export declare function explainWorkers(options?: ShardwrightOptions): WorkerExplanation;
 export declare function resourceSnapshot(options?: { intervalMs?: number }): Promise<ResourceSnapshot>;
+// ── Sharding ────────────────────────────────────────────────────────────────
+
+import type { ShardOptions, ShardCoverage, ShardRunRecord } from '../index';
+export type { ShardOptions, ShardCoverage, ShardRunRecord };
+
+/** A group of tests that stays on one shard (formed as Playwright's createTestGroups forms them). */
+export interface ShardGroup {
+  /** Stable id: `project › file`, `project › file › describe`, or a test key. */
+  id: string;
+  project?: string;
+  /** Test file, relative to the project's testDir. */
+  file?: string;
+  /** Stable test keys; left out: one test whose key is `id`. */
+  tests?: string[];
+  /** Tags with their `@`. */
+  tags?: string[];
+  /** Expected duration of the group; undefined when unknown. */
+  durationMs?: number;
+  failedLastRun?: boolean;
+  /** How many of `tests` are expected to be skipped. */
+  skipped?: number;
+}
+
+export type ShardStrategy = 'duration' | 'round-robin' | 'file' | 'tag' | 'fail-first' | 'playwright';
+
+export interface PlannedShard {
+  /** 1-based, as in `--shard=i/n`. */
+  index: number;
+  /** Group ids, in run order. */
+  groups: string[];
+  /** Positions in the planned groups array, in run order (not enumerable). */
+  readonly groupIndexes: Uint32Array;
+  testCount: number;
+  /** Sum of the groups' loads: milliseconds, or tests when `balancedBy` is 'count'. */
+  load: number;
+  weight: number;
+  /** `load ÷ weight`, in the plan's unit. */
+  expected: number;
+  /** `expected` when balanced by duration, else null. */
+  expectedMs: number | null;
+}
+
+export interface ShardPlan {
+  shards: PlannedShard[];
+  strategy: ShardStrategy;
+  tagMode: 'group' | 'spread';
+  /** 'duration': loads are expected ms; 'count': no group had a duration, loads are test counts. */
+  balancedBy: 'duration' | 'count';
+  groupCount: number;
+  testCount: number;
+  total: number;
+  /** `max(total ÷ Σ weights, longest group ÷ largest weight)`. */
+  lowerBound: number;
+  /** The latest shard's `expected`. */
+  makespan: number;
+  /** `makespan ÷ lowerBound` (1 is perfect). */
+  imbalance: number;
+  estimatedGroups: number;
+  perTestEstimateMs: number | null;
+  /** XXH3-128 (hex) of every input; see docs/sharding.md. */
+  fingerprint: string;
+}
+
+export declare const SHARD_STRATEGIES: readonly ShardStrategy[];
+
+/** Plans the groups over `options.shards` shards (ERR_SHARDWRIGHT_CONFIG / ERR_SHARDWRIGHT_PLAN on bad input). */
+export declare function planShards(groups: ShardGroup[] | string, options: ShardOptions): ShardPlan;
+
+/** Plans, then returns shard `options.index`'s test keys in run order, with the plan. */
+export declare function selectShard(
+  groups: ShardGroup[] | string,
+  options: ShardOptions & { index: number },
+): { index: number; tests: string[]; groups: string[]; plan: ShardPlan };
+
+/** The plan as a readable table. */
+export declare function formatShardPlan(plan: ShardPlan): string;
+
+/** Did every expected test run exactly once across the shards, all planning alike? */
+export declare function checkShardCoverage(expected: string[], records: ShardRunRecord[], shards?: number): ShardCoverage;
+
+/** Groups from a live Suite in `Reporter.preprocess({ config, suite, testRun })` (Playwright ≥ 1.65). */
+export declare function suiteGroups(
+  suite: import('@playwright/test/reporter').Suite,
+  testRun: import('@playwright/test/reporter').TestRun,
+  options?: { config?: import('@playwright/test/reporter').FullConfig },
+): { groups: ShardGroup[]; testsByKey: Map<string, import('@playwright/test/reporter').TestCase> };
+
+export interface ListedTest {
+  project: string;
+  /** Relative to the project's testDir. */
+  file: string;
+  /** Relative to the config's rootDir. */
+  rootFile: string;
+  titlePath: string[];
+  /** The test's line in a `--test-list` file. */
+  listLine: string;
+}
+
+/** Groups from a `playwright test --list --reporter=json` report. */
+export declare function listReportGroups(
+  report: unknown,
+  options?: { groupBy?: 'auto' | 'file' | 'test' },
+): { groups: ShardGroup[]; tests: Map<string, ListedTest>; rootDir: string };
+
+/** Folds per-test history (key → ms or { durationMs, failedLastRun }) into group durations; returns how many groups got one. */
+export declare function applyHistory(
+  groups: ShardGroup[],
+  history: Map<string, number | { durationMs?: number; failedLastRun?: boolean }> | Record<string, number | { durationMs?: number; failedLastRun?: boolean }>,
+): number;
+
+/** The stable test key (src/testid.rs): `project › file › describe › title`. */
+export declare function testKey(project: string, file: string, titlePath: string[]): string;
+
+/** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
+export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;

@@ -4,6 +4,8 @@
 const native = require('./native.js');
 const { retry } = require('./retry.js');
 const config = require('./config.js');
+const shard = require('./shard.js');
+const groups = require('./groups.js');
 
 module.exports = {
   retry,
@@ -14,4 +16,14 @@ module.exports = {
   recommendWorkers: config.recommendWorkers,
   explainWorkers: config.explainWorkers,
   resourceSnapshot: config.resourceSnapshot,
+  planShards: shard.planShards,
+  selectShard: shard.selectShard,
+  formatShardPlan: shard.formatShardPlan,
+  checkShardCoverage: shard.checkShardCoverage,
+  SHARD_STRATEGIES: shard.SHARD_STRATEGIES,
+  suiteGroups: groups.suiteGroups,
+  listReportGroups: groups.listReportGroups,
+  applyHistory: groups.applyHistory,
+  testKey: groups.testKey,
+  testListLine: groups.testListLine,
 };

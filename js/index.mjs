@@ -9,5 +9,15 @@ export const {
   recommendWorkers,
   explainWorkers,
   resourceSnapshot,
+  planShards,
+  selectShard,
+  formatShardPlan,
+  checkShardCoverage,
+  SHARD_STRATEGIES,
+  suiteGroups,
+  listReportGroups,
+  applyHistory,
+  testKey,
+  testListLine,
 } = api;
 export default api;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod queue;
 pub mod resources;
 pub mod retry;
+pub mod shard;
 pub mod testid;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.

@@ -6,4 +6,5 @@ mod config;
 mod queue;
 mod retry;
 mod runtime;
+mod shard;
 mod value;

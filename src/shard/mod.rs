@@ -1,0 +1,16 @@
+//! Sharding: test groups in, a plan of which shard runs which group out.
+
+mod balance;
+mod coverage;
+mod fingerprint;
+mod group;
+mod plan;
+mod playwright;
+mod table;
+
+pub use coverage::{check as check_coverage, Coverage, FingerprintShards, ShardRecord, TestShards};
+pub use fingerprint::{fingerprint, ALGORITHM_VERSION};
+pub use group::{validate as validate_groups, BalancedBy, Group};
+pub use plan::{plan, Plan, PlanOptions, ShardPlan, Strategy, TagMode};
+pub use playwright::split as playwright_split;
+pub use table::{format_ms, render as render_table};
