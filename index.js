@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
 module.exports.RetrySession = nativeBinding.RetrySession
+module.exports.WorkerManagerCore = nativeBinding.WorkerManagerCore
 module.exports.__panicForTests = nativeBinding.__panicForTests

@@ -3,8 +3,10 @@
 
 const native = require('./native.js');
 const { retry } = require('./retry.js');
+const { WorkerManager } = require('./pool.js');
 
 module.exports = {
   retry,
   BackoffPolicy: native.BackoffPolicy,
+  WorkerManager,
 };

@@ -1,4 +1,4 @@
 import api from './index.js';
 
-export const { retry, BackoffPolicy } = api;
+export const { retry, BackoffPolicy, WorkerManager } = api;
 export default api;

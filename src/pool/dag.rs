@@ -29,22 +29,32 @@ pub struct Rejection {
     pub primary: bool,
 }
 
-/// Resolves the dependencies of each task of the batch (`(id, dependsOn)`),
-/// looking ids up in the batch first, then with `known`. Returns, per task,
-/// its resolved dependencies or why it is rejected.
+/// Resolves the dependencies of each task of the batch (`(id, dependsOn)`;
+/// an empty id is an unnamed task, which nothing can depend on), looking ids
+/// up in the batch first, then with `known`. Returns, per task, its resolved
+/// dependencies or why it is rejected.
 pub fn resolve<'a>(
     batch: &[(&'a str, &'a [String])],
     known: impl Fn(&str) -> Option<u32>,
 ) -> Vec<Result<Vec<DepRef>, Rejection>> {
+    // Most batches have no dependencies at all.
+    if batch.iter().all(|(_, deps)| deps.is_empty()) {
+        return batch.iter().map(|_| Ok(Vec::new())).collect();
+    }
     let index: HashMap<&str, usize> = batch
         .iter()
         .enumerate()
         .rev()
+        .filter(|(_, (id, _))| !id.is_empty())
         .map(|(i, (id, _))| (*id, i))
         .collect();
     let reject = |id: &str, reason: String, primary: bool| Rejection {
         error: Error::TaskGraph {
-            id: id.to_string(),
+            id: if id.is_empty() {
+                "(unnamed)".into()
+            } else {
+                id.to_string()
+            },
             reason,
         },
         primary,

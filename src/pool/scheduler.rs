@@ -71,8 +71,10 @@ struct Task {
     history: Vec<AttemptInfo>,
     retrier: Option<Box<Retrier<ChaCha8Rng>>>,
     control: Option<Arc<AttemptControl>>,
-    last_error: Option<AttemptError>,
-    last_exit: Option<ExitInfo>,
+    // Boxed: most tasks never fail or run a process, and 100k tasks in a
+    // compact Vec copy and fault in much less memory.
+    last_error: Option<Box<AttemptError>>,
+    last_exit: Option<Box<ExitInfo>>,
 }
 
 /// How an attempt ended, as the runner or the host saw it.
@@ -311,15 +313,10 @@ impl Scheduler {
             fresh.push((i, spec));
         }
 
-        // Unnamed tasks get a name no dependency can spell.
-        let names: Vec<String> = fresh
+        // Unnamed tasks pass as "": nothing can depend on them.
+        let refs: Vec<(&str, &[String])> = fresh
             .iter()
-            .map(|(i, s)| s.id.clone().unwrap_or_else(|| format!("\0unnamed-{i}")))
-            .collect();
-        let refs: Vec<(&str, &[String])> = names
-            .iter()
-            .zip(&fresh)
-            .map(|(n, (_, s))| (n.as_str(), s.depends_on.as_slice()))
+            .map(|(_, s)| (s.id.as_deref().unwrap_or(""), s.depends_on.as_slice()))
             .collect();
         let ids = &self.ids;
         let resolved = dag::resolve(&refs, |id| ids.get(id).copied());
@@ -337,7 +334,8 @@ impl Scheduler {
 
         // Add the accepted tasks, then wire and release them.
         let mut handle_of: Vec<Option<Handle>> = vec![None; fresh.len()];
-        let mut added: Vec<(Handle, Vec<DepRef>)> = Vec::new();
+        let mut added: Vec<(Handle, Vec<DepRef>)> = Vec::with_capacity(fresh.len());
+        self.tasks.reserve(fresh.len());
         for (k, ((pos, spec), r)) in fresh.into_iter().zip(resolved).enumerate() {
             match r {
                 Err(rej) => out[pos] = Some(Submitted::Rejected(rej.error)),
@@ -590,9 +588,9 @@ impl Scheduler {
                 delay_ms: None,
             });
         }
-        t.last_error = error.clone();
-        if exit.is_some() {
-            t.last_exit = exit;
+        t.last_error = error.clone().map(Box::new);
+        if let Some(exit) = exit {
+            t.last_exit = Some(Box::new(exit));
         }
         self.workers.release(worker, now);
         if let Some(g) = t.group {
@@ -753,10 +751,10 @@ impl Scheduler {
                 error: if outcome == Outcome::Passed {
                     None
                 } else {
-                    t.last_error.take()
+                    t.last_error.take().map(|e| *e)
                 },
                 reason: reason.clone(),
-                exit: t.last_exit.take(),
+                exit: t.last_exit.take().map(|e| *e),
                 history: std::mem::take(&mut t.history),
             };
             t.retrier = None;

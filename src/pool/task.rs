@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::config;
 use crate::error::{Error, Result};
@@ -138,7 +138,6 @@ impl TaskSpec {
     /// submission). `has_fn` says the host holds a function for this task
     /// (functions do not cross as JSON).
     pub fn from_json(value: &Value, prefix: &str, has_fn: bool) -> Result<TaskSpec> {
-        let field = |name: &str| format!("{prefix}{name}");
         let Value::Object(map) = value else {
             let name = prefix.strip_suffix('.').unwrap_or("task");
             return Err(Error::invalid(
@@ -149,14 +148,29 @@ impl TaskSpec {
         };
         for key in map.keys() {
             if !KNOWN_FIELDS.contains(&key.as_str()) {
-                return Err(Error::invalid(
-                    field(key),
-                    config::show(&map[key]),
-                    format!("not a task field (known: {})", KNOWN_FIELDS.join(", ")),
+                return Err(with_field_prefix(
+                    Error::invalid(
+                        key.as_str(),
+                        config::show(&map[key]),
+                        format!("not a task field (known: {})", KNOWN_FIELDS.join(", ")),
+                    ),
+                    prefix,
                 ));
             }
         }
-        let get = |name: &str| map.get(name);
+        // Field names get their prefix only on error: reading stays free of
+        // allocations for the names.
+        Self::read(&|name| map.get(name), has_fn).map_err(|e| with_field_prefix(e, prefix))
+    }
+
+    /// The fast path for a batch: a task deserialised straight into
+    /// [`RawTask`] (no map per task). Errors name fields without a prefix.
+    pub fn from_raw(raw: &RawTask, has_fn: bool) -> Result<TaskSpec> {
+        Self::read(&|name| raw.get(name), has_fn)
+    }
+
+    fn read<'v>(get: &dyn Fn(&str) -> Option<&'v Value>, has_fn: bool) -> Result<TaskSpec> {
+        let field = |name: &str| name.to_string();
         let id = match get("id") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -168,10 +182,10 @@ impl TaskSpec {
                 ))
             }
         };
-        let priority = config::choice(&field("priority"), get("priority"), &Priority::NAMES)?
+        let priority = config::choice("priority", get("priority"), &Priority::NAMES)?
             .and_then(Priority::from_name)
             .unwrap_or_default();
-        let depends_on = string_list(&field("dependsOn"), get("dependsOn"))?;
+        let depends_on = string_list("dependsOn", get("dependsOn"))?;
         let group = match get("group") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -183,15 +197,15 @@ impl TaskSpec {
                 ))
             }
         };
-        let timeout_ms = positive_ms(&field("timeoutMs"), get("timeoutMs"))?;
+        let timeout_ms = positive_ms("timeoutMs", get("timeoutMs"))?;
         let retries = config::whole(
-            &field("retries"),
+            "retries",
             get("retries"),
             0,
             crate::backoff::MAX_RETRIES_LIMIT as u64,
         )?
         .map(|n| n as u32);
-        let memory_limit_mb = match config::number(&field("memoryLimitMb"), get("memoryLimitMb"))? {
+        let memory_limit_mb = match config::number("memoryLimitMb", get("memoryLimitMb"))? {
             Some(mb) if mb <= 0.0 => {
                 return Err(Error::invalid(
                     field("memoryLimitMb"),
@@ -201,7 +215,7 @@ impl TaskSpec {
             }
             other => other,
         };
-        let kind = kind(map, &field, has_fn)?;
+        let kind = kind(get, has_fn)?;
         if memory_limit_mb.is_some() && kind == TaskKind::External {
             return Err(Error::invalid(
                 field("memoryLimitMb"),
@@ -240,16 +254,59 @@ const KNOWN_FIELDS: [&str; 13] = [
     "meta",
 ];
 
-fn kind(
-    map: &Map<String, Value>,
-    field: &dyn Fn(&str) -> String,
-    has_fn: bool,
-) -> Result<TaskKind> {
+/// A task object with only known fields, deserialised without building a
+/// map. Anything else (an unknown field, a task that is not an object) fails
+/// here and is read again by [`TaskSpec::from_json`] for a precise error.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    id: Option<Value>,
+    #[serde(rename = "fn")]
+    func: Option<Value>,
+    command: Option<Value>,
+    args: Option<Value>,
+    env: Option<Value>,
+    cwd: Option<Value>,
+    priority: Option<Value>,
+    #[serde(rename = "dependsOn")]
+    depends_on: Option<Value>,
+    group: Option<Value>,
+    #[serde(rename = "timeoutMs")]
+    timeout_ms: Option<Value>,
+    retries: Option<Value>,
+    #[serde(rename = "memoryLimitMb")]
+    memory_limit_mb: Option<Value>,
+    #[allow(dead_code)]
+    meta: Option<serde::de::IgnoredAny>,
+}
+
+impl RawTask {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match name {
+            "id" => self.id.as_ref(),
+            "fn" => self.func.as_ref(),
+            "command" => self.command.as_ref(),
+            "args" => self.args.as_ref(),
+            "env" => self.env.as_ref(),
+            "cwd" => self.cwd.as_ref(),
+            "priority" => self.priority.as_ref(),
+            "dependsOn" => self.depends_on.as_ref(),
+            "group" => self.group.as_ref(),
+            "timeoutMs" => self.timeout_ms.as_ref(),
+            "retries" => self.retries.as_ref(),
+            "memoryLimitMb" => self.memory_limit_mb.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn kind<'v>(get: &dyn Fn(&str) -> Option<&'v Value>, has_fn: bool) -> Result<TaskKind> {
+    let field = |name: &str| name.to_string();
     // A function never crosses as JSON; anything else under `fn` is a mistake.
-    if let Some(v) = map.get("fn").filter(|v| !v.is_null()) {
+    if let Some(v) = get("fn").filter(|v| !v.is_null()) {
         return Err(Error::invalid(field("fn"), config::show(v), "a function"));
     }
-    let command = match map.get("command") {
+    let command = match get("command") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(other) => {
@@ -262,7 +319,7 @@ fn kind(
     };
     let Some(command) = command else {
         for name in ["args", "env", "cwd"] {
-            if let Some(v) = map.get(name).filter(|v| !v.is_null()) {
+            if let Some(v) = get(name).filter(|v| !v.is_null()) {
                 return Err(Error::invalid(
                     field(name),
                     config::show(v),
@@ -286,8 +343,8 @@ fn kind(
             "either `fn` or `command`, not both",
         ));
     }
-    let args = string_list(&field("args"), map.get("args"))?;
-    let env = match map.get("env") {
+    let args = string_list("args", get("args"))?;
+    let env = match get("env") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Object(vars)) => vars
             .iter()
@@ -296,7 +353,7 @@ fn kind(
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 Value::Bool(b) => Ok((k.clone(), b.to_string())),
                 other => Err(Error::invalid(
-                    field(&format!("env.{k}")),
+                    format!("env.{k}"),
                     config::show(other),
                     "a string",
                 )),
@@ -310,7 +367,7 @@ fn kind(
             ))
         }
     };
-    let cwd = config::string(&field("cwd"), map.get("cwd"))?.map(PathBuf::from);
+    let cwd = config::string("cwd", get("cwd"))?.map(PathBuf::from);
     Ok(TaskKind::Process(Arc::new(ProcessSpec {
         command,
         args,
@@ -339,6 +396,22 @@ fn string_list(field: &str, value: Option<&Value>) -> Result<Vec<String>> {
             config::show(other),
             "an array of strings",
         )),
+    }
+}
+
+/// Puts `prefix` before the field name of a bad-value error (`tasks[3].`).
+pub fn with_field_prefix(e: Error, prefix: &str) -> Error {
+    match e {
+        Error::InvalidValue {
+            field,
+            value,
+            expected,
+        } if !prefix.is_empty() => Error::InvalidValue {
+            field: format!("{prefix}{field}"),
+            value,
+            expected,
+        },
+        other => other,
     }
 }
 
