@@ -72,14 +72,17 @@ export declare class WorkerManagerCore {
    * thrown (field names prefixed `tasks[i].`).
    */
   submit(tasks: string, hasFn: Uint8Array, atomic: boolean): SubmitReply
-  /** Everything for JS since the last take. */
-  take(): PoolBatch
+  /**
+   * Everything for JS since the last take: numbers into `out` (see
+   * [`HEADER`]), rich results and events returned as JSON.
+   */
+  take(out: Float64Array): string | null
   /**
    * Ends of JS attempts — `handle, attempt, ok` triples; `errors` (JSON)
-   * holds `{ name, message, code }` for each `ok = 0`, in order — and
-   * takes the outbox.
+   * holds `{ name, message, code }` for each `ok = 0`, in order — then
+   * takes like [`take`](Self::take).
    */
-  complete(done: Uint32Array, errors?: string | undefined | null): PoolBatch
+  complete(done: Uint32Array, errors: string | undefined | null, out: Float64Array): string | null
   /** The event kinds JS listens to; the others are not collected. */
   listen(kinds: Array<string>): void
   /** Cancels the given tasks (all when `handles` is null). */
@@ -185,22 +188,6 @@ export interface ClassifyOptions {
    * @default true
    */
   retryUnknown?: boolean
-}
-
-/**
- * One crossing from the core to JS. The numbers travel in one typed array:
- * `[nRun, nAbort, nPlain]`, then `nRun` triples `handle, attempt, worker`
- * (JS tasks to start), `nAbort` pairs `handle, attempt` (attempts to abort:
- * timed out, cancelled), and `nPlain` results of JS tasks that passed at
- * their first attempt as `handle, durationMs, queueWaitMs, worker,
- * startedAt`.
- */
-export interface PoolBatch {
-  data: Float64Array
-  /** Every other result, as a JSON array. */
-  results?: string
-  /** Events, as a JSON array (only the kinds listened to). */
-  events?: string
 }
 
 /** Decision after a failed attempt. */

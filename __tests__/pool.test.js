@@ -412,3 +412,15 @@ test('run(tasks) names the bad task by its index', async () => {
     message: 'invalid tasks[1].retries: "x" (a number)',
   });
 });
+
+test('a batch bigger than the transfer buffer arrives in parts, in order', async () => {
+  // 10,000 tasks start at once and end in one microtask checkpoint: their
+  // 50,000 numbers exceed the 32,768-number buffer.
+  const m = new WorkerManager({ ...base, minWorkers: 10_000, maxWorkers: 10_000 });
+  let ends = 0;
+  m.on('taskEnd', () => ends++);
+  const results = await m.run(Array.from({ length: 10_000 }, (_, i) => async () => i));
+  assert.equal(results.length, 10_000);
+  assert.ok(results.every((r, i) => r.outcome === 'passed' && r.value === i));
+  assert.equal(ends, 10_000);
+});

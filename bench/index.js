@@ -4,7 +4,10 @@
 
 const os = require('node:os');
 
-const suites = [['retry', require('./retry.js')]];
+const suites = [
+  ['retry', require('./retry.js')],
+  ['pool', require('./pool.js')],
+];
 
 async function main() {
   const only = process.argv.slice(2);

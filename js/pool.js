@@ -82,6 +82,8 @@ class WorkerManager extends EventEmitter {
     // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field).
     this._core = new native.WorkerManagerCore(nativeOptions, () => this._drain());
 
+    // The numbers of each batch from the core land here (see _process).
+    this._buf = new Float64Array(1 << 15);
     // Per handle (the engine's task number, dense from 0).
     this._fns = [];
     this._ids = [];
@@ -262,16 +264,25 @@ class WorkerManager extends EventEmitter {
   // ----- the batch protocol ---------------------------------------------
 
   _drain() {
-    this._process(this._core.take());
+    this._process(this._core.take(this._buf));
   }
 
-  _process(batch) {
-    const { data, results, events } = batch;
-    const nRun = data[0];
-    const nAbort = data[1];
-    const nPlain = data[2];
-    const abortAt = 3 + nRun * 3;
+  // A batch: numbers in this._buf (header nRun, nAbort, nPlain, more), rich
+  // results and events in `rich` (JSON).
+  _process(rich) {
+    const buf = this._buf;
+    const nRun = buf[0];
+    const nAbort = buf[1];
+    const nPlain = buf[2];
+    const more = buf[3];
+    const abortAt = 4 + nRun * 3;
     const plainAt = abortAt + nAbort * 2;
+    // Copied out first: user code run below (abort listeners, events, task
+    // functions) may call into the manager, which reuses the buffer.
+    const data = buf.slice(0, plainAt + nPlain * 5);
+    const parsed = rich ? JSON.parse(rich) : undefined;
+    const results = parsed && parsed.results;
+    const events = parsed && parsed.events;
     for (let i = abortAt; i < plainAt; i += 2) this._abort(data[i], data[i + 1]);
     const ended = [];
     for (let i = plainAt, end = plainAt + nPlain * 5; i < end; i += 5) {
@@ -295,7 +306,7 @@ class WorkerManager extends EventEmitter {
       ended.push(h);
     }
     if (results) {
-      for (const r of JSON.parse(results)) {
+      for (const r of results) {
         const h = r.handle;
         delete r.handle;
         if (this._fns[h] !== undefined) {
@@ -311,7 +322,7 @@ class WorkerManager extends EventEmitter {
       }
     }
     if (events) {
-      for (const e of JSON.parse(events)) {
+      for (const e of events) {
         const type = e.type;
         delete e.type;
         if (type === 'taskEnd') this._emit(type, this._results[e.handle]);
@@ -342,7 +353,8 @@ class WorkerManager extends EventEmitter {
         for (const f of waiters) f();
       }
     }
-    for (let i = 3; i < abortAt; i += 3) this._start(data[i], data[i + 1], data[i + 2]);
+    for (let i = 4; i < abortAt; i += 3) this._start(data[i], data[i + 1], data[i + 2]);
+    if (more) this._drain();
   }
 
   _emit(type, payload) {
@@ -401,7 +413,7 @@ class WorkerManager extends EventEmitter {
     this._done.length = 0;
     const errors = this._doneErrors.length ? JSON.stringify(this._doneErrors) : null;
     this._doneErrors.length = 0;
-    this._process(this._core.complete(done, errors));
+    this._process(this._core.complete(done, errors, this._buf));
   }
 
   _signal(h, attempt) {

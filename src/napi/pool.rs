@@ -249,59 +249,94 @@ impl pool::Host for JsHost {
     }
 }
 
-/// One crossing from the core to JS. The numbers travel in one typed array:
-/// `[nRun, nAbort, nPlain]`, then `nRun` triples `handle, attempt, worker`
-/// (JS tasks to start), `nAbort` pairs `handle, attempt` (attempts to abort:
-/// timed out, cancelled), and `nPlain` results of JS tasks that passed at
-/// their first attempt as `handle, durationMs, queueWaitMs, worker,
-/// startedAt`.
-#[napi(object)]
-pub struct PoolBatch {
-    pub data: Float64Array,
-    /// Every other result, as a JSON array.
-    pub results: Option<String>,
-    /// Events, as a JSON array (only the kinds listened to).
-    pub events: Option<String>,
+/// Numbers of a batch written into the caller's buffer, in this order after
+/// a 4-number header `[nRun, nAbort, nPlain, more]`: `nRun` triples `handle,
+/// attempt, worker` (JS tasks to start), `nAbort` pairs `handle, attempt`
+/// (attempts to abort: timed out, cancelled), `nPlain` results of JS tasks
+/// that passed at their first attempt as `handle, durationMs, queueWaitMs,
+/// worker, startedAt`. `more` = 1 when the buffer was too small: take again.
+///
+/// JS owns the buffer and reuses it, so a crossing allocates nothing on the
+/// V8 heap for the numbers (Rust-owned typed arrays cost an external backing
+/// store and a finaliser each, which dominated small batches).
+const HEADER: usize = 4;
+
+/// Rich results and events, as one JSON text: `{"results": [...], "events": [...]}`.
+#[derive(serde::Serialize)]
+struct Rich<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    results: &'a [pool::TaskResult],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    events: &'a [pool::Event],
 }
 
-impl PoolBatch {
-    fn from(outbox: pool::Outbox) -> Result<PoolBatch> {
-        let plain = outbox.ended.iter().filter(|r| r.is_plain()).count();
-        let mut data =
-            Vec::with_capacity(3 + outbox.run.len() * 3 + outbox.abort.len() * 2 + plain * 5);
-        data.extend([
-            outbox.run.len() as f64,
-            outbox.abort.len() as f64,
-            plain as f64,
-        ]);
-        for d in &outbox.run {
-            data.extend([d.handle as f64, d.attempt as f64, d.worker as f64]);
-        }
-        for (h, a) in &outbox.abort {
-            data.extend([*h as f64, *a as f64]);
-        }
-        let mut rich = Vec::new();
-        for r in outbox.ended {
-            if r.is_plain() {
-                data.extend([
-                    r.handle as f64,
-                    r.duration_ms,
-                    r.queue_wait_ms,
-                    r.worker.map_or(-1.0, f64::from),
-                    r.started_at.unwrap_or(0.0),
-                ]);
-            } else {
-                rich.push(r);
-            }
-        }
-        Ok(PoolBatch {
-            data: Float64Array::new(data),
-            results: (!rich.is_empty()).then(|| to_json(&rich)).transpose()?,
-            events: (!outbox.events.is_empty())
-                .then(|| to_json(&outbox.events))
-                .transpose()?,
-        })
+/// Writes as much of `pending` as fits into `out`; returns the JSON of the
+/// rich parts, which go only once every plain result has (a `taskEnd` event
+/// must not reach JS before its result).
+fn fill(pending: &mut pool::Outbox, out: &mut [f64]) -> Result<Option<String>> {
+    if out.len() < HEADER + 5 {
+        return Err(Error::Internal("the batch buffer is too small".into()));
     }
+    let mut room = out.len() - HEADER;
+    let mut at = HEADER;
+    let runs = pending.run.len().min(room / 3);
+    for d in pending.run.drain(..runs) {
+        out[at..at + 3].copy_from_slice(&[d.handle as f64, d.attempt as f64, d.worker as f64]);
+        at += 3;
+    }
+    room -= runs * 3;
+    let aborts = pending.abort.len().min(room / 2);
+    for (h, a) in pending.abort.drain(..aborts) {
+        out[at..at + 2].copy_from_slice(&[h as f64, a as f64]);
+        at += 2;
+    }
+    room -= aborts * 2;
+    let mut plain = 0;
+    let mut rich = Vec::new();
+    let mut kept = Vec::new();
+    for r in pending.ended.drain(..) {
+        if !r.is_plain() {
+            rich.push(r);
+        } else if room >= 5 {
+            out[at..at + 5].copy_from_slice(&[
+                r.handle as f64,
+                r.duration_ms,
+                r.queue_wait_ms,
+                r.worker.map_or(-1.0, f64::from),
+                r.started_at.unwrap_or(0.0),
+            ]);
+            at += 5;
+            room -= 5;
+            plain += 1;
+        } else {
+            kept.push(r);
+        }
+    }
+    let all_plain_sent = kept.is_empty();
+    let json = if all_plain_sent && (!rich.is_empty() || !pending.events.is_empty()) {
+        let text = to_json(&Rich {
+            results: &rich,
+            events: &pending.events,
+        })?;
+        pending.events.clear();
+        Some(text)
+    } else {
+        // Held back with the plain results still to come.
+        kept.extend(rich);
+        None
+    };
+    pending.ended = kept;
+    let more = !pending.run.is_empty()
+        || !pending.abort.is_empty()
+        || !pending.ended.is_empty()
+        || !pending.events.is_empty();
+    out[..HEADER].copy_from_slice(&[
+        runs as f64,
+        aborts as f64,
+        plain as f64,
+        if more { 1.0 } else { 0.0 },
+    ]);
+    Ok(json)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -341,6 +376,8 @@ pub struct ShutdownReport {
 #[napi]
 pub struct WorkerManagerCore {
     manager: Manager,
+    /// What did not fit in the caller's buffer at the last take.
+    pending: std::sync::Mutex<pool::Outbox>,
 }
 
 pub const REJECTED: u32 = u32::MAX;
@@ -362,7 +399,10 @@ impl WorkerManagerCore {
             let runtime =
                 napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::current);
             let manager = Manager::new(cfg, Arc::new(JsHost(wake)), runtime)?;
-            Ok(WorkerManagerCore { manager })
+            Ok(WorkerManagerCore {
+                manager,
+                pending: Default::default(),
+            })
         })
     }
 
@@ -439,43 +479,56 @@ impl WorkerManagerCore {
         })
     }
 
-    /// Everything for JS since the last take.
+    /// Everything for JS since the last take: numbers into `out` (see
+    /// [`HEADER`]), rich results and events returned as JSON.
     #[napi]
-    pub fn take(&self) -> napi::Result<PoolBatch, &'static str> {
-        sync(|| PoolBatch::from(self.manager.take()))
+    pub fn take(&self, mut out: Float64ArraySlice) -> napi::Result<Option<String>, &'static str> {
+        sync(|| {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.append(self.manager.take());
+            // SAFETY: JS calls this synchronously on its own thread and does
+            // not touch the buffer until the call returns.
+            fill(&mut pending, unsafe { out.as_mut() })
+        })
     }
 
     /// Ends of JS attempts — `handle, attempt, ok` triples; `errors` (JSON)
-    /// holds `{ name, message, code }` for each `ok = 0`, in order — and
-    /// takes the outbox.
+    /// holds `{ name, message, code }` for each `ok = 0`, in order — then
+    /// takes like [`take`](Self::take).
     #[napi]
     pub fn complete(
         &self,
-        done: Uint32Array,
+        done: Uint32ArraySlice,
         errors: Option<String>,
-    ) -> napi::Result<PoolBatch, &'static str> {
-        sync(|| {
+        out: Float64ArraySlice,
+    ) -> napi::Result<Option<String>, &'static str> {
+        let ended = sync(|| {
             let errors: Vec<AttemptError> = match errors {
                 Some(text) => serde_json::from_str(&text)
                     .map_err(|e| Error::Internal(format!("unreadable attempt errors: {e}")))?,
                 None => Vec::new(),
             };
             let mut errors = errors.into_iter();
-            let ends = done.chunks_exact(3).map(|c| {
-                let end = if c[2] == 1 {
-                    AttemptEnd::Passed
-                } else {
-                    AttemptEnd::Failed(
-                        errors
-                            .next()
-                            .unwrap_or_else(|| AttemptError::new("the task failed")),
-                    )
-                };
-                (c[0], c[1], end)
-            });
-            self.manager.complete(ends.collect::<Vec<_>>());
-            PoolBatch::from(self.manager.take())
-        })
+            let ends: Vec<_> = done
+                .chunks_exact(3)
+                .map(|c| {
+                    let end = if c[2] == 1 {
+                        AttemptEnd::Passed
+                    } else {
+                        AttemptEnd::Failed(
+                            errors
+                                .next()
+                                .unwrap_or_else(|| AttemptError::new("the task failed")),
+                        )
+                    };
+                    (c[0], c[1], end)
+                })
+                .collect();
+            self.manager.complete(ends);
+            Ok(())
+        });
+        ended?;
+        self.take(out)
     }
 
     /// The event kinds JS listens to; the others are not collected.
@@ -488,7 +541,7 @@ impl WorkerManagerCore {
 
     /// Cancels the given tasks (all when `handles` is null).
     #[napi]
-    pub fn cancel(&self, handles: Option<Uint32Array>, reason: String) {
+    pub fn cancel(&self, handles: Option<Uint32ArraySlice>, reason: String) {
         self.manager.cancel(handles.map(|h| h.to_vec()), &reason);
     }
 

@@ -120,6 +120,14 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// Adds `later` after what is here.
+    pub fn append(&mut self, mut later: Outbox) {
+        self.run.append(&mut later.run);
+        self.abort.append(&mut later.abort);
+        self.ended.append(&mut later.ended);
+        self.events.append(&mut later.events);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.run.is_empty()
             && self.abort.is_empty()
