@@ -31,3 +31,22 @@ export declare function retry<T>(
   fn: (attempt: number, signal?: AbortSignal) => T | Promise<T>,
   options?: RetryOptions,
 ): Promise<T>;
+
+export { WorkerManager } from './pool';
+export type {
+  WorkerManagerOptions,
+  RetryPolicyOptions,
+  Task,
+  FunctionTask,
+  ProcessTask,
+  TaskContext,
+  TaskResult,
+  AttemptInfo,
+  Outcome,
+  Priority,
+  Progress,
+  WorkerStats,
+  WorkerManagerStats,
+  WorkerManagerEvents,
+  ShutdownReport,
+} from './pool';
