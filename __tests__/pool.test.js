@@ -424,3 +424,28 @@ test('a batch bigger than the transfer buffer arrives in parts, in order', async
   assert.ok(results.every((r, i) => r.outcome === 'passed' && r.value === i));
   assert.equal(ends, 10_000);
 });
+
+test('a manager nobody references any more is garbage-collected (with its tasks)', async () => {
+  const script = `
+    const { WorkerManager } = require(${JSON.stringify(require.resolve('../js/index.js'))});
+    let collected = 0;
+    const registry = new FinalizationRegistry(() => collected++);
+    (async () => {
+      for (let i = 0; i < 5; i++) {
+        const m = new WorkerManager({ minAvailableMemoryMb: 0 });
+        m.on('taskEnd', () => {});
+        registry.register(m, i);
+        await m.run([async () => 1, { command: '/bin/true' }]);
+      }
+      for (let k = 0; k < 20 && collected < 4; k++) {
+        global.gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      console.log(collected);
+    })();
+  `;
+  const r = await run(NODE, ['--expose-gc', '-e', script], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  // The last one may still be on the stack of the async function.
+  assert.ok(Number(r.stdout) >= 4, `collected ${r.stdout.trim()} of 5`);
+});

@@ -49,6 +49,15 @@ function engineError(e) {
   return err;
 }
 
+// Made outside the constructor: a closure there would share the
+// constructor's context, which holds `this` strongly.
+function waker(ref) {
+  return () => {
+    const manager = ref.deref();
+    if (manager !== undefined) manager._drain();
+  };
+}
+
 /** What a JS task function receives. `signal` is created on first use. */
 class TaskContext {
   constructor(manager, handle, attempt, worker) {
@@ -80,7 +89,11 @@ class WorkerManager extends EventEmitter {
       if (!OPTION_NAMES.has(key)) throw configError(key, nativeOptions[key], `not a WorkerManager option (known: ${[...OPTION_NAMES, 'signal'].join(', ')})`);
     }
     // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field).
-    this._core = new native.WorkerManagerCore(nativeOptions, () => this._drain());
+    // The wake function holds the manager weakly: the threadsafe function is
+    // a root, and a strong reference would keep an unused manager (and its
+    // tasks) alive forever. While tasks are outstanding, _armIdle's pending
+    // promise keeps it alive.
+    this._core = new native.WorkerManagerCore(nativeOptions, waker(new WeakRef(this)));
 
     // The numbers of each batch from the core land here (see _process).
     this._buf = new Float64Array(1 << 15);
