@@ -57,6 +57,51 @@ export declare class RetrySession {
 }
 
 /**
+ * The worker manager's engine. Use `WorkerManager` from `shardwright`,
+ * which drives it.
+ */
+export declare class WorkerManagerCore {
+  /**
+   * `wake` is called (with no arguments) when the outbox has something
+   * and JS is not already calling in.
+   */
+  constructor(options: WorkerManagerOptions | undefined | null, wake: () => void)
+  /**
+   * Submits tasks given as a JSON array; `hasFn[i]` is 1 when JS holds a
+   * function for task `i`. `atomic`: all or nothing, the first problem
+   * thrown (field names prefixed `tasks[i].`).
+   */
+  submit(tasks: string, hasFn: Uint8Array, atomic: boolean): SubmitReply
+  /**
+   * Everything for JS since the last take: numbers into `out` (see
+   * [`HEADER`]), rich results and events returned as JSON.
+   */
+  take(out: Float64Array): string | null
+  /**
+   * Ends of JS attempts — `handle, attempt, ok` triples; `errors` (JSON)
+   * holds `{ name, message, code }` for each `ok = 0`, in order — then
+   * takes like [`take`](Self::take).
+   */
+  complete(done: Uint32Array, errors: string | undefined | null, out: Float64Array): string | null
+  /** The event kinds JS listens to; the others are not collected. */
+  listen(kinds: Array<string>): void
+  /** Cancels the given tasks (all when `handles` is null). */
+  cancel(handles: Uint32Array | undefined | null, reason: string): void
+  stats(): Record<string, any>
+  progress(): Record<string, any>
+  /**
+   * Resolves when every submitted task has ended. While pending, it keeps
+   * Node's event loop alive (processes may be running).
+   */
+  whenIdle(): Promise<void>
+  /**
+   * Graceful shutdown: refuses new tasks, cancels the ones not started,
+   * waits up to `deadlineMs` for the running ones, then kills them.
+   */
+  shutdown(deadlineMs: number): Promise<ShutdownReport>
+}
+
+/**
  * A work queue: in-process (`WorkQueue.local()`) or shared on Redis
  * (`await WorkQueue.connect(url, runId)`). Groups are handed out longest
  * first under leases; a group completes at most once.
@@ -615,6 +660,32 @@ export interface ShardRunRecord {
   tests: Array<string>
 }
 
+export interface ShutdownReport {
+  /** Every running task ended before the deadline. */
+  drained: boolean
+  /** Tasks still running at the deadline, killed. */
+  killed: number
+  /** Tasks that had not started, cancelled. */
+  cancelled: number
+}
+
+export interface SubmitError {
+  index: number
+  code: string
+  message: string
+}
+
+/** What `submit` did with each task. */
+export interface SubmitReply {
+  /**
+   * Per task: its handle (a task submitted twice shares one), or
+   * 0xFFFFFFFF when rejected.
+   */
+  handles: Uint32Array
+  /** Rejections (not all-or-nothing submissions only). */
+  errors: Array<SubmitError>
+}
+
 export interface TestOnShards {
   test: string
   shards: Array<number>
@@ -639,4 +710,87 @@ export interface WorkerExplanation {
   cpusPerWorker: number
   memoryPerWorkerMb: number
   inputs: MachineInputs
+}
+
+/**
+ * Options of `new WorkerManager(options)`. Every field is optional; a bad
+ * value throws an `Error` with `code: 'ERR_SHARDWRIGHT_CONFIG'` naming it.
+ */
+export interface WorkerManagerOptions {
+  /**
+   * Workers kept even when idle.
+   * @default 1
+   */
+  minWorkers?: number
+  /**
+   * Tasks running at once, at most.
+   * @default the number of CPUs (os.availableParallelism())
+   */
+  maxWorkers?: number
+  /**
+   * A worker idle this long is retired, down to `minWorkers`.
+   * @default 10000
+   */
+  idleTimeoutMs?: number
+  /**
+   * Which idle worker gets the next task.
+   * @default 'least-loaded'
+   */
+  strategy?: 'round-robin' | 'least-loaded' | 'random' | 'priority'
+  /**
+   * Seed of the `random` strategy and of the retry jitter.
+   * @default undefined (fresh randomness)
+   */
+  seed?: number
+  /**
+   * Default per-attempt timeout of a task, in milliseconds.
+   * @default undefined (none)
+   */
+  timeoutMs?: number
+  /**
+   * Retries and backoff: `maxRetries` (the default of a task's `retries`),
+   * `initialDelayMs`, `multiplier`, `maxDelayMs`, `jitter`, `jitterFactor`,
+   * `retryable`, `permanent`, `retryUnknown` — as for `retry()`.
+   * @default { maxRetries: 0, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 30000, jitter: 'equal' }
+   */
+  retry?: Omit<BackoffOptions, 'seed'> & ClassifyOptions
+  /**
+   * A task id submitted again within this window joins the first task
+   * (and its result) instead of running again. An id whose task has not
+   * ended always joins.
+   * @default 1000
+   */
+  dedupWindowMs?: number
+  /**
+   * Stop after this many failed tasks: what has not started is skipped.
+   * @default 0 (never)
+   */
+  maxFailures?: number
+  /**
+   * No task starts while the machine's available memory is below this
+   * (one may when none runs); 0 turns it off.
+   * @default 256
+   */
+  minAvailableMemoryMb?: number
+  /**
+   * How often memory is sampled.
+   * @default 250
+   */
+  memorySampleMs?: number
+  /**
+   * Default memory limit of a process task's process tree, in MB.
+   * @default undefined (none)
+   */
+  memoryLimitMb?: number
+  /**
+   * After SIGTERM to a timed-out or cancelled process group, how long
+   * before SIGKILL.
+   * @default 2000
+   */
+  killGraceMs?: number
+  /**
+   * Output kept per stream of a process task (its tail).
+   * @default 4194304
+   */
+  maxOutputBytes?: number
 }

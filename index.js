@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
 module.exports.RetrySession = nativeBinding.RetrySession
+module.exports.WorkerManagerCore = nativeBinding.WorkerManagerCore
 module.exports.WorkQueue = nativeBinding.WorkQueue
 module.exports.__formatShardPlan = nativeBinding.__formatShardPlan
 module.exports.__panicForTests = nativeBinding.__panicForTests

@@ -35,3 +35,19 @@ test('the installed package loads with require and import, root and subpaths', a
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '2000 function function');
 });
+
+test('ESM entry points export every name the CommonJS ones do', async () => {
+  for (const entry of ['shardwright', 'shardwright/test']) {
+    const script = `
+      import * as esm from '${entry}';
+      import { createRequire } from 'node:module';
+      const cjs = createRequire(process.cwd() + '/')('${entry}');
+      const missing = Object.keys(cjs).filter((k) => !(k in esm));
+      console.log(JSON.stringify(missing));
+    `;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: EXAMPLES });
+    assert.equal(r.code, 0, r.stderr);
+    const missing = JSON.parse(r.stdout).filter((k) => k !== 'default' && !(entry === 'shardwright/test' && k !== 'test' && k !== 'expect'));
+    assert.deepEqual(missing, [], `${entry}: names missing from the ESM entry`);
+  }
+});

@@ -7,6 +7,7 @@ const os = require('node:os');
 const suites = [
   ['retry', require('./retry.js')],
   ['shard', require('./shard.js')],
+  ['pool', require('./pool.js')],
 ];
 
 async function main() {

@@ -212,3 +212,21 @@ export declare function testKey(project: string, file: string, titlePath: string
 
 /** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
+export { WorkerManager } from './pool';
+export type {
+  WorkerManagerOptions,
+  RetryPolicyOptions,
+  Task,
+  FunctionTask,
+  ProcessTask,
+  TaskContext,
+  TaskResult,
+  AttemptInfo,
+  Outcome,
+  Priority,
+  Progress,
+  WorkerStats,
+  WorkerManagerStats,
+  WorkerManagerEvents,
+  ShutdownReport,
+} from './pool';

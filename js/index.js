@@ -6,6 +6,7 @@ const { retry } = require('./retry.js');
 const config = require('./config.js');
 const shard = require('./shard.js');
 const groups = require('./groups.js');
+const { WorkerManager } = require('./pool.js');
 
 module.exports = {
   retry,
@@ -26,4 +27,5 @@ module.exports = {
   applyHistory: groups.applyHistory,
   testKey: groups.testKey,
   testListLine: groups.testListLine,
+  WorkerManager,
 };

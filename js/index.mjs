@@ -19,5 +19,6 @@ export const {
   applyHistory,
   testKey,
   testListLine,
+  WorkerManager,
 } = api;
 export default api;

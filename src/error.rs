@@ -81,6 +81,11 @@ pub enum Error {
     #[error("task `{id}` failed: {reason}")]
     Task { id: String, reason: String },
 
+    /// A task the worker manager cannot schedule: an unknown dependency, a
+    /// dependency cycle.
+    #[error("task `{id}` cannot be scheduled: {reason}")]
+    TaskGraph { id: String, reason: String },
+
     #[error("queue `{target}`: {reason}")]
     Queue { target: String, reason: String },
 
@@ -105,7 +110,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::History { .. } => ErrorKind::History,
             Error::Plan(_) => ErrorKind::Plan,
-            Error::Task { .. } => ErrorKind::Task,
+            Error::Task { .. } | Error::TaskGraph { .. } => ErrorKind::Task,
             Error::Queue { .. } => ErrorKind::Queue,
             Error::Aborted(_) => ErrorKind::Aborted,
             Error::Internal(_) => ErrorKind::Internal,

@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod pool;
 pub mod queue;
 pub mod resources;
 pub mod retry;

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod config;
+mod pool;
 mod queue;
 mod retry;
 mod runtime;
