@@ -8,6 +8,8 @@ pub mod backoff;
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod flaky;
+pub mod history;
 pub mod retry;
 pub mod testid;
 

@@ -12,7 +12,9 @@ use std::fmt;
 /// Joins the parts of a key, as Playwright joins a title path for display.
 pub const SEPARATOR: &str = " › ";
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct TestId {
     pub project: String,
     pub file: String,
@@ -103,16 +105,29 @@ mod tests {
             vec!["search".into(), "shows results".into()],
         );
         assert_eq!(id.file, "tests/shop.spec.ts");
-        assert_eq!(id.key(), "chromium › tests/shop.spec.ts › search › shows results");
+        assert_eq!(
+            id.key(),
+            "chromium › tests/shop.spec.ts › search › shows results"
+        );
         let unnamed = TestId::new("", "a.spec.ts", vec!["t".into()]);
         assert_eq!(unnamed.key(), "a.spec.ts › t");
     }
 
     #[test]
     fn test_list_lines_are_root_relative() {
-        let id = TestId::new("chromium", "shop.spec.ts", vec!["search".into(), "t".into()]);
-        assert_eq!(id.test_list_line(""), "[chromium] › shop.spec.ts › search › t");
-        assert_eq!(id.test_list_line("e2e/"), "[chromium] › e2e/shop.spec.ts › search › t");
+        let id = TestId::new(
+            "chromium",
+            "shop.spec.ts",
+            vec!["search".into(), "t".into()],
+        );
+        assert_eq!(
+            id.test_list_line(""),
+            "[chromium] › shop.spec.ts › search › t"
+        );
+        assert_eq!(
+            id.test_list_line("e2e/"),
+            "[chromium] › e2e/shop.spec.ts › search › t"
+        );
     }
 
     #[test]
