@@ -34,6 +34,43 @@ export declare class BackoffPolicy {
 }
 
 /**
+ * The engine's history. Use `History` from `shardwright` (js/history.js),
+ * which wraps it.
+ */
+export declare class HistoryStore {
+  /** Reads a history file (a missing file is an empty history). */
+  static load(path: string, options?: HistoryOptions | undefined | null): HistoryStore
+  static empty(options?: HistoryOptions | undefined | null): HistoryStore
+  /** Adds a whole run given as JSON text (see `History.addRun`). */
+  addRunJson(run: string): AddRunResult
+  /** Adds the run of a Playwright JSON report or a JUnit XML file. */
+  importReport(path: string): ImportResult
+  /**
+   * Saves atomically under a lock, merging what another writer saved
+   * meanwhile. `path` defaults to the file it was loaded from.
+   */
+  save(path?: string | undefined | null): SaveResult
+  /** Adds the other history's runs (matched by id: none is duplicated). */
+  merge(other: HistoryStore): MergeResult
+  estimates(keys: Array<string>): EstimateBatch
+  lastOutcomes(keys: Array<string>): Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>
+  /** The flaky report as JSON text (parsed by js/history.js). */
+  analyzeJson(options?: FlakyReportOptions | undefined | null): string
+  runs(): Array<RunInfo>
+  testKeys(): Array<string>
+  get runCount(): number
+  get testCount(): number
+  get attemptCount(): number
+  get maxRuns(): number
+  /** The file it was loaded from or last saved to. */
+  get path(): string | null
+  /** Whether the file existed when loaded. */
+  get existed(): boolean
+  /** Set when `reset` set a bad file aside. */
+  get recovered(): RecoveredInfo | null
+}
+
+/**
  * One `retry()` call: the engine's retry state machine (classification,
  * delays, history) driven from JS, so the user's function is called on the
  * JS thread with one cheap sync call per attempt, and waits run on tokio
@@ -62,6 +99,17 @@ export declare class RetrySession {
  * lives on. Not part of the API.
  */
 export declare function __panicForTests(inPromise: boolean): unknown
+
+export interface AddRunResult {
+  runId: string
+  /**
+   * False when the run id was already in the history (then only tests it
+   * did not have for that run were added).
+   */
+  newRun: boolean
+  tests: number
+  attempts: number
+}
 
 export interface AttemptErrorInfo {
   name?: string
@@ -145,6 +193,105 @@ export interface ClassifyOptions {
   retryUnknown?: boolean
 }
 
+/** Estimates for a batch of keys, as parallel arrays (one crossing). */
+export interface EstimateBatch {
+  ms: Array<number>
+  source: Array<'history' | 'file' | 'suite' | 'default'>
+  samples: Array<number>
+}
+
+/** Flaky detection thresholds and the quarantine list. */
+export interface FlakyReportOptions {
+  /**
+   * Latest runs of each test that are judged.
+   * @default 20
+   */
+  window?: number
+  /**
+   * Score (0–1) from which a test is flaky.
+   * @default 0.1
+   */
+  flakyThreshold?: number
+  /**
+   * Score (0–1) from which a flaky test is quarantined.
+   * @default 0.3
+   */
+  quarantineThreshold?: number
+  /**
+   * Consecutive failing runs (up to the latest) that make a test broken.
+   * @default 3
+   */
+  brokenAfter?: number
+  /**
+   * Runs after which an event's weight in the score halves.
+   * @default 10
+   */
+  halfLife?: number
+  /**
+   * Tests quarantined whatever their score: test keys, key prefixes
+   * (`'chromium › cart.spec.ts'`) or RegExps over the key.
+   * @default []
+   */
+  quarantine?: Array<string | RegExp>
+  /**
+   * The run the report's `run` section describes.
+   * @default the newest run
+   */
+  runId?: string
+  /**
+   * `generatedAt` in ms since the epoch, for reproducible reports.
+   * @default now
+   */
+  now?: number
+}
+
+/** How a history is opened and bounded. */
+export interface HistoryOptions {
+  /**
+   * When the file is corrupted, truncated or of another version: keep it
+   * as `<file>.bad-<hash>` and start with an empty history instead of
+   * throwing `ERR_SHARDWRIGHT_HISTORY`.
+   * @default false
+   */
+  reset?: boolean
+  /**
+   * Runs kept per test (the latest ones).
+   * @default 20 (or what the file says)
+   */
+  maxRuns?: number
+  /**
+   * Days after which a test that stopped running is forgotten; 0 keeps
+   * tests forever.
+   * @default 60 (or what the file says)
+   */
+  maxAgeDays?: number
+}
+
+export interface ImportResult {
+  format: 'playwright-json' | 'junit'
+  runId: string
+  newRun: boolean
+  tests: number
+  attempts: number
+}
+
+/** `HistoryStore.load` off the JS thread. */
+export declare function loadHistoryStore(path: string, options?: HistoryOptions | undefined | null): Promise<HistoryStore>
+
+export interface MergeResult {
+  runsAdded: number
+  runsShared: number
+  testsAdded: number
+  attemptsAdded: number
+}
+
+export interface RecoveredInfo {
+  /** What was wrong with the file. */
+  problem: string
+  /** Where the bad file was kept. */
+  backup: string
+}
+
 /** Decision after a failed attempt. */
 export interface RetryDecision {
   /** Whether to make another attempt (after `event.delayMs`). */
@@ -177,4 +324,33 @@ export interface RetryReport {
   outcome: 'succeeded' | 'exhausted' | 'permanent' | 'aborted'
   attempts: Array<AttemptRecord>
   totalMs: number
+}
+
+export interface RunInfo {
+  id: string
+  /** Milliseconds since the epoch. */
+  startedAt: number
+  endedAt?: number
+  commit?: string
+  shard?: ShardMeta
+  source?: string
+}
+
+export interface SaveResult {
+  path: string
+  bytes: number
+  runs: number
+  tests: number
+  /** Runs another writer had saved to the file meanwhile, merged in. */
+  merged: MergeResult
+  /** Set when the file on disk was unreadable and was kept aside. */
+  recovered?: RecoveredInfo
+}
+
+export interface ShardMeta {
+  index: number
+  total: number
+  fingerprint?: string
+  predictedMs?: number
+  actualMs?: number
 }

@@ -836,5 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
+module.exports.HistoryStore = nativeBinding.HistoryStore
 module.exports.RetrySession = nativeBinding.RetrySession
 module.exports.__panicForTests = nativeBinding.__panicForTests
+module.exports.loadHistoryStore = nativeBinding.loadHistoryStore

@@ -31,3 +31,14 @@ export declare function retry<T>(
   fn: (attempt: number, signal?: AbortSignal) => T | Promise<T>,
   options?: RetryOptions,
 ): Promise<T>;
+
+export {
+  History,
+  loadHistory,
+  flakyReport,
+  flakyMarkdown,
+  flakySummary,
+  events,
+  defaultHistoryPath,
+} from './history';
+export type * from './history';

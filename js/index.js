@@ -3,8 +3,18 @@
 
 const native = require('./native.js');
 const { retry } = require('./retry.js');
+const { History, loadHistory, flakyReport, defaultHistoryPath } = require('./history.js');
+const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
+const { events } = require('./flaky-events.js');
 
 module.exports = {
   retry,
   BackoffPolicy: native.BackoffPolicy,
+  History,
+  loadHistory,
+  flakyReport,
+  flakyMarkdown,
+  flakySummary,
+  events,
+  defaultHistoryPath,
 };

@@ -2,6 +2,7 @@
 //! to JS errors, nothing more. One file per exposed area.
 
 mod backoff;
+mod history;
 mod retry;
 mod runtime;
 mod value;
