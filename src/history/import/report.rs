@@ -26,11 +26,20 @@ impl ReportFormat {
 /// content (`import-<hash>`), so importing the same report twice adds it once.
 pub fn read_report(path: &Path) -> Result<(ReportFormat, RunInput)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    parse_report(&bytes).map_err(|problem| Error::History {
+    let (format, mut run) = parse_report(&bytes).map_err(|problem| Error::Report {
         path: path.into(),
         problem,
-        backup: None,
-    })
+    })?;
+    // A report without a time (Node's JUnit, some Surefire files) is dated by
+    // the file, not by the import.
+    if run.started_at.is_none() {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let ms = modified
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as f64);
+        run.started_at = ms.map(crate::history::run::TimeInput::Ms);
+    }
+    Ok((format, run))
 }
 
 pub fn parse_report(bytes: &[u8]) -> std::result::Result<(ReportFormat, RunInput), String> {
