@@ -18,3 +18,4 @@ pub mod testid;
 mod napi;
 
 pub use error::{Error, ErrorKind, Result};
+mod perf_probe;

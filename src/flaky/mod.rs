@@ -7,4 +7,4 @@ mod verdict;
 
 pub use options::{FlakyOptions, QuarantineRule};
 pub use report::{analyze, Report, RunSummary, Summary, TestEntry, KIND, SCHEMA_VERSION};
-pub use verdict::{judge, TestVerdict, Verdict};
+pub use verdict::{judge, Judge, TestVerdict, Verdict};

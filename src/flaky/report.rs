@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::options::FlakyOptions;
-use super::verdict::{judge, Point, TestVerdict, Verdict};
+use super::verdict::{Judge, Point, TestVerdict, Verdict};
 use crate::error::Result;
 use crate::history::time::{format_iso, now_ms};
 use crate::history::{History, RunOutcome, TestRecord};
@@ -323,8 +323,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     };
     let mut judged: Vec<(&TestRecord, TestVerdict, Option<&str>)> = Vec::new();
     let mut quarantine = Vec::new();
+    let mut judge = Judge::new(history, opts);
     for t in history.tests() {
-        let v = judge(history, t, opts);
+        let v = judge.judge(t);
         match v.verdict {
             Verdict::Stable => summary.stable += 1,
             Verdict::Flaky => summary.flaky += 1,

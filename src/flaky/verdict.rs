@@ -86,131 +86,192 @@ fn passes(o: RunOutcome) -> bool {
     matches!(o, RunOutcome::Passed | RunOutcome::Flaky)
 }
 
-pub fn judge(history: &History, test: &TestRecord, opts: &FlakyOptions) -> TestVerdict {
-    let mut points: Vec<Point> = Vec::new();
-    let mut last_outcome = None;
-    let mut first = 0;
-    for group in test.runs() {
-        let outcome = RunOutcome::of(group);
-        last_outcome = Some(outcome);
-        if !matches!(outcome, RunOutcome::Skipped | RunOutcome::Interrupted) {
-            points.push(Point {
-                run: group[0].run,
-                outcome,
-                first,
-                count: group.len(),
-            });
-        }
-        first += group.len();
-    }
-    let window = opts.window as usize;
-    if points.len() > window {
-        points.drain(..points.len() - window);
-    }
-    let mut v = TestVerdict {
-        verdict: Verdict::Skipped,
-        score: 0.0,
-        flips: 0,
-        points: Vec::new(),
-        passed: 0,
-        failed: 0,
-        flaky: 0,
-        same_commit: Vec::new(),
-        since: None,
-        before: None,
-        last_outcome,
-    };
-    let n = points.len();
-    if n == 0 {
-        return v;
-    }
-    for p in &points {
-        match p.outcome {
-            RunOutcome::Passed => v.passed += 1,
-            RunOutcome::Failed => v.failed += 1,
-            RunOutcome::Flaky => v.flaky += 1,
-            _ => {}
-        }
-    }
-    let fail_streak = points
-        .iter()
-        .rev()
-        .take_while(|p| p.outcome == RunOutcome::Failed)
-        .count();
+/// Judges tests of one history with one set of options. Built once per
+/// analysis: commits become small integers and the score weights a table, so
+/// judging 100,000 tests allocates nothing for the stable ones.
+pub struct Judge<'h> {
+    opts: FlakyOptions,
+    /// Dense commit id per run (`u32::MAX`: no commit).
+    commit_ids: Vec<u32>,
+    commits: Vec<&'h str>,
+    /// `weights[k]`: the weight of the run `k` runs before the latest.
+    weights: Vec<f64>,
+    points: Vec<Point>,
+}
 
-    // Same commit, both results.
-    let commit_of = |p: &Point| history.runs[p.run as usize].commit.as_deref();
-    let mut by_commit: HashMap<&str, (bool, bool, usize)> = HashMap::new();
-    for (i, p) in points.iter().enumerate() {
-        if let Some(c) = commit_of(p) {
-            let e = by_commit.entry(c).or_insert((false, false, i));
-            if passes(p.outcome) {
-                e.0 = true;
+impl<'h> Judge<'h> {
+    pub fn new(history: &'h History, opts: &FlakyOptions) -> Self {
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut commits = Vec::new();
+        let commit_ids = history
+            .runs()
+            .iter()
+            .map(|r| match r.commit.as_deref() {
+                None => u32::MAX,
+                Some(c) => *ids.entry(c).or_insert_with(|| {
+                    commits.push(c);
+                    commits.len() as u32 - 1
+                }),
+            })
+            .collect();
+        let weights = (0..opts.window)
+            .map(|k| 0.5f64.powf(f64::from(k) / opts.half_life))
+            .collect();
+        Judge {
+            opts: opts.clone(),
+            commit_ids,
+            commits,
+            weights,
+            points: Vec::new(),
+        }
+    }
+
+    pub fn judge(&mut self, test: &TestRecord) -> TestVerdict {
+        let opts = &self.opts;
+        let points = &mut self.points;
+        points.clear();
+        let mut last_outcome = None;
+        let mut first = 0;
+        for group in test.runs() {
+            let outcome = RunOutcome::of(group);
+            last_outcome = Some(outcome);
+            if !matches!(outcome, RunOutcome::Skipped | RunOutcome::Interrupted) {
+                points.push(Point {
+                    run: group[0].run,
+                    outcome,
+                    first,
+                    count: group.len(),
+                });
             }
-            if p.outcome != RunOutcome::Passed {
-                // A failed or flaky run: both have a failing attempt.
-                e.1 = true;
+            first += group.len();
+        }
+        let window = opts.window as usize;
+        if points.len() > window {
+            points.drain(..points.len() - window);
+        }
+        let mut v = TestVerdict {
+            verdict: Verdict::Skipped,
+            score: 0.0,
+            flips: 0,
+            points: Vec::new(),
+            passed: 0,
+            failed: 0,
+            flaky: 0,
+            same_commit: Vec::new(),
+            since: None,
+            before: None,
+            last_outcome,
+        };
+        let n = points.len();
+        if n == 0 {
+            return v;
+        }
+        for p in points.iter() {
+            match p.outcome {
+                RunOutcome::Passed => v.passed += 1,
+                RunOutcome::Failed => v.failed += 1,
+                RunOutcome::Flaky => v.flaky += 1,
+                _ => {}
             }
         }
-    }
-    let mut conflicts: Vec<(usize, &str)> = by_commit
-        .iter()
-        .filter(|(_, (pass, fail, _))| *pass && *fail)
-        .map(|(c, (_, _, first))| (*first, *c))
-        .collect();
-    conflicts.sort();
-    // A flaky run alone is its own contradiction; same_commit lists commits
-    // where separate runs disagreed or a run was flaky.
-    v.same_commit = conflicts.iter().map(|(_, c)| c.to_string()).collect();
-    let conflicted = |p: &Point| commit_of(p).is_some_and(|c| v.same_commit.iter().any(|s| s == c));
+        let fail_streak = points
+            .iter()
+            .rev()
+            .take_while(|p| p.outcome == RunOutcome::Failed)
+            .count();
 
-    // Score.
-    let mut weighted = 0.0;
-    let mut total = 0.0;
-    for i in 0..n {
-        let w = 0.5f64.powf((n - 1 - i) as f64 / opts.half_life);
-        total += w;
-        let mut event = points[i].outcome == RunOutcome::Flaky;
-        if i > 0 && passes(points[i].outcome) != passes(points[i - 1].outcome) {
-            v.flips += 1;
-            let into_final_streak = fail_streak > 0 && i == n - fail_streak;
-            event |= !into_final_streak;
+        // Same commit, both results: (commit, passed, failed) in order of
+        // first appearance (a window holds few commits: a vector is enough).
+        let mut by_commit: Vec<(u32, bool, bool)> = Vec::new();
+        for p in points.iter() {
+            let c = self.commit_ids[p.run as usize];
+            if c == u32::MAX {
+                continue;
+            }
+            let i = match by_commit.iter().position(|e| e.0 == c) {
+                Some(i) => i,
+                None => {
+                    by_commit.push((c, false, false));
+                    by_commit.len() - 1
+                }
+            };
+            by_commit[i].1 |= passes(p.outcome);
+            // A failed or a flaky run: both had a failing attempt.
+            by_commit[i].2 |= p.outcome != RunOutcome::Passed;
         }
-        if event {
-            weighted += w;
+        let conflicts: Vec<u32> = by_commit
+            .iter()
+            .filter(|e| e.1 && e.2)
+            .map(|e| e.0)
+            .collect();
+        v.same_commit = conflicts
+            .iter()
+            .map(|&c| self.commits[c as usize].to_string())
+            .collect();
+        let commit_ids = &self.commit_ids;
+        let conflicted = |p: &Point| {
+            let c = commit_ids[p.run as usize];
+            c != u32::MAX && conflicts.contains(&c)
+        };
+
+        // Score.
+        let mut weighted = 0.0;
+        let mut total = 0.0;
+        for i in 0..n {
+            let w = self.weights[n - 1 - i];
+            total += w;
+            let mut event = points[i].outcome == RunOutcome::Flaky;
+            if i > 0 && passes(points[i].outcome) != passes(points[i - 1].outcome) {
+                v.flips += 1;
+                let into_final_streak = fail_streak > 0 && i == n - fail_streak;
+                event |= !into_final_streak;
+            }
+            if event {
+                weighted += w;
+            }
         }
-    }
-    v.score = if total > 0.0 { weighted / total } else { 0.0 };
+        v.score = if total > 0.0 { weighted / total } else { 0.0 };
 
-    let streak_start = n - fail_streak;
-    let broken_after = opts.broken_after as usize;
-    let any_flaky_run = v.flaky > 0;
-    // Same commits only matter where they touch the runs in question.
-    let streak_conflicted = points[streak_start..].iter().any(conflicted);
+        let streak_start = n - fail_streak;
+        let broken_after = opts.broken_after as usize;
+        // Same commits only matter where they touch the runs in question.
+        let streak_conflicted = points[streak_start..].iter().any(conflicted);
 
-    if fail_streak >= broken_after && !streak_conflicted {
-        v.verdict = Verdict::Broken;
-        v.since = Some(points[streak_start].run);
-        v.before = streak_start.checked_sub(1).map(|i| points[i].run);
-    } else if let Some((fixed_at, broke_at)) = fixed(&points, broken_after) {
-        let touched = points[broke_at..].iter().any(conflicted);
-        if touched {
+        if fail_streak >= broken_after && !streak_conflicted {
+            v.verdict = Verdict::Broken;
+            v.since = Some(points[streak_start].run);
+            v.before = streak_start.checked_sub(1).map(|i| points[i].run);
+        } else if let Some((fixed_at, broke_at)) = fixed(points, broken_after) {
+            if points[broke_at..].iter().any(conflicted) {
+                v.verdict = Verdict::Flaky;
+            } else {
+                v.verdict = Verdict::Fixed;
+                v.since = Some(points[fixed_at].run);
+                v.before = Some(points[broke_at].run);
+            }
+        } else if v.flaky > 0 || !conflicts.is_empty() || v.score >= opts.flaky_threshold {
             v.verdict = Verdict::Flaky;
+        } else if fail_streak > 0 {
+            v.verdict = Verdict::Failing;
+            v.since = Some(points[streak_start].run);
+            v.before = streak_start.checked_sub(1).map(|i| points[i].run);
         } else {
-            v.verdict = Verdict::Fixed;
-            v.since = Some(points[fixed_at].run);
-            v.before = Some(points[broke_at].run);
+            v.verdict = Verdict::Stable;
         }
-    } else if any_flaky_run || !v.same_commit.is_empty() || v.score >= opts.flaky_threshold {
-        v.verdict = Verdict::Flaky;
-    } else if fail_streak > 0 {
-        v.verdict = Verdict::Failing;
-        v.since = Some(points[streak_start].run);
-        v.before = streak_start.checked_sub(1).map(|i| points[i].run);
-    } else {
-        v.verdict = Verdict::Stable;
+        if v.verdict != Verdict::Stable {
+            v.points = points.clone();
+        }
+        v
     }
-    v.points = points;
+}
+
+/// Judges one test (builds a [`Judge`]; use one `Judge` for many tests).
+pub fn judge(history: &History, test: &TestRecord, opts: &FlakyOptions) -> TestVerdict {
+    let mut j = Judge::new(history, opts);
+    let mut v = j.judge(test);
+    if v.points.is_empty() {
+        v.points = j.points;
+    }
     v
 }
 

@@ -7,7 +7,7 @@
 //! its file, then the median estimate of the whole suite, then
 //! [`DEFAULT_ESTIMATE_MS`] when the history is empty.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::model::{History, RunOutcome, Status, TestRecord};
 use crate::testid::SEPARATOR;
@@ -113,7 +113,7 @@ struct Fallbacks {
 
 impl History {
     fn fallbacks(&self) -> Fallbacks {
-        let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
+        let mut sums: HashMap<String, (f64, u32)> = HashMap::default();
         let mut all: Vec<u32> = Vec::with_capacity(self.tests.len());
         for t in &self.tests {
             if let Some((ms, _)) = own_estimate(t) {

@@ -26,7 +26,7 @@
 //! `n` the retry index (omitted when it is the attempt's position within its
 //! run, as it nearly always is).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
@@ -141,6 +141,8 @@ pub type Problem = String;
 
 /// Decodes a history file's bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, Problem> {
+    // A byte order mark (some editors add one) is not part of the JSON.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".into());
     }
@@ -458,9 +460,9 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             .expect("writing to memory");
     }
     // Projects and files, numbered in order of first use.
-    let mut projects: HashMap<&str, u32> = HashMap::new();
+    let mut projects: HashMap<&str, u32> = HashMap::default();
     let mut project_list: Vec<&str> = Vec::new();
-    let mut files: HashMap<&str, u32> = HashMap::new();
+    let mut files: HashMap<&str, u32> = HashMap::default();
     let mut file_list: Vec<&str> = Vec::new();
     let mut ids = Vec::with_capacity(history.tests.len());
     for t in &history.tests {

@@ -5,7 +5,7 @@
 //! each (test, run) pair the attempts of whichever side has them are kept; when
 //! both sides have them they are the same attempts, and this side's win.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::model::{Attempt, History};
 
@@ -54,11 +54,11 @@ impl History {
         }
         // Their run index → ours.
         let run_map: Vec<u32> = other.runs.iter().map(|r| self.run_index[&r.id]).collect();
-        let mut error_map: HashMap<u32, u32> = HashMap::new();
+        let mut error_map: HashMap<u32, u32> = HashMap::default();
         let max_runs = self.limits.max_runs;
         for theirs in &other.tests {
             let existed = self.test_index.contains_key(&theirs.key);
-            let slot = self.test_slot(&theirs.id);
+            let slot = self.slot_for(&theirs.key, || theirs.id.clone());
             let mut added: Vec<Attempt> = Vec::new();
             for group in theirs.runs() {
                 let run = run_map[group[0].run as usize];

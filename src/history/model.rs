@@ -6,7 +6,7 @@
 //! attempts sorted by (run, retry). Error messages are interned: a flaky test
 //! that fails with the same message a hundred times stores it once.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::classify::ErrorClass;
 use crate::testid::TestId;
@@ -348,17 +348,17 @@ impl History {
         i + 1
     }
 
-    /// The index of the test, created if new.
-    pub(crate) fn test_slot(&mut self, id: &TestId) -> usize {
-        let key = id.key();
-        if let Some(&i) = self.test_index.get(&key) {
+    /// The index of the test with this key, created (with the id `id()`
+    /// gives) if new.
+    pub(crate) fn slot_for(&mut self, key: &str, id: impl FnOnce() -> TestId) -> usize {
+        if let Some(&i) = self.test_index.get(key) {
             return i as usize;
         }
         let i = self.tests.len();
-        self.test_index.insert(key.clone(), i as u32);
+        self.test_index.insert(key.to_string(), i as u32);
         self.tests.push(TestRecord {
-            id: id.clone(),
-            key,
+            id: id(),
+            key: key.to_string(),
             line: None,
             tags: Vec::new(),
             attempts: Vec::new(),
@@ -401,51 +401,64 @@ impl History {
             Some(&i) => (i, false),
             None => (self.insert_run(meta), true),
         };
-        // Group by test, keeping the order the attempts came in.
-        let mut by_test: Vec<(usize, Vec<Attempt>)> = Vec::new();
-        let mut slot_of: HashMap<usize, usize> = HashMap::new();
         let mut summary = AddSummary {
             new_run,
             ..Default::default()
         };
+        // (test, attempt) pairs, grouped by test below with one sort instead
+        // of a vector per test.
+        let mut pairs: Vec<(u32, Attempt)> = Vec::with_capacity(attempts.len());
+        let mut key = String::new();
         for na in attempts {
-            let slot = self.test_slot(&na.id);
-            let error = match na.error {
+            write_key(&mut key, &na.id.project, &na.id.file, &na.id.title_path);
+            let NewAttempt {
+                id,
+                line,
+                tags,
+                error,
+                ..
+            } = na;
+            let slot = self.slot_for(&key, || id);
+            let error = match error {
                 Some(e) => self.intern_error(e),
                 None => 0,
             };
             let record = &mut self.tests[slot];
-            if na.line.is_some() {
-                record.line = na.line;
+            if line.is_some() {
+                record.line = line;
             }
-            if !na.tags.is_empty() {
-                record.tags = na.tags;
+            if !tags.is_empty() {
+                record.tags = tags;
             }
-            let attempt = Attempt {
-                run,
-                status: na.status,
-                expected_failure: na.expected_failure,
-                retry: na.retry,
-                duration_ms: na.duration_ms,
-                error,
-            };
-            let entry = *slot_of.entry(slot).or_insert_with(|| {
-                by_test.push((slot, Vec::new()));
-                by_test.len() - 1
-            });
-            by_test[entry].1.push(attempt);
+            pairs.push((
+                slot as u32,
+                Attempt {
+                    run,
+                    status: na.status,
+                    expected_failure: na.expected_failure,
+                    retry: na.retry,
+                    duration_ms: na.duration_ms,
+                    error,
+                },
+            ));
         }
+        // Stable: attempts with the same retry index keep their order.
+        pairs.sort_by_key(|(slot, a)| (*slot, a.retry));
         let max_runs = self.limits.max_runs;
-        for (slot, mut new) in by_test {
-            let record = &mut self.tests[slot];
-            if !new_run && record.attempts.iter().any(|a| a.run == run) {
+        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let record = &mut self.tests[group[0].0 as usize];
+            let at = record.attempts.partition_point(|a| a.run < run);
+            if !new_run && record.attempts.get(at).is_some_and(|a| a.run == run) {
                 continue;
             }
-            new.sort_by_key(|a| a.retry);
             summary.tests += 1;
-            summary.attempts += new.len();
-            let at = record.attempts.partition_point(|a| a.run <= run);
-            record.attempts.splice(at..at, new);
+            summary.attempts += group.len();
+            let new = group.iter().map(|(_, a)| *a);
+            if at == record.attempts.len() {
+                record.attempts.extend(new);
+            } else {
+                record.attempts.splice(at..at, new);
+            }
             record.trim_to(max_runs);
         }
         // A test created for a duplicate run but given no attempts would be
@@ -534,6 +547,21 @@ impl History {
     }
 }
 
+/// Writes a test's key (exactly as [`TestId::key`]) into `buf`, reusing its
+/// allocation.
+pub fn write_key(buf: &mut String, project: &str, file: &str, titles: &[String]) {
+    buf.clear();
+    if !project.is_empty() {
+        buf.push_str(project);
+        buf.push_str(crate::testid::SEPARATOR);
+    }
+    buf.push_str(file);
+    for t in titles {
+        buf.push_str(crate::testid::SEPARATOR);
+        buf.push_str(t);
+    }
+}
+
 /// New indices for the kept entries (`u32::MAX` for dropped ones).
 fn renumber(used: &[bool]) -> Vec<u32> {
     let mut next = 0;
@@ -576,6 +604,18 @@ pub(crate) mod tests {
                 class: ErrorClass::Permanent,
                 rule: "assertion".into(),
             }),
+        }
+    }
+
+    #[test]
+    fn write_key_matches_testid() {
+        let mut buf = String::from("junk");
+        for id in [
+            TestId::new("chromium", "a/b.spec.ts", vec!["d".into(), "t".into()]),
+            TestId::new("", "a.spec.ts", vec!["t".into()]),
+        ] {
+            write_key(&mut buf, &id.project, &id.file, &id.title_path);
+            assert_eq!(buf, id.key());
         }
     }
 

@@ -10,7 +10,7 @@ use super::model::{ErrorInfo, NewAttempt, RunMeta, ShardInfo, Status, MAX_ERROR_
 use super::time;
 use crate::classify::{strip_ansi, Classifier};
 use crate::error::{Error, Result};
-use crate::testid::TestId;
+use crate::testid::{normalize_file, TestId};
 
 /// A timestamp: milliseconds since the epoch, or RFC 3339 text (what
 /// `JSON.stringify(new Date())` gives).
@@ -81,10 +81,14 @@ where
 impl RunInput {
     /// Parses a run given as JSON text; a type error names the field.
     pub fn from_json(text: &str) -> Result<RunInput> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let (field, value, expected) = serde_problem("run", &e);
-            Error::invalid(field, value, expected)
+        // The fast parser first; the path-tracking one (slower) only to name
+        // the field of an error.
+        serde_json::from_str(text).or_else(|_| {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let (field, value, expected) = serde_problem("run", &e);
+                Error::invalid(field, value, expected)
+            })
         })
     }
 }
@@ -317,8 +321,18 @@ fn resolve_attempt(i: usize, a: AttemptInput, classifier: &Classifier) -> Result
         Some(ErrorInput::Text(t)) => Some(t),
         Some(ErrorInput::Object { message }) => message,
     };
+    // Files are nearly always normalised already: keep the string then.
+    let file = if a.file.contains('\\') || a.file.starts_with("./") || a.file.contains(':') {
+        normalize_file(&a.file)
+    } else {
+        a.file
+    };
     Ok(NewAttempt {
-        id: TestId::new(a.project.unwrap_or_default(), &a.file, a.title_path),
+        id: TestId {
+            project: a.project.unwrap_or_default(),
+            file,
+            title_path: a.title_path,
+        },
         line: a.line,
         tags: a.tags.unwrap_or_default(),
         status,

@@ -46,9 +46,15 @@ impl HistoryOptions {
     fn resolve(&self) -> Result<LoadOptions> {
         Ok(LoadOptions {
             reset: config::boolean("reset", json(&self.reset))?.unwrap_or(false),
-            max_runs: config::whole("maxRuns", json(&self.max_runs), 1, u64::from(Limits::MAX_RUNS_CAP))?
+            max_runs: config::whole(
+                "maxRuns",
+                json(&self.max_runs),
+                1,
+                u64::from(Limits::MAX_RUNS_CAP),
+            )?
+            .map(|n| n as u32),
+            max_age_days: config::whole("maxAgeDays", json(&self.max_age_days), 0, 36_500)?
                 .map(|n| n as u32),
-            max_age_days: config::whole("maxAgeDays", json(&self.max_age_days), 0, 36_500)?.map(|n| n as u32),
         })
     }
 }
@@ -102,8 +108,13 @@ impl FlakyReportOptions {
                 .enumerate()
                 .map(|(i, item)| {
                     let field = format!("quarantine[{i}]");
-                    let spec: PatternSpec = serde_json::from_value(item.clone())
-                        .map_err(|_| Error::invalid(&field, config::show(item), "a test key, a key prefix or a RegExp"))?;
+                    let spec: PatternSpec = serde_json::from_value(item.clone()).map_err(|_| {
+                        Error::invalid(
+                            &field,
+                            config::show(item),
+                            "a test key, a key prefix or a RegExp",
+                        )
+                    })?;
                     QuarantineRule::from_spec(&field, &spec)
                 })
                 .collect::<Result<_>>()?,
@@ -116,10 +127,15 @@ impl FlakyReportOptions {
             }
         };
         let opts = FlakyOptions {
-            window: config::whole("window", json(&self.window), 1, 1000)?.map_or(d.window, |n| n as u32),
-            flaky_threshold: config::number("flakyThreshold", json(&self.flaky_threshold))?.unwrap_or(d.flaky_threshold),
-            quarantine_threshold: config::number("quarantineThreshold", json(&self.quarantine_threshold))?
-                .unwrap_or(d.quarantine_threshold),
+            window: config::whole("window", json(&self.window), 1, 1000)?
+                .map_or(d.window, |n| n as u32),
+            flaky_threshold: config::number("flakyThreshold", json(&self.flaky_threshold))?
+                .unwrap_or(d.flaky_threshold),
+            quarantine_threshold: config::number(
+                "quarantineThreshold",
+                json(&self.quarantine_threshold),
+            )?
+            .unwrap_or(d.quarantine_threshold),
             broken_after: config::whole("brokenAfter", json(&self.broken_after), 1, 1000)?
                 .map_or(d.broken_after, |n| n as u32),
             half_life: config::number("halfLife", json(&self.half_life))?.unwrap_or(d.half_life),
@@ -353,7 +369,9 @@ impl HistoryStore {
         }
     }
 
-    #[napi(ts_return_type = "Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>")]
+    #[napi(
+        ts_return_type = "Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>"
+    )]
     pub fn last_outcomes(&self, keys: Vec<String>) -> Vec<Option<String>> {
         self.inner
             .last_outcomes(&keys)
@@ -364,7 +382,10 @@ impl HistoryStore {
 
     /// The flaky report as JSON text (parsed by js/history.js).
     #[napi]
-    pub fn analyze_json(&self, options: Option<FlakyReportOptions>) -> napi::Result<String, &'static str> {
+    pub fn analyze_json(
+        &self,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<String, &'static str> {
         sync(|| {
             let opts = options.unwrap_or_default().resolve()?;
             let report = flaky::analyze(&self.inner, &opts)?;
