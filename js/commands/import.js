@@ -30,7 +30,7 @@ Options:
   },
   run(values, positionals, io) {
     if (!positionals.length) throw usageError('no report given (usage: shardwright import <report…>)');
-    if (values.history !== undefined && values.history.trim() === '') throw usageError('invalid --history: "" (a file path)');
+    if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);
     const maxRuns = numberFlag(values, 'max-runs', { min: 1, max: 1000, integer: true });
     const file = values.history ?? defaultHistoryPath();
     const history = History.load(file, { reset: Boolean(values.reset), maxRuns });

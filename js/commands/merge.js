@@ -84,7 +84,7 @@ Options:
   mergeHistories,
   run(values, positionals, io) {
     if (!positionals.length) throw usageError('no history given (usage: shardwright merge <files or dirs…>)');
-    if (values.out !== undefined && values.out.trim() === '') throw usageError('invalid --out: "" (a file path)');
+    if (values.out !== undefined && values.out.trim() === '') throw usageError(`invalid --out: ${JSON.stringify(values.out)} (a file path)`);
     const out = values.out ?? defaultHistoryPath();
     const { target, added, skipped, files } = mergeHistories(positionals, out, { reset: Boolean(values.reset) });
     if (!files.length) throw usageError(`no history files found in ${positionals.join(', ')}`);

@@ -48,7 +48,7 @@ Options:
       quarantine: values.quarantine,
     };
     const maxTests = numberFlag(values, 'max-tests', { min: 1, integer: true });
-    if (values.history !== undefined && values.history.trim() === '') throw usageError('invalid --history: "" (a file path)');
+    if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);
     const file = values.history ?? defaultHistoryPath();
     if (!fs.existsSync(file)) {
       throw usageError(`no history at ${file} (add ['shardwright/reporter'] to your Playwright config, or seed it with \`npx shardwright import <report…>\`)`);

@@ -11,10 +11,11 @@
 //!   once both keep their runs.
 //!
 //! A file that cannot be used is never replaced silently: loading it fails
-//! with `ERR_SHARDWRIGHT_HISTORY` naming the file and the problem, after
-//! copying it to `<file>.bad-<hash>` (same content, same name: repeated
-//! failures do not pile up copies); with `reset` the bad file is moved there
-//! and an empty history is returned along with what happened.
+//! with `ERR_SHARDWRIGHT_HISTORY` naming the file and the problem and
+//! changes nothing; with `reset` the bad file is moved to `<file>.bad-<hash>`
+//! (same content, same name: repeated resets do not pile up copies) and an
+//! empty history is returned along with what happened; a save that finds an
+//! unreadable file in its way copies it there first.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -159,16 +160,14 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
                 recovered: Some(Recovered { problem, backup }),
             })
         }
-        Err(problem) => {
-            let backup = keep_backup(path, &bytes, false).ok();
-            Err(Error::History {
-                path: path.into(),
-                problem: format!(
-                    "{problem}; nothing was changed — fix or remove it, or start afresh with `reset: true` (CLI: --reset)"
-                ),
-                backup,
-            })
-        }
+        Err(problem) => Err(Error::History {
+            path: path.into(),
+            problem: format!(
+                "{problem}; nothing was changed — fix or remove it, or start afresh with `reset: true` (CLI: --reset), which keeps it as `{}`",
+                backup_path(path, &bytes).display()
+            ),
+            backup: None,
+        }),
     }
 }
 
@@ -436,21 +435,13 @@ mod tests {
             )),
             "{text}"
         );
-        let Error::History {
-            backup: Some(backup),
-            ..
-        } = &e
-        else {
-            panic!("{e:?}")
-        };
-        assert_eq!(
-            fs::read(backup).unwrap(),
-            fs::read(&path).unwrap(),
-            "a copy, the original untouched"
+        let backup = backup_path(&path, &fs::read(&path).unwrap());
+        assert!(
+            text.ends_with(&format!("which keeps it as `{}`", backup.display())),
+            "{text}"
         );
-        // Again: the same backup, no second copy.
-        load(&path, &LoadOptions::default()).unwrap_err();
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 2);
+        assert!(!backup.exists(), "nothing written before the user asks");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         // With reset: moved aside, empty history.
         let loaded = load(
             &path,
@@ -461,7 +452,11 @@ mod tests {
         )
         .unwrap();
         let recovered = loaded.recovered.unwrap();
-        assert_eq!(&recovered.backup, backup);
+        assert_eq!(recovered.backup, backup);
+        assert_eq!(
+            fs::read(&backup).unwrap(),
+            b"{\"format\":\"shardwright-history\",\"vers"
+        );
         assert!(recovered.problem.contains("truncated"));
         assert!(loaded.history.is_empty());
         assert!(!path.exists());
