@@ -367,9 +367,23 @@ test('Markdown and terminal summaries', () => {
   assert.match(flakyMarkdown(crafted({ a: 'PP' }).analyze()), /No flaky, broken or failing tests\. ✅/);
 });
 
+test('testKey() builds the keys the engine stores', () => {
+  const tests = [
+    { project: 'chromium', file: 'a/b.spec.ts', titlePath: ['group', 'does it'] },
+    { project: '', file: '.\\win\\c.spec.ts', titlePath: ['t'] },
+    { project: 'firefox', file: './x.spec.ts:12:3', titlePath: ['d', 'e', 'f'] },
+  ];
+  const h = History.empty();
+  h.addRun({ id: 'r', commit: null, attempts: tests.map((t) => ({ ...t, durationMs: 1, status: 'passed' })) });
+  assert.deepEqual(tests.map(sw.testKey).sort(), h.testKeys().sort());
+  assert.deepEqual(h.testKeys().sort(), ['chromium › a/b.spec.ts › group › does it', 'firefox › x.spec.ts › d › e › f', 'win/c.spec.ts › t']);
+  assert.equal(History.testKey(tests[0]), 'chromium › a/b.spec.ts › group › does it');
+  assert.throws(() => sw.testKey({ file: 1 }), (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG');
+});
+
 test('the ESM entry exports the same API', async () => {
   const esm = await import('../js/index.mjs');
-  for (const name of ['History', 'loadHistory', 'flakyReport', 'flakyMarkdown', 'flakySummary', 'events', 'defaultHistoryPath']) {
+  for (const name of ['History', 'loadHistory', 'flakyReport', 'flakyMarkdown', 'flakySummary', 'events', 'defaultHistoryPath', 'testKey']) {
     assert.equal(esm[name], sw[name], name);
   }
 });

@@ -4,7 +4,10 @@
 
 const os = require('node:os');
 
-const suites = [['retry', require('./retry.js')]];
+const suites = [
+  ['retry', require('./retry.js')],
+  ['history', require('./history.js')],
+];
 
 async function main() {
   const only = process.argv.slice(2);

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import type {
   HistoryOptions,
   FlakyReportOptions,
@@ -138,7 +137,15 @@ export interface FlakyReport {
   };
 }
 
+/**
+ * The stable key of a test, as the history stores it:
+ * `project › file › describe › title` (no project part when `project` is '').
+ */
+export declare function testKey(test: { project?: string; file: string; titlePath: string[] }): string;
+
 export declare class History {
+  /** Same as `testKey()`. */
+  static testKey(test: { project?: string; file: string; titlePath: string[] }): string;
   /** Reads a history file synchronously; a missing file is an empty history. Throws `ERR_SHARDWRIGHT_HISTORY` for an unusable file unless `reset`. */
   static load(path?: string, options?: HistoryOptions): History;
   static empty(options?: HistoryOptions): History;
@@ -181,10 +188,18 @@ export declare function flakyReport(
 export declare function flakyMarkdown(report: FlakyReport, options?: { maxTests?: number; title?: string }): string;
 export declare function flakySummary(report: FlakyReport, options?: { maxTests?: number; color?: boolean }): string;
 
-export interface FlakyEvents extends EventEmitter {
-  on(event: 'flaky' | 'broken' | 'failing' | 'fixed', listener: (test: FlakyTest) => void): this;
-  on(event: 'quarantined', listener: (entry: QuarantineEntry, test: FlakyTest | undefined) => void): this;
-  on(event: 'report', listener: (report: FlakyReport) => void): this;
+type FlakyListener<E extends string> = E extends 'report'
+  ? (report: FlakyReport) => void
+  : E extends 'quarantined'
+    ? (entry: QuarantineEntry, test: FlakyTest | undefined) => void
+    : (test: FlakyTest) => void;
+export type FlakyEventName = 'flaky' | 'broken' | 'failing' | 'fixed' | 'quarantined' | 'report';
+
+/** A Node.js EventEmitter (typed here without requiring @types/node). */
+export interface FlakyEvents {
+  on<E extends FlakyEventName>(event: E, listener: FlakyListener<E>): this;
+  once<E extends FlakyEventName>(event: E, listener: FlakyListener<E>): this;
+  off<E extends FlakyEventName>(event: E, listener: FlakyListener<E>): this;
   /** The last report published in this process. */
   readonly lastReport: FlakyReport | null;
   publish(report: FlakyReport): void;

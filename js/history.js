@@ -39,6 +39,33 @@ function checkKeys(keys) {
   return keys;
 }
 
+const SEPARATOR = ' › ';
+
+/** `/` separators, no leading `./`, no trailing `:line:col` (as src/testid.rs). */
+function normalizeFile(file) {
+  let f = String(file).replace(/\\/g, '/');
+  while (f.startsWith('./')) f = f.slice(2);
+  for (;;) {
+    const m = /^(.*):(\d+)$/s.exec(f);
+    if (!m) break;
+    f = m[1];
+  }
+  return f;
+}
+
+/**
+ * The stable key of a test, as the history stores it:
+ * `project › file › describe › title` (no project part when it is '').
+ * `file` is relative to the project's testDir.
+ */
+function testKey({ project = '', file, titlePath }) {
+  if (typeof file !== 'string' || !Array.isArray(titlePath)) {
+    throw configError('test', { project, file, titlePath }, 'an object with `file` (string) and `titlePath` (array of strings)');
+  }
+  const parts = project ? [project, normalizeFile(file), ...titlePath] : [normalizeFile(file), ...titlePath];
+  return parts.join(SEPARATOR);
+}
+
 class History {
   /** @internal Use History.load(), History.empty() or loadHistory(). */
   constructor(store) {
@@ -46,6 +73,11 @@ class History {
       throw configError('store', store, 'a native history (use History.load() or History.empty())');
     }
     this._store = store;
+  }
+
+  /** The key of a test as the history stores it (see `testKey`). */
+  static testKey(test) {
+    return testKey(test);
   }
 
   /** Reads a history file synchronously; a missing file is an empty history. */
@@ -184,4 +216,4 @@ async function flakyReport(historyOrPath, options) {
   return report;
 }
 
-module.exports = { History, loadHistory, flakyReport, defaultHistoryPath, DEFAULT_HISTORY_PATH };
+module.exports = { History, loadHistory, flakyReport, defaultHistoryPath, testKey, DEFAULT_HISTORY_PATH };

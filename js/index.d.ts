@@ -40,5 +40,6 @@ export {
   flakySummary,
   events,
   defaultHistoryPath,
+  testKey,
 } from './history';
 export type * from './history';

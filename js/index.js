@@ -3,7 +3,7 @@
 
 const native = require('./native.js');
 const { retry } = require('./retry.js');
-const { History, loadHistory, flakyReport, defaultHistoryPath } = require('./history.js');
+const { History, loadHistory, flakyReport, defaultHistoryPath, testKey } = require('./history.js');
 const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
 const { events } = require('./flaky-events.js');
 
@@ -17,4 +17,5 @@ module.exports = {
   flakySummary,
   events,
   defaultHistoryPath,
+  testKey,
 };

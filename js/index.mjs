@@ -1,4 +1,4 @@
 import api from './index.js';
 
-export const { retry, BackoffPolicy, History, loadHistory, flakyReport, flakyMarkdown, flakySummary, events, defaultHistoryPath } = api;
+export const { retry, BackoffPolicy, History, loadHistory, flakyReport, flakyMarkdown, flakySummary, events, defaultHistoryPath, testKey } = api;
 export default api;

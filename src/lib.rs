@@ -18,4 +18,3 @@ pub mod testid;
 mod napi;
 
 pub use error::{Error, ErrorKind, Result};
-mod perf_probe;
