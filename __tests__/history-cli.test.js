@@ -198,3 +198,14 @@ test('every bad flag or argument: a clear message and exit code 2', async () => 
   assert.match(reset.stderr, /^shardwright import: corrupt\.json was unusable \(the file is truncated.*\); kept as corrupt\.json\.bad-[0-9a-f]{16}, starting afresh\n$/);
   assert.equal(History.load(path.join(cwd, 'corrupt.json')).runCount, 1);
 });
+
+test('the package ships the report schema', async () => {
+  const { code, stdout, stderr } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+  assert.equal(code, 0, stderr);
+  const files = JSON.parse(stdout)[0].files.map((f) => f.path);
+  for (const f of ['schema/flaky-report.schema.json', 'js/history.js', 'js/history.d.ts', 'js/flaky-events.js', 'js/flaky-format.js', 'js/commands/report.js', 'js/commands/import.js', 'js/commands/merge.js', 'js/cli-flags.js']) {
+    assert.ok(files.includes(f), `${f} is in the tarball`);
+  }
+  const schema = require('../schema/flaky-report.schema.json');
+  assert.equal(schema.properties.schemaVersion.const, 1);
+});

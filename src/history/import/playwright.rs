@@ -11,8 +11,8 @@ use crate::history::time;
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Report {
-    config: Config,
-    suites: Vec<Suite>,
+    config: Option<Config>,
+    suites: Option<Vec<Suite>>,
     stats: Option<Stats>,
 }
 
@@ -91,12 +91,6 @@ struct ErrorEntry {
     value: Option<String>,
 }
 
-/// Whether the JSON looks like a Playwright report.
-pub fn looks_like(value: &serde_json::Value) -> bool {
-    value.get("suites").is_some_and(|s| s.is_array())
-        && value.get("config").is_some_and(|c| c.is_object())
-}
-
 /// The file relative to the project's testDir: Playwright reports it relative
 /// to the config's rootDir, which differs when a project sets its own testDir.
 fn project_relative(file: &str, root_dir: Option<&str>, test_dir: Option<&str>) -> String {
@@ -118,9 +112,19 @@ fn commit_of(metadata: Option<&serde_json::Value>) -> Option<String> {
     hash.as_str().map(str::to_string).filter(|s| !s.is_empty())
 }
 
-pub fn parse(bytes: &[u8], run_id: String) -> Result<RunInput, String> {
-    let report: Report =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a Playwright JSON report: {e}"))?;
+/// `Ok(None)`: valid JSON, but not a Playwright report (no `config` and
+/// `suites`).
+pub fn parse(bytes: &[u8], run_id: String) -> Result<Option<RunInput>, String> {
+    let report: Report = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_data() {
+            format!("not a Playwright JSON report: {e}")
+        } else {
+            format!("neither a Playwright JSON report nor JUnit XML (not valid JSON: {e})")
+        }
+    })?;
+    let (Some(config), Some(suites)) = (report.config, report.suites) else {
+        return Ok(None);
+    };
     let started_at = report
         .stats
         .as_ref()
@@ -131,10 +135,10 @@ pub fn parse(bytes: &[u8], run_id: String) -> Result<RunInput, String> {
         _ => None,
     };
     let mut attempts = Vec::new();
-    let root_dir = report.config.root_dir.as_deref();
-    let projects = &report.config.projects;
+    let root_dir = config.root_dir.as_deref();
+    let projects = &config.projects;
     let mut titles = Vec::new();
-    for file_suite in &report.suites {
+    for file_suite in &suites {
         walk(file_suite, true, &mut titles, &mut |spec, titles| {
             for test in &spec.tests {
                 let project = projects.iter().find(|p| {
@@ -188,23 +192,19 @@ pub fn parse(bytes: &[u8], run_id: String) -> Result<RunInput, String> {
             }
         });
     }
-    Ok(RunInput {
+    Ok(Some(RunInput {
         id: Some(run_id),
         started_at: started_at.map(|ms| TimeInput::Ms(ms as f64)),
         ended_at: ended_at.map(|ms| TimeInput::Ms(ms as f64)),
-        commit: Some(commit_of(report.config.metadata.as_ref())),
-        shard: report
-            .config
-            .shard
-            .filter(|s| s.total > 0)
-            .map(|s| ShardInput {
-                index: s.current,
-                total: s.total,
-                ..Default::default()
-            }),
+        commit: Some(commit_of(config.metadata.as_ref())),
+        shard: config.shard.filter(|s| s.total > 0).map(|s| ShardInput {
+            index: s.current,
+            total: s.total,
+            ..Default::default()
+        }),
         source: Some("playwright-json".into()),
         attempts,
-    })
+    }))
 }
 
 /// Visits every spec with the describe titles above it (the file suite's own

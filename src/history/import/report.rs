@@ -56,15 +56,12 @@ pub fn parse_report(bytes: &[u8]) -> std::result::Result<(ReportFormat, RunInput
     if junit::looks_like(bytes) {
         return junit::parse(text, run_id).map(|run| (ReportFormat::Junit, run));
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        format!("neither a Playwright JSON report nor JUnit XML (not valid JSON: {e})")
-    })?;
-    if !playwright::looks_like(&value) {
-        return Err(
-            "a JSON file but not a Playwright JSON report (no `config` and `suites`)".into(),
-        );
+    match playwright::parse(text.as_bytes(), run_id)? {
+        Some(run) => Ok((ReportFormat::PlaywrightJson, run)),
+        None => {
+            Err("a JSON file but not a Playwright JSON report (no `config` and `suites`)".into())
+        }
     }
-    playwright::parse(bytes, run_id).map(|run| (ReportFormat::PlaywrightJson, run))
 }
 
 #[cfg(test)]
