@@ -34,6 +34,43 @@ export declare class BackoffPolicy {
 }
 
 /**
+ * The engine's history. Use `History` from `shardwright` (js/history.js),
+ * which wraps it.
+ */
+export declare class HistoryStore {
+  /** Reads a history file (a missing file is an empty history). */
+  static load(path: string, options?: HistoryOptions | undefined | null): HistoryStore
+  static empty(options?: HistoryOptions | undefined | null): HistoryStore
+  /** Adds a whole run given as JSON text (see `History.addRun`). */
+  addRunJson(run: string): AddRunResult
+  /** Adds the run of a Playwright JSON report or a JUnit XML file. */
+  importReport(path: string): ImportResult
+  /**
+   * Saves atomically under a lock, merging what another writer saved
+   * meanwhile. `path` defaults to the file it was loaded from.
+   */
+  save(path?: string | undefined | null): SaveResult
+  /** Adds the other history's runs (matched by id: none is duplicated). */
+  merge(other: HistoryStore): MergeResult
+  estimates(keys: Array<string>): EstimateBatch
+  lastOutcomes(keys: Array<string>): Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>
+  /** The flaky report as JSON text (parsed by js/history.js). */
+  analyzeJson(options?: FlakyReportOptions | undefined | null): string
+  runs(): Array<RunInfo>
+  testKeys(): Array<string>
+  get runCount(): number
+  get testCount(): number
+  get attemptCount(): number
+  get maxRuns(): number
+  /** The file it was loaded from or last saved to. */
+  get path(): string | null
+  /** Whether the file existed when loaded. */
+  get existed(): boolean
+  /** Set when `reset` set a bad file aside. */
+  get recovered(): RecoveredInfo | null
+}
+
+/**
  * One `retry()` call: the engine's retry state machine (classification,
  * delays, history) driven from JS, so the user's function is called on the
  * JS thread with one cheap sync call per attempt, and waits run on tokio
@@ -187,6 +224,17 @@ export declare function __shardIndex(options?: ShardOptions | undefined | null):
 /** The strategy names, for CLI help and validation. */
 export declare function __shardStrategies(): Array<string>
 
+export interface AddRunResult {
+  runId: string
+  /**
+   * False when the run id was already in the history (then only tests it
+   * did not have for that run were added).
+   */
+  newRun: boolean
+  tests: number
+  attempts: number
+}
+
 export interface AttemptErrorInfo {
   name?: string
   message: string
@@ -333,12 +381,64 @@ export interface EffectiveConfig {
   unknownEnv: Array<string>
 }
 
+/** Estimates for a batch of keys, as parallel arrays (one crossing). */
+export interface EstimateBatch {
+  ms: Array<number>
+  source: Array<'history' | 'file' | 'suite' | 'default'>
+  samples: Array<number>
+}
+
 /** The worker count with every input and the one that limited it. */
 export declare function explainWorkers(options?: Record<string, unknown>): WorkerExplanation
 
 export interface FingerprintOnShards {
   fingerprint: string
   shards: Array<number>
+}
+
+/** Flaky detection thresholds and the quarantine list. */
+export interface FlakyReportOptions {
+  /**
+   * Latest runs of each test that are judged.
+   * @default 20
+   */
+  window?: number
+  /**
+   * Score (0–1) from which a test is flaky.
+   * @default 0.1
+   */
+  flakyThreshold?: number
+  /**
+   * Score (0–1) from which a flaky test is quarantined.
+   * @default 0.3
+   */
+  quarantineThreshold?: number
+  /**
+   * Consecutive failing runs (up to the latest) that make a test broken.
+   * @default 3
+   */
+  brokenAfter?: number
+  /**
+   * Runs after which an event's weight in the score halves.
+   * @default 10
+   */
+  halfLife?: number
+  /**
+   * Tests quarantined whatever their score: test keys, key prefixes
+   * (`'chromium › cart.spec.ts'`) or RegExps over the key.
+   * @default []
+   */
+  quarantine?: Array<string | RegExp>
+  /**
+   * The run the report's `run` section describes.
+   * @default the newest run
+   */
+  runId?: string
+  /**
+   * `generatedAt` in ms since the epoch, for reproducible reports.
+   * @default now
+   */
+  now?: number
 }
 
 export interface GroupResultInput {
@@ -348,12 +448,45 @@ export interface GroupResultInput {
   payload?: string
 }
 
+/** How a history is opened and bounded. */
+export interface HistoryOptions {
+  /**
+   * When the file is corrupted, truncated or of another version: keep it
+   * as `<file>.bad-<hash>` and start with an empty history instead of
+   * throwing `ERR_SHARDWRIGHT_HISTORY`.
+   * @default false
+   */
+  reset?: boolean
+  /**
+   * Runs kept per test (the latest ones).
+   * @default 20 (or what the file says)
+   */
+  maxRuns?: number
+  /**
+   * Days after which a test that stopped running is forgotten; 0 keeps
+   * tests forever.
+   * @default 60 (or what the file says)
+   */
+  maxAgeDays?: number
+}
+
+export interface ImportResult {
+  format: 'playwright-json' | 'junit'
+  runId: string
+  newRun: boolean
+  tests: number
+  attempts: number
+}
+
 export interface LeaseInfo {
   group: string
   machine: string
   expiresInMs: number
   expectedMs: number
 }
+
+/** `HistoryStore.load` off the JS thread. */
+export declare function loadHistoryStore(path: string, options?: HistoryOptions | undefined | null): Promise<HistoryStore>
 
 export interface MachineInputs {
   hostCpus: number
@@ -365,6 +498,13 @@ export interface MachineInputs {
   cgroupMemoryLimitMb?: number
   cgroupMemoryUsedMb?: number
   loadAverage: Array<number>
+}
+
+export interface MergeResult {
+  runsAdded: number
+  runsShared: number
+  testsAdded: number
+  attemptsAdded: number
 }
 
 /** A shard plan: which groups run where, and how good that is. */
@@ -521,6 +661,13 @@ export interface QueueStatus {
  */
 export declare function recommendWorkers(options?: Record<string, unknown>): number
 
+export interface RecoveredInfo {
+  /** What was wrong with the file. */
+  problem: string
+  /** Where the bad file was kept. */
+  backup: string
+}
+
 /** The URL with its password masked, for printing. */
 export declare function redactQueueUrl(url: string): string
 
@@ -588,6 +735,27 @@ export interface RetryReport {
   totalMs: number
 }
 
+export interface RunInfo {
+  id: string
+  /** Milliseconds since the epoch. */
+  startedAt: number
+  endedAt?: number
+  commit?: string
+  shard?: ShardMeta
+  source?: string
+}
+
+export interface SaveResult {
+  path: string
+  bytes: number
+  runs: number
+  tests: number
+  /** Runs another writer had saved to the file meanwhile, merged in. */
+  merged: MergeResult
+  /** Set when the file on disk was unreadable and was kept aside. */
+  recovered?: RecoveredInfo
+}
+
 /** Did every test run exactly once, all shards planning alike? */
 export interface ShardCoverage {
   /** Nothing missing or duplicated, one fingerprint, every shard reported once. */
@@ -609,6 +777,14 @@ export interface ShardCoverage {
   repeatedShards: Array<number>
   /** The same as readable lines. */
   report: string
+}
+
+export interface ShardMeta {
+  index: number
+  total: number
+  fingerprint?: string
+  predictedMs?: number
+  actualMs?: number
 }
 
 /**

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
+module.exports.HistoryStore = nativeBinding.HistoryStore
 module.exports.RetrySession = nativeBinding.RetrySession
 module.exports.WorkerManagerCore = nativeBinding.WorkerManagerCore
 module.exports.WorkQueue = nativeBinding.WorkQueue
@@ -847,6 +848,7 @@ module.exports.__shardStrategies = nativeBinding.__shardStrategies
 module.exports.checkShardCoverage = nativeBinding.checkShardCoverage
 module.exports.configDocs = nativeBinding.configDocs
 module.exports.explainWorkers = nativeBinding.explainWorkers
+module.exports.loadHistoryStore = nativeBinding.loadHistoryStore
 module.exports.recommendWorkers = nativeBinding.recommendWorkers
 module.exports.redactQueueUrl = nativeBinding.redactQueueUrl
 module.exports.resolveConfig = nativeBinding.resolveConfig

@@ -8,6 +8,7 @@ const suites = [
   ['retry', require('./retry.js')],
   ['shard', require('./shard.js')],
   ['pool', require('./pool.js')],
+  ['history', require('./history.js')],
 ];
 
 async function main() {

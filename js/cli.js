@@ -44,7 +44,7 @@ function parse(command, argv) {
   try {
     return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usageError(err.message.replace(/^Unknown option '(.+)'.*$/s, 'unknown option $1').replace(/\. To specify a positional.*$/s, ''));
+    throw usageError(err.message.replace(/^Unknown option '(.+?)'.*$/s, 'unknown option $1').replace(/\. To specify a positional.*$/s, ''));
   }
 }
 

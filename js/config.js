@@ -15,9 +15,32 @@ function warnUnknownEnv(names) {
   }
 }
 
+/** Report callbacks the reporter accepts beside the settings. */
+const CALLBACKS = ['onReport', 'onFlaky', 'onBroken', 'onFailing', 'onFixed', 'onQuarantined'];
+
+/** `{ settings, callbacks }`: the engine validates the settings; callbacks stay in JS. */
+function splitOptions(options) {
+  const settings = {};
+  const callbacks = {};
+  if (options === null || options === undefined) return { settings, callbacks };
+  if (typeof options !== 'object' || Array.isArray(options)) throw configError('options', options, 'an object');
+  for (const [k, v] of Object.entries(options)) {
+    if (CALLBACKS.includes(k)) {
+      if (v !== undefined && typeof v !== 'function') throw configError(k, v, 'a function');
+      callbacks[k] = v;
+    } else if (k === 'quarantine' && Array.isArray(v)) {
+      // RegExps are given to the engine as `/source/flags` text.
+      settings[k] = v.map((p) => (p instanceof RegExp ? `/${p.source}/${p.flags}` : p));
+    } else {
+      settings[k] = v;
+    }
+  }
+  return { settings, callbacks };
+}
+
 /** Effective configuration (throws ERR_SHARDWRIGHT_CONFIG naming the field or variable). */
 function resolveConfig(options) {
-  const effective = native.resolveConfig(options);
+  const effective = native.resolveConfig(splitOptions(options).settings);
   warnUnknownEnv(effective.unknownEnv);
   return effective;
 }
@@ -53,23 +76,31 @@ function sourceOf(effective, key) {
 /**
  * Wraps a Playwright config: fills `workers` (recommended for this machine,
  * cgroup-aware), `retries` and the backoff of `shardwright/test`, from
- * shardwright's options and the SHARDWRIGHT_* environment. A value the
- * Playwright config sets itself is kept, unless an environment variable
+ * shardwright's options and the SHARDWRIGHT_* environment, and adds
+ * `shardwright/reporter` (with the same options) to the reporters. A value
+ * the Playwright config sets itself is kept, unless an environment variable
  * overrides it.
  */
 function withShardwright(config = {}, options = {}) {
   if (config === null || typeof config !== 'object') throw configError('config', config, 'a Playwright config object');
   if (options === null || typeof options !== 'object') throw configError('options', options, 'an object');
+  const { settings } = splitOptions(options);
   const effective = resolveConfig(options);
   const out = { ...config };
   const fromEnv = (key) => sourceOf(effective, key).startsWith('env ');
 
   if (config.workers === undefined || fromEnv('workers') || fromEnv('maxWorkers') || fromEnv('minWorkers')) {
-    out.workers = native.recommendWorkers(options);
+    out.workers = native.recommendWorkers(settings);
   }
   if (config.retries === undefined || fromEnv('maxRetries')) {
     out.retries = effective.playwrightRetries;
   }
+  // The reporter: duration sharding, history, flaky report, quarantine.
+  const reporters = config.reporter === undefined ? [[process.env.CI ? 'dot' : 'list']] : typeof config.reporter === 'string' ? [[config.reporter]] : config.reporter.map((r) => (typeof r === 'string' ? [r] : r));
+  const ours = reporters.findIndex(([name]) => name === 'shardwright/reporter' || name === require.resolve('./reporter.js'));
+  if (ours < 0) out.reporter = [...reporters, ['shardwright/reporter', options]];
+  else out.reporter = reporters.map((r, i) => (i === ours ? [r[0], { ...options, ...(r[1] || {}) }] : r));
+
   const use = { ...(config.use || {}) };
   // The fixture applies SHARDWRIGHT_* on top of these when it runs.
   // `shardwright/test` applies SHARDWRIGHT_* on top of these when it runs,
@@ -86,7 +117,7 @@ function formatValue(v) {
 /** Prints the effective configuration and where each value came from; returns it. */
 function printConfig(options, { write = (s) => process.stdout.write(s) } = {}) {
   const effective = resolveConfig(options);
-  const workers = native.explainWorkers(options);
+  const workers = native.explainWorkers(splitOptions(options).settings);
   const rows = effective.entries.map((e) => [e.key, formatValue(e.value), e.source]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['setting', 'value', 'source'][i].length));
   const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
@@ -111,6 +142,7 @@ module.exports = {
   withShardwright,
   printConfig,
   resolveConfig,
+  splitOptions,
   configTable,
   backoffOptions,
   backoffToSettings,

@@ -343,4 +343,24 @@ function applyHistory(groups, history) {
   return withDuration;
 }
 
-module.exports = { testKey, testListLine, normalizeFile, suiteGroups, listReportGroups, applyHistory, dependencyProjects };
+/**
+ * Per-test inputs for applyHistory() from a History (js/history.js): each
+ * key's estimate when the history knows the test or its file or suite
+ * (`history`, `file`, `suite` sources; `default` means nothing is known and
+ * is left out), and whether it failed in its latest run. One batched call
+ * each. `null` when the history has no runs.
+ */
+function historyEstimates(history, keys) {
+  if (!history || history.runCount === 0) return null;
+  const estimates = history.estimates(keys);
+  const outcomes = history.lastOutcomes(keys);
+  const out = new Map();
+  estimates.forEach((e, i) => {
+    const entry = { failedLastRun: outcomes[i] === 'failed' };
+    if (e.source !== 'default') entry.durationMs = e.ms;
+    out.set(e.key, entry);
+  });
+  return out;
+}
+
+module.exports = { testKey, testListLine, normalizeFile, suiteGroups, listReportGroups, applyHistory, historyEstimates, dependencyProjects };

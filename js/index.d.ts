@@ -86,6 +86,22 @@ export interface ShardwrightOptions {
   strategy?: 'duration' | 'round-robin' | 'file' | 'tag' | 'fail-first';
   /** @default '.shardwright' */
   reportDir?: string;
+  /** @default 20 */
+  historyRuns?: number;
+  /** @default false */
+  resetHistory?: boolean;
+  /** @default 20 */
+  flakyWindow?: number;
+  /** @default 0.1 */
+  flakyThreshold?: number;
+  /** @default 0.3 */
+  quarantineThreshold?: number;
+  /** @default 3 */
+  brokenAfter?: number;
+  /** @default 'run' */
+  quarantineMode?: 'run' | 'skip' | 'off';
+  /** Test keys, key prefixes or `/regex/flags` strings. @default [] */
+  quarantine?: string[];
 }
 
 /** Fills `workers`, `retries` and `use.backoff` of a Playwright config. */
@@ -207,9 +223,6 @@ export declare function applyHistory(
   history: Map<string, number | { durationMs?: number; failedLastRun?: boolean }> | Record<string, number | { durationMs?: number; failedLastRun?: boolean }>,
 ): number;
 
-/** The stable test key (src/testid.rs): `project › file › describe › title`. */
-export declare function testKey(project: string, file: string, titlePath: string[]): string;
-
 /** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
 export { WorkerManager } from './pool';
@@ -230,3 +243,14 @@ export type {
   WorkerManagerEvents,
   ShutdownReport,
 } from './pool';
+export {
+  History,
+  loadHistory,
+  flakyReport,
+  flakyMarkdown,
+  flakySummary,
+  events,
+  defaultHistoryPath,
+  testKey,
+} from './history';
+export type * from './history';

@@ -7,6 +7,9 @@ const config = require('./config.js');
 const shard = require('./shard.js');
 const groups = require('./groups.js');
 const { WorkerManager } = require('./pool.js');
+const { History, loadHistory, flakyReport, defaultHistoryPath, testKey } = require('./history.js');
+const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
+const { events } = require('./flaky-events.js');
 
 module.exports = {
   retry,
@@ -25,7 +28,14 @@ module.exports = {
   suiteGroups: groups.suiteGroups,
   listReportGroups: groups.listReportGroups,
   applyHistory: groups.applyHistory,
-  testKey: groups.testKey,
   testListLine: groups.testListLine,
   WorkerManager,
+  History,
+  loadHistory,
+  flakyReport,
+  flakyMarkdown,
+  flakySummary,
+  events,
+  defaultHistoryPath,
+  testKey,
 };

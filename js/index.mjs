@@ -20,5 +20,12 @@ export const {
   testKey,
   testListLine,
   WorkerManager,
+  History,
+  loadHistory,
+  flakyReport,
+  flakyMarkdown,
+  flakySummary,
+  events,
+  defaultHistoryPath,
 } = api;
 export default api;

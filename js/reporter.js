@@ -14,15 +14,13 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { resolveConfig } = require('./config.js');
+const { resolveConfig, splitOptions } = require('./config.js');
 const { History } = require('./history.js');
 const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
 const { events, emitReport } = require('./flaky-events.js');
-const { suiteGroups, applyHistory } = require('./groups.js');
+const { suiteGroups, applyHistory, historyEstimates } = require('./groups.js');
 const { planShards } = require('./shard.js');
 const { formatMs } = require('./cli-util.js');
-
-const CALLBACKS = ['onReport', 'onFlaky', 'onBroken', 'onFailing', 'onFixed', 'onQuarantined'];
 
 function writeAtomic(file, text) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -33,15 +31,16 @@ function writeAtomic(file, text) {
 
 class ShardwrightReporter {
   constructor(options = {}) {
-    const settings = {};
-    this._callbacks = {};
-    for (const [k, v] of Object.entries(options || {})) {
-      if (CALLBACKS.includes(k)) this._callbacks[k] = v;
-      else settings[k] = v;
-    }
+    // Playwright adds its own keys to every reporter's options: `configDir`,
+    // `_mode` ('list' for `playwright test --list`), `_commandHash`, and
+    // `onlyFailures` in list mode.
+    const { configDir, _mode, onlyFailures, ...rest } = options || {};
+    for (const k of Object.keys(rest)) if (k.startsWith('_')) delete rest[k];
+    this._listing = _mode === 'list';
     // Validates every option and SHARDWRIGHT_* variable now: a mistake stops
     // the run before any test starts, with the field and value named.
-    this._effective = resolveConfig(settings);
+    this._callbacks = splitOptions(rest).callbacks;
+    this._effective = resolveConfig(rest);
     this._values = this._effective.values;
     this._attempts = [];
     this._errors = 0;
@@ -71,7 +70,12 @@ class ShardwrightReporter {
       flakyThreshold: v.flakyThreshold,
       quarantineThreshold: v.quarantineThreshold,
       brokenAfter: v.brokenAfter,
-      quarantine: v.quarantine,
+      // `/pattern/flags` entries are regular expressions; others are test
+      // keys or key prefixes.
+      quarantine: v.quarantine.map((entry) => {
+        const m = /^\/(.+)\/([a-z]*)$/s.exec(entry);
+        return m ? { regex: m[1], flags: m[2] } : entry;
+      }),
     };
   }
 
@@ -93,6 +97,8 @@ class ShardwrightReporter {
 
   preprocess({ config, suite, testRun }) {
     this._preprocessed = true;
+    // `playwright test --list` lists the suite: nothing to shard or record.
+    if (this._listing) return;
     this._config = config;
     const history = this._loadHistory();
     let report = null;
@@ -118,18 +124,8 @@ class ShardwrightReporter {
     const { current, total } = config.shard;
     const { groups, testsByKey } = suiteGroups(suite, testRun, { config });
     const keys = [...testsByKey.keys()];
-    let known = 0;
-    if (history && history.runCount > 0) {
-      const estimates = history.estimates(keys);
-      const outcomes = history.lastOutcomes(keys);
-      const perTest = new Map();
-      estimates.forEach((e, i) => {
-        const entry = { failedLastRun: outcomes[i] === 'failed' };
-        if (e.source === 'history' || e.source === 'file' || e.source === 'suite') entry.durationMs = e.ms;
-        perTest.set(e.key, entry);
-      });
-      known = applyHistory(groups, perTest);
-    }
+    const perTest = historyEstimates(history, keys);
+    const known = perTest ? applyHistory(groups, perTest) : 0;
     const plan = planShards(groups, { shards: total, strategy: this._values.strategy });
     testRun.skipSharding();
     const mine = plan.shards[current - 1];
@@ -154,6 +150,7 @@ class ShardwrightReporter {
 
   onBegin() {
     this._startedAt = Date.now();
+    if (this._listing) return;
     if (!this._preprocessed) {
       this._print('this Playwright has no Reporter.preprocess() (1.65+ needed): no duration sharding or quarantine skipping; the history is still recorded');
       this._loadHistory();
@@ -183,6 +180,7 @@ class ShardwrightReporter {
   }
 
   onEnd(result) {
+    if (this._listing) return undefined;
     const history = this._loadHistory();
     if (!history) return undefined;
     const endedAt = Date.now();

@@ -8,11 +8,13 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { configError, show } = require('./errors.js');
-const { listReportGroups, applyHistory } = require('./groups.js');
+const { listReportGroups, applyHistory, historyEstimates } = require('./groups.js');
+const { History, defaultHistoryPath } = require('./history.js');
 const { SHARD_STRATEGIES } = require('./shard.js');
 
 const MAX_SHARDS = 10000;
-const DEFAULT_HISTORY = path.join('.shardwright', 'history.json');
+// SHARDWRIGHT_HISTORY, else .shardwright/history.json (as the reporter).
+const DEFAULT_HISTORY = defaultHistoryPath();
 
 const FLAGS = {
   shards: { type: 'string', short: 'n' },
@@ -131,30 +133,14 @@ function readReport(file) {
 }
 
 /**
- * Per-test expected durations from the history file, as a Map from test
- * key to `{ durationMs, failedLastRun }`, or `null` when there is no
- * history (the plan then balances by test count).
- *
- * THE ONE PLACE the history store plugs in. Until it does, this reads an
- * interim format — a JSON object from test key to milliseconds or to
- * `{ durationMs, failedLastRun }` — and an absent file means no history.
+ * Per-test expected durations and last outcomes from the history file, or
+ * `null` when there is none yet (then shards are balanced by count). An
+ * unusable file is an ERR_SHARDWRIGHT_HISTORY error naming it.
  */
-function loadShardEstimates(file = DEFAULT_HISTORY) {
+function loadShardEstimates(file = DEFAULT_HISTORY, keys) {
   if (!fs.existsSync(file)) return null;
-  let data;
-  try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    const e = new Error(`history file \`${file}\` is unusable: ${err.message}`);
-    e.code = 'ERR_SHARDWRIGHT_HISTORY';
-    throw e;
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    const e = new Error(`history file \`${file}\` is unusable: ${show(data)} is not an object of test keys`);
-    e.code = 'ERR_SHARDWRIGHT_HISTORY';
-    throw e;
-  }
-  return new Map(Object.entries(data));
+  const history = History.load(file);
+  return historyEstimates(history, keys);
 }
 
 /**
@@ -165,7 +151,7 @@ async function loadSuite(values, io) {
   const report = values.report !== undefined ? readReport(values.report) : await runList(values.config);
   const suite = listReportGroups(report, { groupBy: groupBy(values) });
   const historyFile = values.history ?? DEFAULT_HISTORY;
-  const estimates = loadShardEstimates(historyFile);
+  const estimates = loadShardEstimates(historyFile, [...suite.tests.keys()]);
   const withHistory = estimates ? applyHistory(suite.groups, estimates) : 0;
   return { ...suite, withHistory, historyFile };
 }

@@ -75,6 +75,10 @@ pub enum Error {
         backup: Option<PathBuf>,
     },
 
+    /// A report given to `import` that cannot be read as a run.
+    #[error("report `{}` cannot be imported: {problem}", path.display())]
+    Report { path: PathBuf, problem: String },
+
     #[error("failed to plan shards: {0}")]
     Plan(String),
 
@@ -108,7 +112,7 @@ impl Error {
         match self {
             Error::InvalidValue { .. } => ErrorKind::Config,
             Error::Io { .. } => ErrorKind::Io,
-            Error::History { .. } => ErrorKind::History,
+            Error::History { .. } | Error::Report { .. } => ErrorKind::History,
             Error::Plan(_) => ErrorKind::Plan,
             Error::Task { .. } | Error::TaskGraph { .. } => ErrorKind::Task,
             Error::Queue { .. } => ErrorKind::Queue,

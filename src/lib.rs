@@ -8,6 +8,8 @@ pub mod backoff;
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod flaky;
+pub mod history;
 pub mod pool;
 pub mod queue;
 pub mod resources;

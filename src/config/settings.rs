@@ -14,6 +14,8 @@ use super::ci::detect_ci;
 use super::read;
 use crate::backoff::{BackoffPolicy, FieldNames, Jitter};
 use crate::error::{Error, Num, Result};
+use crate::flaky::FlakyOptions;
+use crate::history::Limits;
 use crate::resources::WorkerOptions;
 
 /// One setting: its option name, its environment variable, what it means.
@@ -39,19 +41,53 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "jitter", env: "SHARDWRIGHT_JITTER", doc: "`none`, `full`, `equal` or `decorrelated` (AWS \"Exponential Backoff and Jitter\")" },
     Setting { key: "jitterFactor", env: "SHARDWRIGHT_JITTER_FACTOR", doc: "share of each delay that is random, 0–1 (1: AWS's formula)" },
     Setting { key: "history", env: "SHARDWRIGHT_HISTORY", doc: "the test history file" },
+    Setting { key: "historyRuns", env: "SHARDWRIGHT_HISTORY_RUNS", doc: "runs kept per test in the history" },
+    Setting { key: "resetHistory", env: "SHARDWRIGHT_RESET_HISTORY", doc: "when the history file is unusable, keep it as a backup and start fresh (otherwise the run is not recorded)" },
     Setting { key: "strategy", env: "SHARDWRIGHT_STRATEGY", doc: "sharding strategy: `duration`, `round-robin`, `file`, `tag` or `fail-first`" },
-    Setting { key: "reportDir", env: "SHARDWRIGHT_REPORT_DIR", doc: "where the flaky report (JSON, Markdown) is written" },
+    Setting { key: "reportDir", env: "SHARDWRIGHT_REPORT_DIR", doc: "where the flaky report (JSON, Markdown) and shard records are written" },
+    Setting { key: "flakyWindow", env: "SHARDWRIGHT_FLAKY_WINDOW", doc: "latest runs of a test judged for flakiness" },
+    Setting { key: "flakyThreshold", env: "SHARDWRIGHT_FLAKY_THRESHOLD", doc: "flip score (0–1, recent runs weigh more) from which a test is flaky" },
+    Setting { key: "quarantineThreshold", env: "SHARDWRIGHT_QUARANTINE_THRESHOLD", doc: "flaky score (0–1) from which a test is quarantined" },
+    Setting { key: "brokenAfter", env: "SHARDWRIGHT_BROKEN_AFTER", doc: "consecutive failing runs that make a test broken rather than flaky" },
+    Setting { key: "quarantineMode", env: "SHARDWRIGHT_QUARANTINE_MODE", doc: "`run` (quarantined tests run, their failures do not fail the build), `skip` (not run) or `off`" },
+    Setting { key: "quarantine", env: "SHARDWRIGHT_QUARANTINE", doc: "tests to quarantine whatever their score: keys, key prefixes or `/regex/`; one per line in the variable" },
 ];
 
 /// Environment variables that are not settings but are known.
 const OTHER_ENV: &[&str] = &["SHARDWRIGHT_LOG"];
 
 pub const STRATEGIES: [&str; 5] = ["duration", "round-robin", "file", "tag", "fail-first"];
+pub const QUARANTINE_MODES: [&str; 3] = ["run", "skip", "off"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workers {
     Auto,
     Fixed(u32),
+}
+
+/// Flaky detection and quarantine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlakySettings {
+    pub window: u32,
+    pub flaky_threshold: f64,
+    pub quarantine_threshold: f64,
+    pub broken_after: u32,
+    pub quarantine_mode: &'static str,
+    pub quarantine: Vec<String>,
+}
+
+impl Default for FlakySettings {
+    fn default() -> Self {
+        let d = FlakyOptions::DEFAULT;
+        FlakySettings {
+            window: d.window,
+            flaky_threshold: d.flaky_threshold,
+            quarantine_threshold: d.quarantine_threshold,
+            broken_after: d.broken_after,
+            quarantine_mode: "run",
+            quarantine: Vec::new(),
+        }
+    }
 }
 
 /// Where a value came from.
@@ -79,8 +115,11 @@ pub struct Config {
     pub worker_options: WorkerOptions,
     pub backoff: BackoffPolicy,
     pub history: String,
+    pub history_runs: u32,
+    pub reset_history: bool,
     pub strategy: &'static str,
     pub report_dir: String,
+    pub flaky: FlakySettings,
     /// The CI provider, when running on CI.
     pub ci: Option<&'static str>,
     /// Where each setting's value came from, in [`SETTINGS`] order.
@@ -95,9 +134,12 @@ impl Default for Config {
             workers: Workers::Auto,
             worker_options: WorkerOptions::DEFAULT,
             backoff: BackoffPolicy::DEFAULT,
-            history: ".shardwright/history.json".into(),
+            history: crate::history::DEFAULT_PATH.into(),
+            history_runs: Limits::DEFAULT.max_runs,
+            reset_history: false,
             strategy: "duration",
             report_dir: ".shardwright".into(),
+            flaky: FlakySettings::default(),
             ci: None,
             sources: vec![Source::Default; SETTINGS.len()],
             unknown_env: Vec::new(),
@@ -281,6 +323,44 @@ impl Config {
         if let Some(s) = read::string(f, v)? {
             c.report_dir = s;
         }
+        let (v, f) = get("historyRuns");
+        if let Some(n) = read::whole(f, v, 1, Limits::MAX_RUNS_CAP as u64)? {
+            c.history_runs = n as u32;
+        }
+        let (v, f) = get("resetHistory");
+        if let Some(b) = read::boolean(f, v)? {
+            c.reset_history = b;
+        }
+        let fl = &mut c.flaky;
+        let (v, f) = get("flakyWindow");
+        if let Some(n) = read::whole(f, v, 1, 1000)? {
+            fl.window = n as u32;
+        }
+        for (key, slot) in [
+            ("flakyThreshold", &mut fl.flaky_threshold),
+            ("quarantineThreshold", &mut fl.quarantine_threshold),
+        ] {
+            let (v, f) = get(key);
+            match read::number(f, v)? {
+                Some(n) if !(0.0..=1.0).contains(&n) => {
+                    return Err(Error::invalid(f, Num(n), "a number from 0 to 1"))
+                }
+                Some(n) => *slot = n,
+                None => {}
+            }
+        }
+        let (v, f) = get("brokenAfter");
+        if let Some(n) = read::whole(f, v, 1, 1000)? {
+            fl.broken_after = n as u32;
+        }
+        let (v, f) = get("quarantineMode");
+        if let Some(m) = read::choice(f, v, &QUARANTINE_MODES)? {
+            fl.quarantine_mode = m;
+        }
+        let (v, f) = get("quarantine");
+        if let Some(v) = v {
+            fl.quarantine = string_list(f, v)?;
+        }
         Ok(c)
     }
 
@@ -318,8 +398,23 @@ impl Config {
             "jitter" => b.jitter.name().into(),
             "jitterFactor" => b.jitter_factor.into(),
             "history" => self.history.clone().into(),
+            "historyRuns" => self.history_runs.into(),
+            "resetHistory" => self.reset_history.into(),
             "strategy" => self.strategy.into(),
             "reportDir" => self.report_dir.clone().into(),
+            "flakyWindow" => self.flaky.window.into(),
+            "flakyThreshold" => self.flaky.flaky_threshold.into(),
+            "quarantineThreshold" => self.flaky.quarantine_threshold.into(),
+            "brokenAfter" => self.flaky.broken_after.into(),
+            "quarantineMode" => self.flaky.quarantine_mode.into(),
+            "quarantine" => Value::Array(
+                self.flaky
+                    .quarantine
+                    .iter()
+                    .cloned()
+                    .map(Value::from)
+                    .collect(),
+            ),
             _ => Value::Null,
         }
     }
@@ -358,6 +453,51 @@ impl Config {
             0
         }
     }
+}
+
+/// A list of non-empty strings: a JSON array, or (from an environment
+/// variable) one entry per line, or a JSON array as text.
+fn string_list(field: &str, value: &Value) -> Result<Vec<String>> {
+    let items: Vec<Value> = match value {
+        Value::Array(items) => items.clone(),
+        Value::String(text) if text.trim_start().starts_with('[') => {
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Array(items)) => items,
+                _ => {
+                    return Err(Error::invalid(
+                        field,
+                        read::show(value),
+                        "a JSON array of strings, or one entry per line",
+                    ))
+                }
+            }
+        }
+        Value::String(text) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(Value::from)
+            .collect(),
+        other => {
+            return Err(Error::invalid(
+                field,
+                read::show(other),
+                "an array of test keys, key prefixes or /regex/ strings",
+            ))
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+            other => Err(Error::invalid(
+                format!("{field}[{i}]"),
+                read::show(other),
+                "a non-empty string",
+            )),
+        })
+        .collect()
 }
 
 fn positive(field: &str, value: Option<&Value>, max: f64) -> Result<Option<f64>> {

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod config;
+mod history;
 mod pool;
 mod queue;
 mod retry;

@@ -1,0 +1,3 @@
+import Reporter from './reporter.js';
+
+export default Reporter;

@@ -1,0 +1,7 @@
+//! Seeding the history from reports teams already have: one run per report.
+
+mod junit;
+mod playwright;
+mod report;
+
+pub use report::{parse_report, read_report, ReportFormat};

@@ -1,0 +1,487 @@
+//! The history and flaky analysis for JS: [`HistoryStore`] wraps the engine's
+//! history; `js/history.js` is the API users see (`History`, `loadHistory`,
+//! `flakyReport`).
+//!
+//! A run crosses as one JSON string and a report comes back as one: with
+//! 100,000 attempts that is two crossings instead of a million field reads.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use super::runtime::{spawn, sync, to_napi};
+use super::value::{json, Loose};
+use crate::classify::{Classifier, PatternSpec};
+use crate::config;
+use crate::error::{Error, Result};
+use crate::flaky::{self, FlakyOptions, QuarantineRule};
+use crate::history::import::read_report;
+use crate::history::store::{self, LoadOptions, Recovered};
+use crate::history::{History, Limits, RunInput};
+
+/// How a history is opened and bounded.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct HistoryOptions {
+    /// When the file is corrupted, truncated or of another version: keep it
+    /// as `<file>.bad-<hash>` and start with an empty history instead of
+    /// throwing `ERR_SHARDWRIGHT_HISTORY`.
+    /// @default false
+    #[napi(ts_type = "boolean")]
+    pub reset: Option<Loose>,
+    /// Runs kept per test (the latest ones).
+    /// @default 20 (or what the file says)
+    #[napi(ts_type = "number")]
+    pub max_runs: Option<Loose>,
+    /// Days after which a test that stopped running is forgotten; 0 keeps
+    /// tests forever.
+    /// @default 60 (or what the file says)
+    #[napi(ts_type = "number")]
+    pub max_age_days: Option<Loose>,
+}
+
+impl HistoryOptions {
+    fn resolve(&self) -> Result<LoadOptions> {
+        Ok(LoadOptions {
+            reset: config::boolean("reset", json(&self.reset))?.unwrap_or(false),
+            max_runs: config::whole(
+                "maxRuns",
+                json(&self.max_runs),
+                1,
+                u64::from(Limits::MAX_RUNS_CAP),
+            )?
+            .map(|n| n as u32),
+            max_age_days: config::whole("maxAgeDays", json(&self.max_age_days), 0, 36_500)?
+                .map(|n| n as u32),
+        })
+    }
+}
+
+/// Flaky detection thresholds and the quarantine list.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct FlakyReportOptions {
+    /// Latest runs of each test that are judged.
+    /// @default 20
+    #[napi(ts_type = "number")]
+    pub window: Option<Loose>,
+    /// Score (0–1) from which a test is flaky.
+    /// @default 0.1
+    #[napi(ts_type = "number")]
+    pub flaky_threshold: Option<Loose>,
+    /// Score (0–1) from which a flaky test is quarantined.
+    /// @default 0.3
+    #[napi(ts_type = "number")]
+    pub quarantine_threshold: Option<Loose>,
+    /// Consecutive failing runs (up to the latest) that make a test broken.
+    /// @default 3
+    #[napi(ts_type = "number")]
+    pub broken_after: Option<Loose>,
+    /// Runs after which an event's weight in the score halves.
+    /// @default 10
+    #[napi(ts_type = "number")]
+    pub half_life: Option<Loose>,
+    /// Tests quarantined whatever their score: test keys, key prefixes
+    /// (`'chromium › cart.spec.ts'`) or RegExps over the key.
+    /// @default []
+    #[napi(ts_type = "Array<string | RegExp>")]
+    pub quarantine: Option<Loose>,
+    /// The run the report's `run` section describes.
+    /// @default the newest run
+    #[napi(ts_type = "string")]
+    pub run_id: Option<Loose>,
+    /// `generatedAt` in ms since the epoch, for reproducible reports.
+    /// @default now
+    #[napi(ts_type = "number")]
+    pub now: Option<Loose>,
+}
+
+impl FlakyReportOptions {
+    fn resolve(&self) -> Result<FlakyOptions> {
+        let d = FlakyOptions::DEFAULT;
+        let quarantine = match json(&self.quarantine) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let field = format!("quarantine[{i}]");
+                    let spec: PatternSpec = serde_json::from_value(item.clone()).map_err(|_| {
+                        Error::invalid(
+                            &field,
+                            config::show(item),
+                            "a test key, a key prefix or a RegExp",
+                        )
+                    })?;
+                    QuarantineRule::from_spec(&field, &spec)
+                })
+                .collect::<Result<_>>()?,
+            Some(other) => {
+                return Err(Error::invalid(
+                    "quarantine",
+                    config::show(other),
+                    "an array of test keys, key prefixes or RegExps",
+                ))
+            }
+        };
+        let opts = FlakyOptions {
+            window: config::whole("window", json(&self.window), 1, 1000)?
+                .map_or(d.window, |n| n as u32),
+            flaky_threshold: config::number("flakyThreshold", json(&self.flaky_threshold))?
+                .unwrap_or(d.flaky_threshold),
+            quarantine_threshold: config::number(
+                "quarantineThreshold",
+                json(&self.quarantine_threshold),
+            )?
+            .unwrap_or(d.quarantine_threshold),
+            broken_after: config::whole("brokenAfter", json(&self.broken_after), 1, 1000)?
+                .map_or(d.broken_after, |n| n as u32),
+            half_life: config::number("halfLife", json(&self.half_life))?.unwrap_or(d.half_life),
+            quarantine,
+            run_id: config::string("runId", json(&self.run_id))?,
+            now_ms: config::number("now", json(&self.now))?.map(|n| n as i64),
+            max_evidence: d.max_evidence,
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
+}
+
+#[napi(object)]
+pub struct RecoveredInfo {
+    /// What was wrong with the file.
+    pub problem: String,
+    /// Where the bad file was kept.
+    pub backup: String,
+}
+
+impl From<&Recovered> for RecoveredInfo {
+    fn from(r: &Recovered) -> Self {
+        RecoveredInfo {
+            problem: r.problem.clone(),
+            backup: r.backup.display().to_string(),
+        }
+    }
+}
+
+#[napi(object)]
+pub struct AddRunResult {
+    pub run_id: String,
+    /// False when the run id was already in the history (then only tests it
+    /// did not have for that run were added).
+    pub new_run: bool,
+    pub tests: u32,
+    pub attempts: u32,
+}
+
+#[napi(object)]
+pub struct ImportResult {
+    #[napi(ts_type = "'playwright-json' | 'junit'")]
+    pub format: String,
+    pub run_id: String,
+    pub new_run: bool,
+    pub tests: u32,
+    pub attempts: u32,
+}
+
+#[napi(object)]
+pub struct MergeResult {
+    pub runs_added: u32,
+    pub runs_shared: u32,
+    pub tests_added: u32,
+    pub attempts_added: u32,
+}
+
+impl From<crate::history::MergeSummary> for MergeResult {
+    fn from(m: crate::history::MergeSummary) -> Self {
+        MergeResult {
+            runs_added: m.runs_added as u32,
+            runs_shared: m.runs_shared as u32,
+            tests_added: m.tests_added as u32,
+            attempts_added: m.attempts_added as u32,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct SaveResult {
+    pub path: String,
+    pub bytes: u32,
+    pub runs: u32,
+    pub tests: u32,
+    /// Runs another writer had saved to the file meanwhile, merged in.
+    pub merged: MergeResult,
+    /// Set when the file on disk was unreadable and was kept aside.
+    pub recovered: Option<RecoveredInfo>,
+}
+
+/// Estimates for a batch of keys, as parallel arrays (one crossing).
+#[napi(object)]
+pub struct EstimateBatch {
+    pub ms: Vec<f64>,
+    #[napi(ts_type = "Array<'history' | 'file' | 'suite' | 'default'>")]
+    pub source: Vec<String>,
+    pub samples: Vec<u32>,
+}
+
+#[napi(object)]
+pub struct ShardMeta {
+    pub index: u32,
+    pub total: u32,
+    pub fingerprint: Option<String>,
+    pub predicted_ms: Option<f64>,
+    pub actual_ms: Option<f64>,
+}
+
+#[napi(object)]
+pub struct RunInfo {
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub started_at: f64,
+    pub ended_at: Option<f64>,
+    pub commit: Option<String>,
+    pub shard: Option<ShardMeta>,
+    pub source: Option<String>,
+}
+
+/// The engine's history. Use `History` from `shardwright` (js/history.js),
+/// which wraps it.
+#[napi]
+pub struct HistoryStore {
+    inner: History,
+    path: Option<PathBuf>,
+    existed: bool,
+    recovered: Option<Recovered>,
+    classifier: Classifier,
+}
+
+fn open(path: String, options: Option<HistoryOptions>) -> Result<HistoryStore> {
+    let opts = options.unwrap_or_default().resolve()?;
+    let path = PathBuf::from(path);
+    let loaded = store::load(&path, &opts)?;
+    Ok(HistoryStore {
+        inner: loaded.history,
+        path: Some(path),
+        existed: loaded.existed,
+        recovered: loaded.recovered,
+        classifier: Classifier::default(),
+    })
+}
+
+#[napi]
+impl HistoryStore {
+    /// Reads a history file (a missing file is an empty history).
+    #[napi(factory)]
+    pub fn load(path: String, options: Option<HistoryOptions>) -> napi::Result<Self, &'static str> {
+        sync(|| open(path, options))
+    }
+
+    #[napi(factory)]
+    pub fn empty(options: Option<HistoryOptions>) -> napi::Result<Self, &'static str> {
+        sync(|| {
+            let opts = options.unwrap_or_default().resolve()?;
+            let limits = Limits {
+                max_runs: opts.max_runs.unwrap_or(Limits::DEFAULT.max_runs),
+                max_age_days: opts.max_age_days.unwrap_or(Limits::DEFAULT.max_age_days),
+            };
+            Ok(HistoryStore {
+                inner: History::new(limits),
+                path: None,
+                existed: false,
+                recovered: None,
+                classifier: Classifier::default(),
+            })
+        })
+    }
+
+    /// Adds a whole run given as JSON text (see `History.addRun`).
+    #[napi]
+    pub fn add_run_json(&mut self, run: String) -> napi::Result<AddRunResult, &'static str> {
+        sync(|| {
+            let (meta, attempts) = RunInput::from_json(&run)?.resolve(&self.classifier)?;
+            let run_id = meta.id.clone();
+            let s = self.inner.add_run(meta, attempts);
+            Ok(AddRunResult {
+                run_id,
+                new_run: s.new_run,
+                tests: s.tests as u32,
+                attempts: s.attempts as u32,
+            })
+        })
+    }
+
+    /// Adds the run of a Playwright JSON report or a JUnit XML file.
+    #[napi]
+    pub fn import_report(&mut self, path: String) -> napi::Result<ImportResult, &'static str> {
+        sync(|| {
+            let (format, input) = read_report(std::path::Path::new(&path))?;
+            let (meta, attempts) = input.resolve(&self.classifier)?;
+            let run_id = meta.id.clone();
+            let s = self.inner.add_run(meta, attempts);
+            Ok(ImportResult {
+                format: format.name().to_string(),
+                run_id,
+                new_run: s.new_run,
+                tests: s.tests as u32,
+                attempts: s.attempts as u32,
+            })
+        })
+    }
+
+    /// Saves atomically under a lock, merging what another writer saved
+    /// meanwhile. `path` defaults to the file it was loaded from.
+    #[napi]
+    pub fn save(&mut self, path: Option<String>) -> napi::Result<SaveResult, &'static str> {
+        sync(|| {
+            let path = path
+                .map(PathBuf::from)
+                .or_else(|| self.path.clone())
+                .unwrap_or_else(|| PathBuf::from(store::DEFAULT_PATH));
+            let s = store::save(&mut self.inner, &path)?;
+            self.path = Some(path);
+            self.existed = true;
+            Ok(SaveResult {
+                path: s.path.display().to_string(),
+                bytes: s.bytes as u32,
+                runs: s.runs as u32,
+                tests: s.tests as u32,
+                merged: s.merged.into(),
+                recovered: s.recovered.as_ref().map(Into::into),
+            })
+        })
+    }
+
+    /// Adds the other history's runs (matched by id: none is duplicated).
+    #[napi]
+    pub fn merge(&mut self, other: &HistoryStore) -> napi::Result<MergeResult, &'static str> {
+        sync(|| Ok(self.inner.merge(&other.inner).into()))
+    }
+
+    #[napi]
+    pub fn estimates(&self, keys: Vec<String>) -> EstimateBatch {
+        let all = self.inner.estimates(&keys);
+        EstimateBatch {
+            ms: all.iter().map(|e| e.ms).collect(),
+            source: all.iter().map(|e| e.source.name().to_string()).collect(),
+            samples: all.iter().map(|e| e.samples).collect(),
+        }
+    }
+
+    #[napi(
+        ts_return_type = "Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>"
+    )]
+    pub fn last_outcomes(&self, keys: Vec<String>) -> Vec<Option<String>> {
+        self.inner
+            .last_outcomes(&keys)
+            .into_iter()
+            .map(|o| o.map(|o| o.name().to_string()))
+            .collect()
+    }
+
+    /// The flaky report as JSON text (parsed by js/history.js).
+    #[napi]
+    pub fn analyze_json(
+        &self,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<String, &'static str> {
+        sync(|| {
+            let opts = options.unwrap_or_default().resolve()?;
+            let report = flaky::analyze(&self.inner, &opts)?;
+            serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))
+        })
+    }
+
+    #[napi]
+    pub fn runs(&self) -> Vec<RunInfo> {
+        self.inner
+            .runs()
+            .iter()
+            .map(|r| RunInfo {
+                id: r.id.clone(),
+                started_at: r.started_at as f64,
+                ended_at: r.ended_at.map(|t| t as f64),
+                commit: r.commit.clone(),
+                shard: r.shard.as_ref().map(|s| ShardMeta {
+                    index: s.index,
+                    total: s.total,
+                    fingerprint: s.fingerprint.clone(),
+                    predicted_ms: s.predicted_ms,
+                    actual_ms: s.actual_ms,
+                }),
+                source: r.source.clone(),
+            })
+            .collect()
+    }
+
+    #[napi]
+    pub fn test_keys(&self) -> Vec<String> {
+        self.inner.tests().iter().map(|t| t.key.clone()).collect()
+    }
+
+    #[napi(getter)]
+    pub fn run_count(&self) -> u32 {
+        self.inner.runs().len() as u32
+    }
+
+    #[napi(getter)]
+    pub fn test_count(&self) -> u32 {
+        self.inner.tests().len() as u32
+    }
+
+    #[napi(getter)]
+    pub fn attempt_count(&self) -> u32 {
+        self.inner.attempt_count() as u32
+    }
+
+    #[napi(getter)]
+    pub fn max_runs(&self) -> u32 {
+        self.inner.limits().max_runs
+    }
+
+    /// The file it was loaded from or last saved to.
+    #[napi(getter)]
+    pub fn path(&self) -> Option<String> {
+        self.path.as_ref().map(|p| p.display().to_string())
+    }
+
+    /// Whether the file existed when loaded.
+    #[napi(getter)]
+    pub fn existed(&self) -> bool {
+        self.existed
+    }
+
+    /// Set when `reset` set a bad file aside.
+    #[napi(getter)]
+    pub fn recovered(&self) -> Option<RecoveredInfo> {
+        self.recovered.as_ref().map(Into::into)
+    }
+}
+
+/// `HistoryStore.load` off the JS thread.
+#[napi(ts_return_type = "Promise<HistoryStore>")]
+pub fn load_history_store<'env>(
+    env: &'env Env,
+    path: String,
+    options: Option<HistoryOptions>,
+) -> napi::Result<PromiseRaw<'env, HistoryStore>, &'static str> {
+    // Options are read here, on the JS thread; only plain values move.
+    let opts = sync(|| options.unwrap_or_default().resolve())?;
+    spawn(env, async move {
+        tokio::task::spawn_blocking(move || {
+            let path = PathBuf::from(path);
+            let loaded = store::load(&path, &opts)?;
+            Ok(HistoryStore {
+                inner: loaded.history,
+                path: Some(path),
+                existed: loaded.existed,
+                recovered: loaded.recovered,
+                classifier: Classifier::default(),
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+    })
+    .map_err(|e| to_napi(Error::Internal(e.reason)))
+}
