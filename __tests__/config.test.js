@@ -46,6 +46,16 @@ const BAD_ENV = [
   ['SHARDWRIGHT_JITTER', 'some', 'invalid SHARDWRIGHT_JITTER: "some" (one of none, full, equal, decorrelated)'],
   ['SHARDWRIGHT_JITTER_FACTOR', '1.2', 'invalid SHARDWRIGHT_JITTER_FACTOR: 1.2 (a number from 0 to 1)'],
   ['SHARDWRIGHT_STRATEGY', 'fastest', 'invalid SHARDWRIGHT_STRATEGY: "fastest" (one of duration, round-robin, file, tag, fail-first)'],
+  ['SHARDWRIGHT_HISTORY_RUNS', '0', 'invalid SHARDWRIGHT_HISTORY_RUNS: 0 (a whole number from 1 to 1000)'],
+  ['SHARDWRIGHT_HISTORY_RUNS', 'all', 'invalid SHARDWRIGHT_HISTORY_RUNS: "all" (a number)'],
+  ['SHARDWRIGHT_RESET_HISTORY', 'please', 'invalid SHARDWRIGHT_RESET_HISTORY: "please" (true or false)'],
+  ['SHARDWRIGHT_FLAKY_WINDOW', '0', 'invalid SHARDWRIGHT_FLAKY_WINDOW: 0 (a whole number from 1 to 1000)'],
+  ['SHARDWRIGHT_FLAKY_THRESHOLD', '1.5', 'invalid SHARDWRIGHT_FLAKY_THRESHOLD: 1.5 (a number from 0 to 1)'],
+  ['SHARDWRIGHT_QUARANTINE_THRESHOLD', '-0.2', 'invalid SHARDWRIGHT_QUARANTINE_THRESHOLD: -0.2 (a number from 0 to 1)'],
+  ['SHARDWRIGHT_BROKEN_AFTER', '2.5', 'invalid SHARDWRIGHT_BROKEN_AFTER: 2.5 (a whole number from 1 to 1000)'],
+  ['SHARDWRIGHT_QUARANTINE_MODE', 'ignore', 'invalid SHARDWRIGHT_QUARANTINE_MODE: "ignore" (one of run, skip, off)'],
+  ['SHARDWRIGHT_QUARANTINE', '["ok", 3]', 'invalid SHARDWRIGHT_QUARANTINE[1]: 3 (a non-empty string)'],
+  ['SHARDWRIGHT_QUARANTINE', '[unclosed', 'invalid SHARDWRIGHT_QUARANTINE: "[unclosed" (a JSON array of strings, or one entry per line)'],
 ];
 
 for (const [name, value, message] of BAD_ENV) {
@@ -71,6 +81,17 @@ test('every setting has an environment variable and a bad-value test', () => {
   }
 });
 
+test('quarantine lists: one entry per line in the variable, or a JSON array; RegExps as options', () => {
+  clearEnv();
+  process.env.SHARDWRIGHT_QUARANTINE = 'chromium › cart.spec.ts › cart lists the items\n\n/^chromium › slow/i\n';
+  assert.deepEqual(sw.resolveConfig().values.quarantine, ['chromium › cart.spec.ts › cart lists the items', '/^chromium › slow/i']);
+  delete process.env.SHARDWRIGHT_QUARANTINE;
+  assert.deepEqual(sw.resolveConfig({ quarantine: ['a › b', /flaky/i] }).values.quarantine, ['a › b', '/flaky/i']);
+  assert.deepEqual(sw.resolveConfig({ quarantine: 'a › b' }).values.quarantine, ['a › b']);
+  assert.throws(() => sw.resolveConfig({ quarantine: 5 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid quarantine: 5 (an array of test keys, key prefixes or /regex/ strings)' });
+  assert.throws(() => sw.resolveConfig({ onFlaky: 'log' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid onFlaky: 'log' (a function)" });
+});
+
 test('precedence: default < option < environment, with the source of each value', () => {
   clearEnv();
   process.env.SHARDWRIGHT_MAX_WORKERS = '3';
@@ -88,7 +109,7 @@ test('bad options name the option; unknown options suggest the right name', () =
   clearEnv();
   assert.throws(() => sw.resolveConfig({ maxWorker: 2 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid option: "maxWorker" (unknown; did you mean maxWorkers?)' });
   assert.throws(() => sw.resolveConfig({ memoryPerWorkerMb: '1GB' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid memoryPerWorkerMb: "1GB" (a number)' });
-  assert.throws(() => sw.resolveConfig('fast'), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid options: "fast" (an object)' });
+  assert.throws(() => sw.resolveConfig('fast'), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid options: 'fast' (an object)" });
   assert.throws(() => sw.resolveConfig({ minWorkers: 4, maxWorkers: 2 }), { message: 'invalid maxWorkers: 2 (must not be below minWorkers (4))' });
 });
 

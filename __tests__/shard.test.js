@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT, EXAMPLES, run, runExamples, reportTests, tempDir } = require('./helpers.js');
-const { planShards, selectShard, formatShardPlan, checkShardCoverage, SHARD_STRATEGIES } = require('../js/index.js');
+const { planShards, selectShard, formatShardPlan, checkShardCoverage, SHARD_STRATEGIES, History } = require('../js/index.js');
 const { testKey, testListLine, suiteGroups, listReportGroups, applyHistory } = require('../js/groups.js');
 
 const CLI = path.join(ROOT, 'js', 'cli.js');
@@ -382,12 +382,25 @@ test('CLI: plan prints the preview, shard writes a --test-list that a real run o
   assert.deepEqual(plan.shards.flatMap((x) => x.groups).sort(), suite.groups.map((g) => g.id).sort());
   assert.equal(r.stderr, 'shardwright: no history: balancing by test count\n');
 
-  // With history (the interim format): balanced by duration.
+  // With a history: balanced by duration, the slow file alone on a shard.
   const history = path.join(dir, 'history.json');
-  fs.writeFileSync(history, JSON.stringify({ 'chromium › shop.spec.ts › home page shows the shop': 9000, 'chromium › cart.spec.ts › cart lists the items': 1000 }));
+  const h = History.empty();
+  h.addRun({
+    commit: null,
+    attempts: [...suite.tests.values()].map((t) => ({
+      project: t.project,
+      file: t.file,
+      titlePath: t.titlePath,
+      durationMs: t.file === 'slow.spec.ts' ? 20000 : 500,
+      status: 'passed',
+    })),
+  });
+  h.save(history);
   r = await cli(['plan', '--shards', '2', '--report', listFile, '--history', history, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).balancedBy, 'duration');
+  const timed = JSON.parse(r.stdout);
+  assert.equal(timed.balancedBy, 'duration');
+  assert.ok(timed.shards.some((x) => x.groups.length === 1 && x.groups[0] === 'chromium › slow.spec.ts'), JSON.stringify(timed.shards.map((x) => x.groups)));
   assert.equal(r.stderr, '');
 
   // Each shard's --test-list file, then a real run of each: every test once.
