@@ -19,7 +19,7 @@ const { History } = require('./history.js');
 const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
 const { events, emitReport } = require('./flaky-events.js');
 const { suiteGroups, applyHistory, historyEstimates } = require('./groups.js');
-const { planShards } = require('./shard.js');
+const { selectShard } = require('./shard.js');
 const { formatMs } = require('./cli-util.js');
 
 function writeAtomic(file, text) {
@@ -126,11 +126,11 @@ class ShardwrightReporter {
     const keys = [...testsByKey.keys()];
     const perTest = historyEstimates(history, keys);
     const known = perTest ? applyHistory(groups, perTest) : 0;
-    const plan = planShards(groups, { shards: total, strategy: this._values.strategy });
-    testRun.skipSharding();
+    const selected = selectShard(groups, { shards: total, index: current, strategy: this._values.strategy });
+    const plan = selected.plan;
     const mine = plan.shards[current - 1];
-    const keep = new Set();
-    for (const g of mine.groups) for (const key of g.tests) keep.add(key);
+    testRun.skipSharding();
+    const keep = new Set(selected.tests);
     for (const [key, test] of testsByKey) if (!keep.has(key)) testRun.exclude(test);
     this._shard = {
       index: current,
@@ -144,8 +144,8 @@ class ShardwrightReporter {
     };
     const how = plan.balancedBy === 'count'
       ? 'no history: balancing by test count'
-      : `by ${plan.strategy}, expected ${formatMs(mine.expectedMs)} (makespan ${formatMs(plan.makespanMs)}, lower bound ${formatMs(plan.lowerBoundMs)}${known < groups.length ? `, ${groups.length - known} of ${groups.length} groups without history` : ''})`;
-    this._print(`shard ${current}/${total}: ${keep.size} of ${keys.length} tests ${how}; plan ${plan.fingerprint.slice(0, 12)}`);
+      : `by ${plan.strategy}, expected ${formatMs(mine.expectedMs)} (makespan ${formatMs(plan.makespan)}, lower bound ${formatMs(plan.lowerBound)}${known < groups.length ? `, ${groups.length - known} of ${groups.length} groups without history` : ''})`;
+    this._print(`shard ${current}/${total}: ${keep.size} of ${keys.length} tests, ${how}; plan ${plan.fingerprint.slice(0, 12)}`);
   }
 
   onBegin() {
