@@ -1,4 +1,4 @@
-import type { Reporter, FullConfig, Suite, TestCase, TestResult, FullResult, TestError } from '@playwright/test/reporter';
+import type { Reporter, FullConfig, Suite, TestCase, TestResult, FullResult, TestError, TestRun } from '@playwright/test/reporter';
 import type { ShardwrightOptions } from './index';
 import type { FlakyCallbacks } from './history';
 
@@ -13,10 +13,10 @@ export type ShardwrightReporterOptions = ShardwrightOptions & FlakyCallbacks;
 declare class ShardwrightReporter implements Reporter {
   constructor(options?: ShardwrightReporterOptions);
   printsToStdio(): boolean;
-  preprocess(params: { config: FullConfig; suite: Suite; testRun: unknown }): void;
+  preprocess(params: { config: FullConfig; suite: Suite; testRun: TestRun }): Promise<void>;
   onBegin(config: FullConfig, suite: Suite): void;
   onError(error: TestError): void;
   onTestEnd(test: TestCase, result: TestResult): void;
-  onEnd(result: FullResult): { status?: FullResult['status'] } | undefined;
+  onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined>;
 }
 export default ShardwrightReporter;

@@ -95,7 +95,7 @@ class ShardwrightReporter {
     return this._history;
   }
 
-  preprocess({ config, suite, testRun }) {
+  async preprocess({ config, suite, testRun }) {
     this._preprocessed = true;
     // `playwright test --list` lists the suite: nothing to shard or record.
     if (this._listing) return;
@@ -179,7 +179,7 @@ class ShardwrightReporter {
     });
   }
 
-  onEnd(result) {
+  async onEnd(result) {
     if (this._listing) return undefined;
     const history = this._loadHistory();
     if (!history) return undefined;
