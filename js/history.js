@@ -6,6 +6,7 @@
 
 const native = require('./native.js');
 const { configError } = require('./errors.js');
+const { toPatterns } = require('./boundary.js');
 const { emitReport } = require('./flaky-events.js');
 const { testKey: keyOf } = require('./groups.js');
 
@@ -31,7 +32,7 @@ function checkOptions(field, options) {
 // RegExps cannot cross the boundary as such: send their source and flags.
 function nativeFlakyOptions(options) {
   const o = { ...checkOptions('options', options) };
-  if (Array.isArray(o.quarantine)) o.quarantine = o.quarantine.map((p) => (p instanceof RegExp ? { regex: p.source, flags: p.flags } : p));
+  o.quarantine = toPatterns(o.quarantine);
   return o;
 }
 

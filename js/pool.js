@@ -9,31 +9,11 @@
 const { EventEmitter } = require('node:events');
 const native = require('./native.js');
 const { configError } = require('./errors.js');
+const { summarizeError, toPatterns, isAbortSignal } = require('./boundary.js');
 
 const REJECTED = 0xffffffff;
 const EVENTS = ['taskStart', 'taskEnd', 'retry', 'progress', 'workerScaled', 'output', 'memoryPressure', 'stopped'];
 const EVENT_SET = new Set(EVENTS);
-
-function isAbortSignal(signal) {
-  return signal != null && typeof signal === 'object' && typeof signal.aborted === 'boolean'
-    && typeof signal.addEventListener === 'function';
-}
-
-function summarize(err) {
-  if (err instanceof Error || (err && typeof err === 'object')) {
-    return {
-      name: typeof err.name === 'string' ? err.name : undefined,
-      message: typeof err.message === 'string' ? err.message : String(err),
-      code: typeof err.code === 'string' || typeof err.code === 'number' ? String(err.code) : undefined,
-    };
-  }
-  return { message: String(err) };
-}
-
-function toPatterns(list) {
-  if (!Array.isArray(list)) return list;
-  return list.map((p) => (p instanceof RegExp ? { regex: p.source, flags: p.flags } : p));
-}
 
 function reasonText(signal) {
   const r = signal && signal.reason;
@@ -408,7 +388,7 @@ class WorkerManager extends EventEmitter {
     this._attempts[h] = 0;
     this._errors[h] = err;
     this._done.push(h, attempt, 0);
-    this._doneErrors.push(summarize(err));
+    this._doneErrors.push(summarizeError(err));
     this._scheduleFlush();
   }
 

@@ -6,29 +6,7 @@
 
 const native = require('./native.js');
 const { configError } = require('./errors.js');
-
-// Only a summary of each error crosses into Rust, for classification.
-function summarize(err) {
-  if (err instanceof Error || (err && typeof err === 'object')) {
-    return {
-      name: typeof err.name === 'string' ? err.name : undefined,
-      message: typeof err.message === 'string' ? err.message : String(err),
-      code: typeof err.code === 'string' || typeof err.code === 'number' ? String(err.code) : undefined,
-    };
-  }
-  return { message: String(err) };
-}
-
-// RegExps cannot cross the boundary as such: send their source and flags.
-function toPatterns(list) {
-  if (!Array.isArray(list)) return list;
-  return list.map((p) => (p instanceof RegExp ? { regex: p.source, flags: p.flags } : p));
-}
-
-function isAbortSignal(signal) {
-  return signal != null && typeof signal === 'object' && typeof signal.aborted === 'boolean'
-    && typeof signal.addEventListener === 'function';
-}
+const { summarizeError, toPatterns, isAbortSignal } = require('./boundary.js');
 
 function abortError(signal, attempts) {
   const err = new Error('retry was aborted');
@@ -74,7 +52,7 @@ async function retry(fn, options = {}) {
         value = signal ? await Promise.race([result, aborted]) : await result;
       } catch (err) {
         if (err === ABORTED) throw abortError(signal, session.report('aborted').attempts);
-        const decision = session.failed(summarize(err));
+        const decision = session.failed(summarizeError(err));
         if (!decision.retry) throw withHistory(err, session.report(decision.outcome));
         if (onRetry) {
           try {

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
-use super::runtime::{spawn, sync, to_napi};
+use super::runtime::{spawn, sync};
 use super::value::Loose;
 use crate::config::{self, Config, Workers};
 use crate::error::{Error, Result};
@@ -253,5 +253,4 @@ pub fn resource_snapshot(
             tree_rss_mb: s.tree_rss_mb,
         })
     })
-    .map_err(|e| to_napi(Error::Internal(e.reason)))
 }

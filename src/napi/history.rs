@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::runtime::{spawn, sync, to_napi};
+use super::runtime::{spawn, sync};
 use super::value::{json, Loose};
 use crate::classify::{Classifier, PatternSpec};
 use crate::config;
@@ -483,5 +483,4 @@ pub fn load_history_store<'env>(
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
     })
-    .map_err(|e| to_napi(Error::Internal(e.reason)))
 }

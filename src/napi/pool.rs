@@ -564,7 +564,10 @@ impl WorkerManagerCore {
     /// Resolves when every submitted task has ended. While pending, it keeps
     /// Node's event loop alive (processes may be running).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn when_idle<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+    pub fn when_idle<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, ()>, &'static str> {
         let manager = self.manager.clone();
         spawn(env, async move {
             manager.idle().await;
@@ -579,7 +582,7 @@ impl WorkerManagerCore {
         &self,
         env: &'env Env,
         deadline_ms: f64,
-    ) -> napi::Result<PromiseRaw<'env, ShutdownReport>> {
+    ) -> napi::Result<PromiseRaw<'env, ShutdownReport>, &'static str> {
         let manager = self.manager.clone();
         spawn(env, async move {
             let deadline = std::time::Duration::from_secs_f64(deadline_ms.max(0.0) / 1000.0);

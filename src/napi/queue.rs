@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
-use super::runtime::{spawn, sync, to_napi};
+use super::runtime::{spawn, sync};
 use super::value::{json, Loose};
 use crate::config;
 use crate::error::{Error, Result};
@@ -258,7 +258,6 @@ impl WorkQueue {
             let q = queue::RedisQueue::connect(&url, &run_id, redis_options).await?;
             Ok(WorkQueue::wrap(queue::WorkQueue::Redis(Box::new(q))))
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// `in-process`, or the Redis URL without its password.
@@ -303,7 +302,6 @@ impl WorkQueue {
             env,
             async move { inner.queue.seed(groups, fingerprint).await },
         )
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Registers this machine (its id and local slots) and renews its leases
@@ -353,7 +351,6 @@ impl WorkQueue {
             });
             Ok(())
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Marks this machine finished and stops its heartbeat.
@@ -372,7 +369,6 @@ impl WorkQueue {
             let machine = machine_of(&inner)?;
             inner.queue.leave(&machine).await
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Stops the heartbeat without telling the queue (the machine "dies": its
@@ -412,7 +408,6 @@ impl WorkQueue {
                 })
                 .collect::<Vec<_>>())
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Completes a group; resolves `false` if it was already completed (by
@@ -443,7 +438,6 @@ impl WorkQueue {
             let machine = machine_of(&inner)?;
             inner.queue.complete(&machine.id, &group, &r).await
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     #[napi(ts_return_type = "Promise<QueueStatus>")]
@@ -456,7 +450,6 @@ impl WorkQueue {
             env,
             async move { Ok(status_to_js(inner.queue.status().await?)) },
         )
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Every completed group with its result, by group id.
@@ -485,7 +478,6 @@ impl WorkQueue {
                 })
                 .collect::<Vec<_>>())
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Stores a machine's run record (JSON) with the run.
@@ -497,7 +489,6 @@ impl WorkQueue {
     ) -> napi::Result<PromiseRaw<'env, ()>, &'static str> {
         let inner = self.inner.clone();
         spawn(env, async move { inner.queue.push_run(&json).await })
-            .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     #[napi(ts_return_type = "Promise<string[]>")]
@@ -507,7 +498,6 @@ impl WorkQueue {
     ) -> napi::Result<PromiseRaw<'env, Vec<String>>, &'static str> {
         let inner = self.inner.clone();
         spawn(env, async move { inner.queue.runs().await })
-            .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Resolves `true` for exactly one caller per name in the run (e.g. the
@@ -523,7 +513,6 @@ impl WorkQueue {
             let machine = machine_of(&inner)?;
             inner.queue.claim(&name, &machine.id).await
         })
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 }
 

@@ -15,7 +15,7 @@ use super::value::{json, Loose};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::BackoffOptions;
-use super::runtime::{spawn, sync, to_napi};
+use super::runtime::{spawn, sync};
 use crate::backoff::seeded;
 use crate::classify::{Classifier, PatternSpec};
 use crate::config;
@@ -250,7 +250,6 @@ impl RetrySession {
             env,
             async move { Ok(sleep_or_cancel(delay_ms, &cancel).await) },
         )
-        .map_err(|e| to_napi(Error::Internal(e.reason)))
     }
 
     /// Ends a running wait at once; marks a running attempt abandoned.

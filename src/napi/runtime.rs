@@ -92,8 +92,9 @@ fn js_error(env: &Env, error: &EngineError) -> napi::Error {
 
 /// Runs `work` on the tokio runtime and returns a promise of its value. The
 /// work runs in its own task so a panic inside it is caught (as a join
-/// error) instead of tearing down the runtime thread.
-pub fn spawn<T, F>(env: &Env, work: F) -> napi::Result<PromiseRaw<'_, T>>
+/// error) instead of tearing down the runtime thread. The result type is a
+/// sync binding's, so bindings return it as it is.
+pub fn spawn<T, F>(env: &Env, work: F) -> napi::Result<PromiseRaw<'_, T>, &'static str>
 where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = crate::error::Result<T>> + Send + 'static,
@@ -110,6 +111,9 @@ where
     env.spawn_future_with_callback(guarded, |env, result| {
         result.map_err(|error| js_error(env, &error))
     })
+    // Only creating the promise can fail here (N-API out of memory or Node
+    // shutting down): the work's own errors reject the promise.
+    .map_err(|e| to_napi(EngineError::Internal(e.reason)))
 }
 
 /// Panics on purpose, synchronously or inside a promise, so the tests can
@@ -121,9 +125,7 @@ pub fn panic_for_tests(
     in_promise: bool,
 ) -> napi::Result<Option<PromiseRaw<'_, u32>>, &'static str> {
     if in_promise {
-        spawn(env, async { panic!("deliberate panic inside a promise") })
-            .map(Some)
-            .map_err(|e| to_napi(EngineError::Internal(e.reason)))
+        spawn(env, async { panic!("deliberate panic inside a promise") }).map(Some)
     } else {
         sync(|| panic!("deliberate panic in a sync call"))
     }
