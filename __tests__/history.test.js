@@ -363,7 +363,7 @@ test('Markdown and terminal summaries', () => {
   assert.equal(text.split('\n')[0], 'shardwright: 1 flaky, 1 broken, 1 stable (4 runs in the history) · 1 quarantined');
   assert.match(text, /\n {2}broken {2}chromium › shop\.spec\.ts › shop › broken {2}PFFF {2}since commit-\n/);
   assert.match(text, /\n {2}flaky {3}chromium › shop\.spec\.ts › shop › flaky \| pipe {2}score 0\.\d\d {2}PRPR {2}\[quarantined\]\n$/);
-  assert.equal(flakySummary(crafted({ a: 'PP' }).analyze()), 'shardwright: 1 tests, none flaky or broken (2 runs in the history)\n');
+  assert.equal(flakySummary(crafted({ a: 'PP' }).analyze()), 'shardwright: 1 test, none flaky or broken (2 runs in the history)\n');
   assert.match(flakyMarkdown(crafted({ a: 'PP' }).analyze()), /No flaky, broken or failing tests\. ✅/);
 });
 

@@ -1,4 +1,6 @@
 'use strict';
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 // The flaky report as text: a Markdown summary (for $GITHUB_STEP_SUMMARY or a
 // PR comment) and a few terminal lines for the end of a run. Both work on the
 // report object alone, so a report read back from a JSON file renders the
@@ -59,7 +61,7 @@ function counts(report) {
 function flakyMarkdown(report, { maxTests = 50, title = 'shardwright flaky report' } = {}) {
   const h = report.history;
   const lines = [`## ${title}`, ''];
-  lines.push(`${counts(report)} — ${report.summary.tests} tests over ${h.runs} runs (window ${report.options.window}, flaky from score ${report.options.flakyThreshold}, quarantine from ${report.options.quarantineThreshold})`, '');
+  lines.push(`${counts(report)} — ${plural(report.summary.tests, 'test')} over ${plural(h.runs, 'run')} (window ${report.options.window}, flaky from score ${report.options.flakyThreshold}, quarantine from ${report.options.quarantineThreshold})`, '');
   if (report.run) {
     const r = report.run;
     const commit = r.commit ? ` at ${code(short(r.commit))}` : '';
@@ -108,10 +110,10 @@ function flakySummary(report, { maxTests = 10, color = false } = {}) {
   const s = report.summary;
   const shown = report.tests.filter((t) => t.verdict !== 'stable');
   if (!shown.length) {
-    return `shardwright: ${s.tests} tests, none flaky or broken (${report.history.runs} runs in the history)${s.quarantined ? `, ${s.quarantined} quarantined` : ''}\n`;
+    return `shardwright: ${plural(s.tests, 'test')}, none flaky or broken (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? `, ${s.quarantined} quarantined` : ''}\n`;
   }
   const parts = [`${s.flaky} flaky`, `${s.broken} broken`, `${s.failing} failing`, `${s.fixed} fixed`, `${s.stable} stable`].filter((p) => !p.startsWith('0 '));
-  const lines = [`shardwright: ${parts.join(', ')} (${report.history.runs} runs in the history)${s.quarantined ? ` · ${s.quarantined} quarantined` : ''}`];
+  const lines = [`shardwright: ${parts.join(', ')} (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? ` · ${s.quarantined} quarantined` : ''}`];
   for (const t of shown.slice(0, maxTests)) {
     let detail = t.evidence.outcomes;
     if (t.verdict === 'flaky') detail = `score ${t.score.toFixed(2)}  ${t.evidence.outcomes}${t.quarantined ? '  [quarantined]' : ''}`;
