@@ -48,7 +48,7 @@ function readResultPayload(record) {
 /**
  * The history run of a whole run from the queue's completed groups
  * (`queue.results()`) and the machines' run records (`queue.runs()`):
- * `{ run, groups, failedGroups, failures, machines }`. `run.id` is
+ * `{ run, groups, failedGroups, failures, machines, machineIds }`. `run.id` is
  * `queue-<runId>` so merging it twice (the last machine, then `shardwright
  * merge --queue`) keeps it once.
  */
@@ -75,6 +75,9 @@ function queueRun(runId, results, runRecords) {
     startedAt = Math.min(startedAt, r.finishedAt - r.durationMs);
     endedAt = Math.max(endedAt, r.finishedAt);
   }
+  // Machines that took part: those that finished (their records) and those
+  // that completed a group (one that died afterwards has no record).
+  const machineIds = [...new Set([...machines.map((m) => m.machine), ...results.map((r) => r.machine)].filter(Boolean))].sort();
   const now = Date.now();
   const run = {
     id: `queue-${runId}`,
@@ -83,7 +86,7 @@ function queueRun(runId, results, runRecords) {
     source: 'queue',
     attempts,
   };
-  return { run, groups: results.length, failedGroups: failures.length, failures, machines };
+  return { run, groups: results.length, failedGroups: failures.length, failures, machines, machineIds };
 }
 
 module.exports = { groupPayload, readGroupPayload, resultPayload, readResultPayload, queueRun };

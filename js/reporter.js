@@ -18,7 +18,7 @@ const { flakySummary } = require('./flaky-format.js');
 const { writeAtomic, flakyOptions, loadConfiguredHistory, recordRun } = require('./run-record.js');
 const { events, emitReport } = require('./flaky-events.js');
 const { suiteGroups, applyHistory, historyEstimates } = require('./groups.js');
-const { planShards } = require('./shard.js');
+const { planShards, groupTests } = require('./shard.js');
 const { formatMs } = require('./cli-util.js');
 
 class ShardwrightReporter {
@@ -98,7 +98,8 @@ class ShardwrightReporter {
     testRun.skipSharding();
     const mine = plan.shards[current - 1];
     const keep = new Set();
-    for (const g of mine.groups) for (const key of g.tests) keep.add(key);
+    // A plan's shards name their groups by id; the positions index ours.
+    for (const i of mine.groupIndexes) for (const key of groupTests(groups[i])) keep.add(key);
     for (const [key, test] of testsByKey) if (!keep.has(key)) testRun.exclude(test);
     this._shard = {
       index: current,

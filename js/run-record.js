@@ -62,7 +62,9 @@ function loadConfiguredHistory(values, say, consequence = 'this run is not recor
 function recordRun(history, run, values) {
   const added = history.addRun(run);
   const saved = history.save();
-  const report = history.analyze({ ...flakyOptions(values), runId: added.runId });
+  // A run without attempts (nothing ran) is not kept: judge the history alone.
+  const kept = history.runs().some((r) => r.id === added.runId);
+  const report = history.analyze({ ...flakyOptions(values), ...(kept ? { runId: added.runId } : {}) });
   const dir = path.resolve(values.reportDir);
   writeAtomic(path.join(dir, 'flaky-report.json'), JSON.stringify(report, null, 2) + '\n');
   const markdown = flakyMarkdown(report);

@@ -127,14 +127,14 @@ async function mergeQueue(values, positionals, io) {
   if (!status.seeded) {
     throw Object.assign(new Error(`run ${JSON.stringify(runId)} is not on ${queue.target}: no machine seeded it, or its keys expired`), { code: 'ERR_SHARDWRIGHT_QUEUE' });
   }
-  const { run, groups, failedGroups, machines } = queueRun(runId, await queue.results(), await queue.runs());
+  const { run, groups, failedGroups, machineIds } = queueRun(runId, await queue.results(), await queue.runs());
   const settings = { ...resolveConfig({}).values };
   if (values.out !== undefined) settings.history = values.out;
   const history = History.load(settings.history, { maxRuns: settings.historyRuns, reset: Boolean(values.reset) });
   if (history.recovered) io.stderr.write(`shardwright merge: ${settings.history} was unusable (${history.recovered.problem}); kept as ${history.recovered.backup}, starting afresh\n`);
   const { added, saved, report } = recordRun(history, run, settings);
   io.stdout.write(
-    `run ${runId} on ${queue.target}: ${groups} of ${status.total} groups done (${failedGroups} failed) by ${machines.length} machine${machines.length === 1 ? '' : 's'}\n` +
+    `run ${runId} on ${queue.target}: ${groups} of ${status.total} groups done (${failedGroups} failed) by ${machineIds.length} machine${machineIds.length === 1 ? '' : 's'}\n` +
       `${added.newRun === false ? 'already in' : 'merged into'} ${saved.path}: run ${added.runId}, ${added.tests} tests; flaky report in ${path.resolve(settings.reportDir)}\n`,
   );
   io.stdout.write(flakySummary(report));

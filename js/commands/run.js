@@ -520,7 +520,7 @@ async function run(values, positionals, io) {
 
   let runFailures = null;
   if (merger) {
-    const { run: whole, failures, machines } = queueRun(o.runId || 'local', await queue.results(), shared ? await queue.runs() : []);
+    const { run: whole, failures, machineIds } = queueRun(o.runId || 'local', await queue.results(), shared ? await queue.runs() : []);
     if (!shared) {
       delete whole.id; // a local run gets a fresh id from the history
       whole.source = 'shardwright-run';
@@ -532,7 +532,7 @@ async function run(values, positionals, io) {
     // processes saved to the file meanwhile.
     if (history) {
       const { added, saved, report: flaky } = recordRun(history, whole, settings);
-      say(`${shared ? `merged the run of ${plural(machines.length, 'machine')} (${plural(final.total, 'group')}) into` : 'recorded this run in'} ${shown(saved.path)}: run ${added.runId}, ${plural(added.tests, 'test')}; flaky report in ${shown(path.join(path.resolve(settings.reportDir), 'flaky-report.{json,md}'))}`);
+      say(`${shared ? `merged the run of ${plural(machineIds.length, 'machine')} (${plural(final.total, 'group')}) into` : 'recorded this run in'} ${shown(saved.path)}: run ${added.runId}, ${plural(added.tests, 'test')}; flaky report in ${shown(path.join(path.resolve(settings.reportDir), 'flaky-report.{json,md}'))}`);
       io.stdout.write(flakySummary(flaky, { color: progress.tty }));
     }
   } else if (shared) {
