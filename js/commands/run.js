@@ -368,7 +368,7 @@ async function run(values, positionals, io) {
     const s = lastStatus;
     const slots = shared ? s.machines.filter((m) => m.state === 'running').reduce((a, m) => a + m.slots, 0) || workers : workers;
     const left = byCount ? `${plural(s.pending + s.leased.length, 'group')} left` : `about ${formatMs(s.remainingMs / slots)} left`;
-    progress.show(`${s.done}/${s.total} groups done · ${runningGroups} running here${shared ? ` (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`);
+    progress.show(`${s.done}/${s.total} groups done · ${runningGroups} running${shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`);
     return s;
   };
   const ticker = progress.tty ? setInterval(render, 1000) : null;
