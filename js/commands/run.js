@@ -313,7 +313,8 @@ async function run(values, positionals, io) {
   const known = estimates ? applyHistory(groups, estimates) : 0;
   const perTest = estimates ? median([...estimates.values()].filter((e) => Number.isFinite(e.durationMs)).map((e) => e.durationMs)) : undefined;
   const byCount = known === 0;
-  if (byCount) say(`no history${history ? ' yet' : ''} for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
+  // Said once (an unreadable history was already named, with what follows).
+  if (byCount && history) say(`no history yet for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
   const queued = groups.map((g) => ({
     id: g.id,
     expectedMs: Number.isFinite(g.durationMs) ? g.durationMs : g.tests.length * (perTest ?? NOMINAL_TEST_MS),
