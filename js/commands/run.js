@@ -353,10 +353,8 @@ async function run(values, positionals, io) {
 
   const manager = new WorkerManager({ maxWorkers: workers, minWorkers: workers, retry: { maxRetries: 0 } });
   const mine = []; // this machine's completed groups
-  const crashes = [];
   let batchSeq = 0;
   let runningGroups = 0;
-  let runningBatches = 0;
   let stopping = null; // the error that stops the run (the queue lost), or a signal
   let lastStatus = null;
 
@@ -394,7 +392,6 @@ async function run(values, positionals, io) {
     fs.writeFileSync(listFile, `# shardwright run: batch ${n}, ${batch.map((g) => g.id).join(', ')}\n${lines.join('\n')}\n`);
     const args = [...o.command.slice(1), '--test-list', listFile, '--reporter=json', '--workers=1', '--output', path.join(outputBase, `batch-${n}`)];
     runningGroups += batch.length;
-    runningBatches++;
     const names = batch.length > 3 ? `${batch.slice(0, 3).map((g) => g.id).join(', ')}, …` : batch.map((g) => g.id).join(', ');
     if (!progress.tty) say(`batch ${n} started: ${plural(batch.length, 'group')}, ${plural(testCount, 'test')} (${names})`);
     const t0 = Date.now();
@@ -407,7 +404,6 @@ async function run(values, positionals, io) {
     });
     const wallMs = Date.now() - t0;
     runningGroups -= batch.length;
-    runningBatches--;
     if (result.outcome === 'cancelled') return; // stopping: the leases return to the queue
     let tests = null;
     let problem;
@@ -421,7 +417,6 @@ async function run(values, positionals, io) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
       problem = `\`${[o.command[0], ...args].join(' ')}\` ${how} without a report${result.stderr || result.stdout ? `:\n    ${tail(result.stderr || result.stdout)}` : ''}`;
     }
-    if (problem) crashes.push({ batch: n, groups: batch.map((g) => g.id), problem });
     let failedHere = 0;
     const records = [];
     for (const { group, tests: groupTests } of parts) {
