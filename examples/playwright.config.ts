@@ -4,8 +4,10 @@ import type { ShardwrightTestOptions } from 'shardwright/test';
 
 // The end-to-end tests run several copies of this project at once (shards,
 // repeated runs), so the port and the output locations can be set from the
-// environment.
-const PORT = Number(process.env.EXAMPLES_PORT || 4173);
+// environment. `shardwright run` runs several Playwright processes at once,
+// each starting this web server: SHARDWRIGHT_WORKER_INDEX (0, 1, … per
+// process) gives each its own port.
+const PORT = Number(process.env.EXAMPLES_PORT || 4173) + Number(process.env.SHARDWRIGHT_WORKER_INDEX || 0);
 
 export default withShardwright(
   defineConfig<ShardwrightTestOptions>({

@@ -12,22 +12,14 @@
 //   $GITHUB_STEP_SUMMARY) and a short summary; with quarantineMode 'run', a
 //   run whose only failures are quarantined tests passes, and says so.
 
-const fs = require('node:fs');
 const path = require('node:path');
 const { resolveConfig, splitOptions } = require('./config.js');
-const { History } = require('./history.js');
-const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
+const { flakySummary } = require('./flaky-format.js');
+const { writeAtomic, flakyOptions, loadConfiguredHistory, recordRun } = require('./run-record.js');
 const { events, emitReport } = require('./flaky-events.js');
-const { suiteGroups, applyHistory, historyEstimates } = require('./groups.js');
+const { suiteGroups, applyHistory, historyEstimates, testKey } = require('./groups.js');
 const { selectShard } = require('./shard.js');
 const { formatMs } = require('./cli-util.js');
-
-function writeAtomic(file, text) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 class ShardwrightReporter {
   constructor(options = {}) {
@@ -59,39 +51,15 @@ class ShardwrightReporter {
     process.stdout.write(`shardwright: ${line}\n`);
   }
 
-  _historyPath() {
-    return path.resolve(this._values.history);
-  }
-
   _flakyOptions() {
-    const v = this._values;
-    return {
-      window: v.flakyWindow,
-      flakyThreshold: v.flakyThreshold,
-      quarantineThreshold: v.quarantineThreshold,
-      brokenAfter: v.brokenAfter,
-      // `/pattern/flags` entries are regular expressions; others are test
-      // keys or key prefixes.
-      quarantine: v.quarantine.map((entry) => {
-        const m = /^\/(.+)\/([a-z]*)$/s.exec(entry);
-        return m ? { regex: m[1], flags: m[2] } : entry;
-      }),
-    };
+    return flakyOptions(this._values);
   }
 
   _loadHistory() {
     if (this._history || this._historyProblem) return this._history;
-    const file = this._historyPath();
-    try {
-      this._history = History.load(file, { maxRuns: this._values.historyRuns, reset: this._values.resetHistory });
-      if (this._history.recovered) {
-        this._print(`the history was unusable (${this._history.recovered.problem}); kept as ${this._history.recovered.backup}, starting fresh (resetHistory)`);
-      }
-    } catch (err) {
-      // Never overwrite a history we could not read: run without it, say so.
-      this._historyProblem = err;
-      this._print(`${err.message}\n  this run is not recorded and shards are balanced by count; fix or remove the file, or set resetHistory: true (SHARDWRIGHT_RESET_HISTORY=1) to keep it as a backup and start fresh`);
-    }
+    this._history = loadConfiguredHistory(this._values, (line) => this._print(line), 'this run is not recorded and shards are balanced by count');
+    // Never overwrite a history we could not read: run without it.
+    if (!this._history) this._historyProblem = true;
     return this._history;
   }
 
@@ -191,17 +159,10 @@ class ShardwrightReporter {
       predictedMs: this._shard.predictedMs,
       actualMs: result.duration,
     };
-    const added = history.addRun({ startedAt: this._startedAt, endedAt, shard, source: 'reporter', attempts: this._attempts });
-    history.save();
-    const report = history.analyze({ ...this._flakyOptions(), runId: added.runId });
-
+    const { added, report } = recordRun(history, { startedAt: this._startedAt, endedAt, shard, source: 'reporter', attempts: this._attempts }, this._values);
     const dir = path.resolve(this._values.reportDir);
-    writeAtomic(path.join(dir, 'flaky-report.json'), JSON.stringify(report, null, 2) + '\n');
-    const markdown = flakyMarkdown(report);
-    writeAtomic(path.join(dir, 'flaky-report.md'), markdown);
-    if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
     if (this._shard) {
-      const ran = [...new Set(this._attempts.map((a) => [a.project, a.file, ...a.titlePath].filter((p, i) => i > 0 || p).join(' › ')))].sort();
+      const ran = [...new Set(this._attempts.map((a) => testKey(a.project, a.file, a.titlePath)))].sort();
       writeAtomic(
         path.join(dir, `shard-${this._shard.index}-of-${this._shard.total}.json`),
         JSON.stringify({ ...shard, runId: added.runId, strategy: this._shard.strategy, balancedBy: this._shard.balancedBy, planned: this._shard.tests, ran, suite: this._shard.suite }, null, 2) + '\n',

@@ -53,8 +53,17 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "quarantine", env: "SHARDWRIGHT_QUARANTINE", doc: "tests to quarantine whatever their score: keys, key prefixes or `/regex/`; one per line in the variable" },
 ];
 
-/// Environment variables that are not settings but are known.
-const OTHER_ENV: &[&str] = &["SHARDWRIGHT_LOG"];
+/// Environment variables that are not settings but are known: logs, the run
+/// id of queue mode (`shardwright run`, `status`, `merge`), and what the
+/// worker manager sets in its child processes (a Playwright config may read
+/// them; they are not mistakes).
+const OTHER_ENV: &[&str] = &[
+    "SHARDWRIGHT_LOG",
+    "SHARDWRIGHT_RUN_ID",
+    "SHARDWRIGHT_TASK_ID",
+    "SHARDWRIGHT_WORKER_INDEX",
+    "SHARDWRIGHT_ATTEMPT",
+];
 
 pub const STRATEGIES: [&str; 5] = ["duration", "round-robin", "file", "tag", "fail-first"];
 pub const QUARANTINE_MODES: [&str; 3] = ["run", "skip", "off"];

@@ -1,0 +1,252 @@
+'use strict';
+// Queue mode end to end: `shardwright run --queue` machines (real processes,
+// each running real Playwright processes on examples/) against a real
+// redis-server — a machine SIGKILLed mid-run, Redis lost mid-run, Redis
+// unreachable at start — and `shardwright merge --queue`.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { WorkQueue } = require('../js/native.js');
+const { History } = require('../js/index.js');
+const { ROOT, EXAMPLES, freePort, tempDir, run } = require('./helpers.js');
+const { startRedis } = require('./redis-helpers.js');
+
+const CLI = path.join(ROOT, 'js', 'cli.js');
+
+let redis;
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+/**
+ * One CI machine: `node js/cli.js run …` in examples/ with its own port,
+ * output dir, history and report dir. Resolves `exited` with { code, signal }.
+ */
+async function machine(name, args, { env = {} } = {}) {
+  const dir = tempDir(`shardwright-machine-${name}-`);
+  const child = spawn(process.execPath, [CLI, 'run', ...args], {
+    cwd: EXAMPLES,
+    env: {
+      ...process.env,
+      EXAMPLES_PORT: String(await freePort()),
+      EXAMPLES_OUTPUT_DIR: path.join(dir, 'test-results'),
+      SHARDWRIGHT_HISTORY: path.join(dir, 'history.json'),
+      SHARDWRIGHT_REPORT_DIR: path.join(dir, 'report'),
+      CI: '1',
+      FORCE_COLOR: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const m = { name, dir, child, stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (m.stdout += d));
+  child.stderr.on('data', (d) => (m.stderr += d));
+  m.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return m;
+}
+
+async function until(check, what, timeoutMs = 120_000) {
+  const started = Date.now();
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Child pids of every process, from /proc. */
+function childrenMap() {
+  const map = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid …; comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!map.has(ppid)) map.set(ppid, []);
+    map.get(ppid).push(Number(entry));
+  }
+  return map;
+}
+
+function tree(pid) {
+  const children = childrenMap();
+  const out = [];
+  const visit = (p) => {
+    out.push(p);
+    for (const c of children.get(p) || []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/**
+ * SIGKILLs a process and all its descendants (the machine's Playwright
+ * processes live in process groups of their own): stop them all first so
+ * none starts another, then kill.
+ */
+function killTree(pid) {
+  for (let round = 0; round < 3; round++) {
+    for (const p of tree(pid)) {
+      try {
+        process.kill(p, 'SIGSTOP');
+      } catch {}
+    }
+  }
+  const all = tree(pid);
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+  return all;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+async function listedKeys(args = []) {
+  const out = path.join(tempDir(), 'list.json');
+  const r = await run('npx', ['playwright', 'test', '--list', '--reporter=json', ...args], { cwd: EXAMPLES, env: { PLAYWRIGHT_JSON_OUTPUT_FILE: out } });
+  assert.equal(r.code, 0, r.stderr);
+  const keys = [];
+  const walk = (s, titles) => {
+    for (const spec of s.specs || []) for (let i = 0; i < spec.tests.length; i++) keys.push(['chromium', spec.file, ...titles, spec.title].join(' › '));
+    for (const c of s.suites || []) walk(c, [...titles, c.title]);
+  };
+  for (const s of JSON.parse(fs.readFileSync(out, 'utf8')).suites) walk(s, []);
+  return keys.sort();
+}
+
+/** Distinct test keys of history attempts. */
+function attemptKeys(attempts) {
+  return [...new Set(attempts.map((a) => [a.project, a.file, ...a.titlePath].join(' › ')))];
+}
+
+test('3 machines, one SIGKILLed mid-run: every group completes exactly once, its leases return, the merged history holds every test', async () => {
+  const suite = await listedKeys();
+  const runId = `kill-${process.pid}`;
+  const args = ['--queue', redis.url, '--run-id', runId, '--workers', '1', '--lease-ms', '1500'];
+  const machines = [];
+  for (const name of ['a', 'b', 'c']) machines.push(await machine(name, args));
+  // The victim: the first machine with a batch under way.
+  const victim = await until(() => machines.find((m) => /batch 1 started/.test(m.stdout)), 'a batch to start');
+  // Mid-batch: its Playwright runner, web server and browser are up.
+  await until(() => tree(victim.child.pid).length >= 5, 'the batch\'s Playwright processes', 60_000);
+  const killed = killTree(victim.child.pid);
+  const survivors = machines.filter((m) => m !== victim);
+  const exits = await Promise.all(survivors.map((m) => m.exited));
+  for (const [i, e] of exits.entries()) assert.equal(e.code, 0, `${survivors[i].name}: ${survivors[i].stdout}${survivors[i].stderr}`);
+  assert.equal((await victim.exited).signal, 'SIGKILL');
+  assert.deepEqual(killed.filter(alive), [], 'nothing of the killed machine lives on');
+
+  const q = await WorkQueue.connect(redis.url, runId);
+  const status = await q.status();
+  assert.equal(status.complete, true);
+  assert.equal(status.done, status.total);
+  assert.equal(status.total, 6);
+  assert.equal(status.failed, 0);
+  assert.ok(status.reclaimed > 0, `the dead machine's leases were returned (reclaimed ${status.reclaimed})`);
+  const victimId = `${require('node:os').hostname()}-${victim.child.pid}`;
+  assert.deepEqual(status.machines.filter((m) => m.state === 'running').map((m) => m.id), [victimId], 'only the dead machine never finished');
+
+  // Exactly once: one result per group, and every test in exactly one group's result.
+  const results = await q.results();
+  assert.equal(results.length, 6);
+  assert.equal(new Set(results.map((r) => r.group)).size, 6);
+  const perGroup = results.map((r) => attemptKeys(JSON.parse(r.payload).attempts));
+  const tests = perGroup.flat().sort();
+  assert.deepEqual(tests, suite, 'every test ran to completion in exactly one group');
+  // The group the victim had leased was completed by a survivor.
+  const victimBatch = victim.stdout.match(/batch 1 started: .*\((.*)\)/)[1].split(', ').filter((g) => g !== '…');
+  for (const g of victimBatch) assert.notEqual(results.find((r) => r.group === g).machine, victimId, g);
+
+  // The last machine to finish merged the run into its history.
+  const mergers = survivors.filter((m) => /merged the run of 2 machines \(6 groups\)/.test(m.stdout));
+  assert.equal(mergers.length, 1, survivors.map((m) => m.stdout).join('\n---\n'));
+  const other = survivors.find((m) => m !== mergers[0]);
+  assert.match(other.stdout, /the merged history is written by the last machine to finish/);
+  assert.equal(fs.existsSync(path.join(other.dir, 'history.json')), false);
+  const history = History.load(path.join(mergers[0].dir, 'history.json'));
+  assert.equal(history.runCount, 1);
+  assert.equal(history.runs()[0].id, `queue-${runId}`);
+  assert.deepEqual(history.testKeys().sort(), suite);
+  assert.ok(fs.existsSync(path.join(mergers[0].dir, 'report', 'flaky-report.json')));
+  for (const m of survivors) assert.match(m.stdout, new RegExp(`^shardwright: run ${runId}: 6/6 groups done, 0 failed, \\d+ reclaimed from dead machines; this machine ran`, 'm'));
+
+  // `shardwright merge --queue` writes the same run anywhere, once.
+  const out = path.join(tempDir(), 'merged.json');
+  for (let i = 0; i < 2; i++) {
+    const r = await run(process.execPath, [CLI, 'merge', '--queue', redis.url, '--run-id', runId, '--out', out], { env: { SHARDWRIGHT_REPORT_DIR: path.dirname(out) } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^run ${runId} on redis://127\\.0\\.0\\.1:${redis.port}/0: 6 of 6 groups done \\(0 failed\\) by 2 machines\\n${i ? 'already in' : 'merged into'} `));
+  }
+  const merged = History.load(out);
+  assert.equal(merged.runCount, 1);
+  assert.deepEqual(merged.testKeys().sort(), suite);
+});
+
+test('Redis lost mid-run: a clear failure naming the server, and this machine\'s results so far in a local file', async () => {
+  const own = await startRedis({ password: 'pa55word' });
+  const runId = `lost-${process.pid}`;
+  const m = await machine('lost', ['--queue', own.url, '--run-id', runId, '--workers', '1', '--reconnect-retries', '1']);
+  try {
+    await until(() => /batch 1 passed/.test(m.stdout), 'the first batch to pass');
+  } finally {
+    await own.stop();
+  }
+  const exit = await m.exited;
+  assert.equal(exit.code, 2, m.stdout + m.stderr);
+  const target = `redis://\\*\\*\\*@127\\.0\\.0\\.1:${own.port}/0`;
+  const match = new RegExp(`^shardwright run: lost the queue ${target} mid-run: queue \`${target}\`: failed to .*\\n  this machine's results so far \\((\\d+) groups?, (\\d+) tests?, 0 failed\\) are in (\\S+) — a shardwright history: \`npx shardwright merge \\S+\` adds them to yours \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`, 's').exec(m.stderr);
+  assert.ok(match, m.stderr);
+  assert.doesNotMatch(m.stdout + m.stderr, /pa55word/);
+  const file = match[3];
+  assert.equal(file, path.join(m.dir, 'report', `queue-results-${runId}-${require('node:os').hostname()}-${m.child.pid}.json`));
+  const partial = History.load(file);
+  assert.equal(partial.runCount, 1);
+  assert.equal(partial.testKeys().length, Number(match[2]));
+  // At least the first batch's tests are in it, each with its outcome.
+  const firstBatch = m.stdout.match(/batch 1 started: (\d+) groups?, (\d+) tests?/);
+  assert.ok(partial.testKeys().length >= Number(firstBatch[2]), `${partial.testKeys().length} tests saved, batch 1 had ${firstBatch[2]}`);
+  assert.ok(partial.lastOutcomes(partial.testKeys()).every((o) => o === 'passed' || o === 'flaky'));
+});
+
+test('Redis unreachable at start: exit 2 naming host and port, no test run; --fallback local runs the suite here', async () => {
+  const port = await freePort();
+  const url = `redis://:s3cret@127.0.0.1:${port}/0`;
+  const subset = ['--', 'npx', 'playwright', 'test', 'cart.spec.ts', 'shop.spec.ts'];
+  const down = await machine('down', ['--queue', url, '--run-id', 'down', '--workers', '1', ...subset]);
+  const exit = await down.exited;
+  assert.equal(exit.code, 2);
+  assert.match(down.stderr, new RegExp(`^shardwright run: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  no test was run \\(with --fallback local this machine runs the whole suite alone instead\\) \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`, 's'));
+  assert.doesNotMatch(down.stdout + down.stderr, /s3cret/);
+  assert.equal(down.stdout, '');
+  assert.equal(fs.existsSync(path.join(down.dir, 'report')), false, 'nothing listed or run');
+  assert.equal(fs.existsSync(path.join(down.dir, 'test-results')), false);
+
+  const local = await machine('fallback', ['--queue', url, '--run-id', 'down', '--workers', '1', '--fallback', 'local', ...subset]);
+  const done = await local.exited;
+  assert.equal(done.code, 0, local.stdout + local.stderr);
+  assert.match(local.stdout, new RegExp(`^shardwright: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  running the whole suite on this machine \\(--fallback local\\)$`, 'm'));
+  assert.doesNotMatch(local.stdout + local.stderr, /s3cret/);
+  assert.match(local.stdout, /^shardwright: 5 tests in 2 groups · 1 Playwright process$/m);
+  const history = History.load(path.join(local.dir, 'history.json'));
+  assert.deepEqual(history.testKeys().sort(), await listedKeys(['cart.spec.ts', 'shop.spec.ts']));
+});

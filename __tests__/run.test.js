@@ -1,0 +1,194 @@
+'use strict';
+// `npx shardwright run` as a user runs it: real Playwright processes on
+// examples/ (and on a small browserless project for crashes and title
+// clashes), their per-batch reports, the history and the flaky report.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { History } = require('../js/index.js');
+const { ROOT, EXAMPLES, freePort, tempDir, run, reportTests } = require('./helpers.js');
+
+const CLI = path.join(ROOT, 'js', 'cli.js');
+
+/** `node js/cli.js run …` in `cwd`, with its own port, output, history and report dir. */
+async function shardwrightRun(args, { cwd = EXAMPLES, dir = tempDir('shardwright-run-'), env = {} } = {}) {
+  const r = await run(process.execPath, [CLI, 'run', ...args], {
+    cwd,
+    env: {
+      EXAMPLES_PORT: String(await freePort()),
+      EXAMPLES_OUTPUT_DIR: path.join(dir, 'test-results'),
+      SHARDWRIGHT_HISTORY: path.join(dir, 'history.json'),
+      SHARDWRIGHT_REPORT_DIR: path.join(dir, 'report'),
+      CI: '1',
+      FORCE_COLOR: '0',
+      ...env,
+    },
+    timeoutMs: 240_000,
+  });
+  return { ...r, dir };
+}
+
+/** Every batch's --test-list lines and JSON report, in batch order. */
+function batches(dir) {
+  const batchDir = path.join(dir, 'report', 'batches');
+  const n = fs.readdirSync(batchDir).filter((f) => /^batch-\d+\.txt$/.test(f)).length;
+  return Array.from({ length: n }, (_, i) => {
+    const list = fs.readFileSync(path.join(batchDir, `batch-${i + 1}.txt`), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const reportFile = path.join(batchDir, `batch-${i + 1}.json`);
+    const report = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : null;
+    return { list, report };
+  });
+}
+
+/** Test keys as the history stores them, from a report of examples/ (testDir = rootDir). */
+function keysOf(report) {
+  return reportTests(report).map((t) => ['chromium', t.file, ...t.titlePath].join(' › '));
+}
+
+/** The suite of examples/ as `playwright test --list` sees it. */
+async function listedKeys(args = []) {
+  const out = path.join(tempDir(), 'list.json');
+  const r = await run('npx', ['playwright', 'test', '--list', '--reporter=json', ...args], { cwd: EXAMPLES, env: { PLAYWRIGHT_JSON_OUTPUT_FILE: out } });
+  assert.equal(r.code, 0, r.stderr);
+  return keysOf(JSON.parse(fs.readFileSync(out, 'utf8'))).sort();
+}
+
+const BROKEN = 'chromium › demo-faults.spec.ts › search keeps the query';
+
+test('run --workers 2 on examples/: every test once, the history and flaky report written; a failing test fails the run', async () => {
+  const suite = await listedKeys();
+  assert.equal(suite.length, 14);
+  const dir = tempDir('shardwright-run-');
+
+  // 1. No history yet: groups by test count, said once.
+  const first = await shardwrightRun(['--workers', '2'], { dir });
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal(first.stdout.match(/no history yet for these tests: groups are ordered by test count/g).length, 1, first.stdout);
+  assert.match(first.stdout, /^shardwright: 14 tests in 6 groups · 2 Playwright processes$/m);
+  const ran = batches(dir);
+  assert.ok(ran.length >= 2, `${ran.length} batches`);
+  assert.ok(ran.every((b) => b.report), 'every batch wrote its report');
+  const keys = ran.flatMap((b) => keysOf(b.report)).sort();
+  assert.deepEqual(keys, suite, 'every listed test ran in exactly one batch');
+  // Each batch ran exactly its --test-list.
+  for (const b of ran) assert.equal(keysOf(b.report).length, b.list.length);
+  // Two Playwright processes at once: some batches overlapped in time.
+  const spans = ran.map((b) => [Date.parse(b.report.stats.startTime), Date.parse(b.report.stats.startTime) + b.report.stats.duration]);
+  assert.ok(spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e)), 'two batches ran at the same time');
+
+  let history = History.load(path.join(dir, 'history.json'));
+  assert.equal(history.runCount, 1);
+  assert.deepEqual(history.testKeys().sort(), suite);
+  assert.equal(history.runs()[0].source, 'shardwright-run');
+  assert.ok(history.lastOutcomes(suite).every((o) => o === 'passed' || o === 'flaky'), history.lastOutcomes(suite).join());
+  const flaky = JSON.parse(fs.readFileSync(path.join(dir, 'report', 'flaky-report.json'), 'utf8'));
+  assert.equal(flaky.run.runId, history.runs()[0].id);
+  assert.equal(flaky.summary.tests, 14);
+  assert.match(fs.readFileSync(path.join(dir, 'report', 'flaky-report.md'), 'utf8'), /^## shardwright flaky report/);
+  assert.match(first.stdout, /^shardwright: 6\/6 groups done, 0 failed, in .* on 2 processes$/m);
+
+  // 2. A broken test: exit 1, named; longest group first now that the
+  // history knows the durations; the history gets a second run.
+  const second = await shardwrightRun(['--workers', '2'], { dir, env: { SHARDWRIGHT_DEMO_BROKEN: '1' } });
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+  assert.doesNotMatch(second.stdout, /no history/);
+  assert.match(second.stdout, new RegExp(`^shardwright: failed:\\n  ✘ ${BROKEN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n      Error: expect\\(locator\\)\\.toHaveText`, 'm'));
+  assert.match(second.stdout, /^shardwright: 6\/6 groups done, 1 failed, in /m);
+  const again = batches(dir);
+  assert.deepEqual(again.flatMap((b) => keysOf(b.report)).sort(), suite);
+  const slow = again.findIndex((b) => b.list.some((l) => l.includes('slow.spec.ts')));
+  assert.ok(slow <= 1, `the longest group (slow.spec.ts, 2.7 s of waits) is among the first two batches, was batch ${slow + 1}`);
+  history = History.load(path.join(dir, 'history.json'));
+  assert.equal(history.runCount, 2);
+  assert.deepEqual(history.lastOutcomes([BROKEN]), ['failed']);
+});
+
+// A browserless Playwright project: a test that kills its own runner (a
+// real crash, no report), and titles that clash on --test-list lines.
+function writeProject() {
+  const dir = tempDir('shardwright-run-project-');
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.mkdirSync(path.join(dir, 'tests'));
+  const files = {
+    'playwright.config.js': `
+      const { defineConfig } = require('@playwright/test');
+      module.exports = defineConfig({ testDir: './tests', fullyParallel: true, reporter: 'list' });`,
+    // 'login' is a test and a describe: the line of the test would select
+    // the describe's tests too, so they must run in one batch.
+    'tests/a.spec.js': `const { test } = require('@playwright/test');
+      test('login', async () => {});
+      test.describe('login', () => { test('works', async () => {}); test('remembers', async () => {}); });
+      test('logout', async () => {});`,
+    'tests/b.spec.js': `const { test } = require('@playwright/test');
+      for (let i = 0; i < 6; i++) test('b' + i, async () => {});`,
+    'tests/crash.spec.js': `const { test } = require('@playwright/test');
+      test('kills its runner', async () => {
+        if (process.env.CRASH_RUNNER === '1') process.kill(process.ppid, 'SIGKILL');
+      });`,
+  };
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+test('run: clashing --test-list lines run once; a batch whose Playwright dies without a report fails its groups, named with the reason', async () => {
+  const cwd = writeProject();
+  const ok = await shardwrightRun(['--workers', '2'], { cwd, dir: cwd });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const all = batches(cwd).flatMap((b) => reportTests(b.report).map((t) => [t.file, ...t.titlePath].join(' › '))).sort();
+  assert.deepEqual(all, [
+    'a.spec.js › login', 'a.spec.js › login › remembers', 'a.spec.js › login › works', 'a.spec.js › logout',
+    'b.spec.js › b0', 'b.spec.js › b1', 'b.spec.js › b2', 'b.spec.js › b3', 'b.spec.js › b4', 'b.spec.js › b5',
+    'crash.spec.js › kills its runner',
+  ]);
+  // The three "login" tests were one group (fullyParallel makes one per test otherwise).
+  assert.match(ok.stdout, /^shardwright: 11 tests in 9 groups · 2 Playwright processes$/m);
+
+  const crashed = await shardwrightRun(['--workers', '1'], { cwd, dir: cwd, env: { CRASH_RUNNER: '1' } });
+  assert.equal(crashed.code, 1, crashed.stdout + crashed.stderr);
+  const m = /^shardwright: batch (\d+) failed: (\d+) groups? \((.*)\) failed because `npx playwright test --test-list (\S+) --reporter=json --workers=1 --output \S+` (exited with code \d+|was killed by SIG[A-Z]+) without a report/m.exec(crashed.stdout);
+  assert.ok(m, crashed.stdout);
+  const inCrash = m[3].split(', ');
+  assert.ok(inCrash.includes('crash.spec.js › kills its runner'), m[3]);
+  assert.equal(Number(m[2]), inCrash.length);
+  // Every other batch passed; the run says which groups did not run.
+  for (const g of inCrash) assert.match(crashed.stdout, new RegExp(`✘ \\d+ tests? of group ${g.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} did not run: `));
+  assert.match(crashed.stdout, new RegExp(`^shardwright: 9/9 groups done, ${inCrash.length} failed`, 'm'));
+  const history = History.load(path.join(cwd, 'history.json'));
+  assert.equal(history.runCount, 2);
+  // The crashed batch's tests have no attempt in the second run; the others do.
+  const second = history.runs()[1].id;
+  const flaky = history.analyze({ runId: second });
+  assert.equal(flaky.run.passed, 11 - inCrash.reduce((a, g) => a + (g === 'a.spec.js › login' ? 3 : 1), 0));
+});
+
+test('run: bad flags and commands are named, exit code 2, nothing run', async () => {
+  const cases = [
+    [['--workers', '0'], 'invalid --workers: \'0\' (a whole number from 1 to 1000)'],
+    [['--workers', 'many'], 'invalid --workers: \'many\' (a whole number from 1 to 1000)'],
+    [['--lease-ms', '500'], 'invalid --lease-ms: \'500\' (only with --queue)'],
+    [['--fallback', 'local'], 'invalid --fallback: \'local\' (only with --queue)'],
+    [['--group-by', 'suite'], 'invalid --group-by: \'suite\' (one of auto, file, test)'],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--lease-ms', '5'], 'invalid --lease-ms: \'5\' (a whole number from 100 to 86400000)'],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--exit-status', 'mine'], 'invalid --exit-status: \'mine\' (run or own)'],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--fallback', 'none'], 'invalid --fallback: \'none\' (local)'],
+    [['--queue', 'http://:pw@127.0.0.1:1/0', '--run-id', 'r'], 'invalid --queue: \'http://***@127.0.0.1:1/0\' (a Redis URL: redis://[:password@]host:port/db or rediss://…)'],
+    [['--', 'npx', 'playwright', 'test', '--shard=1/2'], 'invalid command argument: \'--shard=1/2\' (shardwright run sets --shard itself; leave it out)'],
+    [['--bogus'], 'unknown option --bogus'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await shardwrightRun(args, { env: { SHARDWRIGHT_RUN_ID: '' } });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr, `shardwright run: ${message} [ERR_SHARDWRIGHT_CONFIG]\n`, args.join(' '));
+    assert.equal(r.stdout, '');
+    assert.equal(fs.existsSync(path.join(r.dir, 'report')), false);
+  }
+  // --queue without a run id outside CI.
+  const noId = await run(process.execPath, [CLI, 'run', '--queue', 'redis://127.0.0.1:1/0'], { cwd: EXAMPLES, env: { SHARDWRIGHT_RUN_ID: '', GITHUB_RUN_ID: '', CI_PIPELINE_ID: '', BUILDKITE_BUILD_ID: '', CIRCLE_WORKFLOW_ID: '' } });
+  assert.equal(noId.code, 2);
+  assert.match(noId.stderr, /^shardwright run: invalid --run-id: undefined \(required with --queue outside a known CI/);
+  // A command that cannot list the suite.
+  const missing = await shardwrightRun(['--', 'no-such-playwright-command']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^shardwright run: failed to list the suite with `no-such-playwright-command --list --reporter=json` in .*examples: .*ENOENT.* \[ERR_SHARDWRIGHT_IO\]\n$/s);
+});
