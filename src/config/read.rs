@@ -64,6 +64,19 @@ pub fn non_negative(field: &str, value: Option<&Value>) -> Result<Option<f64>> {
     }
 }
 
+/// A finite number in `range`; `expected` says the rule in the error.
+pub fn number_in(
+    field: &str,
+    value: Option<&Value>,
+    range: std::ops::RangeInclusive<f64>,
+    expected: &str,
+) -> Result<Option<f64>> {
+    match number(field, value)? {
+        Some(n) if !range.contains(&n) => Err(Error::invalid(field, Num(n), expected)),
+        other => Ok(other),
+    }
+}
+
 /// A whole number in `min..=max`.
 pub fn whole(field: &str, value: Option<&Value>, min: u64, max: u64) -> Result<Option<u64>> {
     match number(field, value)? {

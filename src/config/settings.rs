@@ -350,12 +350,8 @@ impl Config {
             ("quarantineThreshold", &mut fl.quarantine_threshold),
         ] {
             let (v, f) = get(key);
-            match read::number(f, v)? {
-                Some(n) if !(0.0..=1.0).contains(&n) => {
-                    return Err(Error::invalid(f, Num(n), "a number from 0 to 1"))
-                }
-                Some(n) => *slot = n,
-                None => {}
+            if let Some(n) = read::number_in(f, v, 0.0..=1.0, "a number from 0 to 1")? {
+                *slot = n;
             }
         }
         let (v, f) = get("brokenAfter");

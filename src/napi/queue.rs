@@ -119,28 +119,20 @@ impl PullInput {
         Ok(PullOptions {
             max_groups: config::whole("maxGroups", json(&self.max_groups), 1, 100_000)?
                 .map_or(d.max_groups, |n| n as u32),
-            spread: match config::number("spread", json(&self.spread))? {
-                Some(s) if s < 1.0 => {
-                    return Err(Error::invalid(
-                        "spread",
-                        crate::error::Num(s),
-                        "a number ≥ 1",
-                    ))
-                }
-                Some(s) => s,
-                None => d.spread,
-            },
-            lease_ms: match config::number("leaseMs", json(&self.lease_ms))? {
-                Some(ms) if !(100.0..=86_400_000.0).contains(&ms) => {
-                    return Err(Error::invalid(
-                        "leaseMs",
-                        crate::error::Num(ms),
-                        "a number of milliseconds from 100 to 86400000",
-                    ))
-                }
-                Some(ms) => ms,
-                None => d.lease_ms,
-            },
+            spread: config::number_in(
+                "spread",
+                json(&self.spread),
+                1.0..=f64::MAX,
+                "a number ≥ 1",
+            )?
+            .unwrap_or(d.spread),
+            lease_ms: config::number_in(
+                "leaseMs",
+                json(&self.lease_ms),
+                100.0..=86_400_000.0,
+                "a number of milliseconds from 100 to 86400000",
+            )?
+            .unwrap_or(d.lease_ms),
         })
     }
 }
