@@ -192,3 +192,33 @@ test('run: bad flags and commands are named, exit code 2, nothing run', async ()
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^shardwright run: failed to list the suite with `no-such-playwright-command --list --reporter=json` in .*examples: .*ENOENT.* \[ERR_SHARDWRIGHT_IO\]\n$/s);
 });
+
+test('quarantine in run: listed tests that fail do not fail the run (run mode), or are not run (skip mode)', async () => {
+  const FLAKY = 'chromium › demo-faults.spec.ts › checkout total is shown';
+  const dir = tempDir('shardwright-run-quarantine-');
+  const env = {
+    SHARDWRIGHT_QUARANTINE: FLAKY,
+    SHARDWRIGHT_DEMO_FLAKY_FAILS: '1',
+    SHARDWRIGHT_DEMO_RUN: '1',
+    SHARDWRIGHT_MAX_RETRIES: '0',
+  };
+  const args = ['--workers', '1', '--', 'npx', 'playwright', 'test', 'tests/demo-faults.spec.ts', 'tests/cart.spec.ts'];
+
+  let r = await shardwrightRun(args, { dir, env });
+  assert.equal(r.code, 0, `the only failure is quarantined\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout + r.stderr, new RegExp(`only quarantined tests failed, so the run passes \\(quarantineMode: run\\):\\n {2}- ${FLAKY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const history = History.load(path.join(dir, 'history.json'));
+  assert.equal(history.runCount, 1);
+
+  // A failure outside the quarantine still fails the run.
+  r = await shardwrightRun(args, { dir, env: { ...env, SHARDWRIGHT_DEMO_BROKEN: '1' } });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+
+  // Skip mode: the quarantined test is not run at all.
+  r = await shardwrightRun(args, { dir, env: { ...env, SHARDWRIGHT_QUARANTINE_MODE: 'skip' } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /skipping 1 quarantined test \(quarantineMode: skip\)/);
+  const ran = batches(dir).flatMap((b) => (b.report ? keysOf(b.report) : []));
+  assert.ok(!ran.includes(FLAKY), ran.join('\n'));
+  assert.ok(ran.includes('chromium › cart.spec.ts › cart lists the items'));
+});
