@@ -143,6 +143,19 @@ struct Inner {
     heartbeat: std::sync::Mutex<Option<CancellationToken>>,
 }
 
+impl Inner {
+    fn stop_heartbeat(&self) {
+        if let Some(t) = self
+            .heartbeat
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            t.cancel();
+        }
+    }
+}
+
 /// A work queue: in-process (`WorkQueue.local()`) or shared on Redis
 /// (`await WorkQueue.connect(url, runId)`). Groups are handed out longest
 /// first under leases; a group completes at most once.
@@ -350,14 +363,7 @@ impl WorkQueue {
     pub fn leave<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>, &'static str> {
         let inner = self.inner.clone();
         spawn(env, async move {
-            if let Some(t) = inner
-                .heartbeat
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
-            {
-                t.cancel();
-            }
+            inner.stop_heartbeat();
             let machine = machine_of(&inner)?;
             inner.queue.leave(&machine).await
         })
@@ -367,15 +373,7 @@ impl WorkQueue {
     /// leases expire and return to the queue).
     #[napi]
     pub fn stop_heartbeat(&self) {
-        if let Some(t) = self
-            .inner
-            .heartbeat
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            t.cancel();
-        }
+        self.inner.stop_heartbeat();
     }
 
     /// Leases the next groups (longest first; fewer as the work runs out).
@@ -510,15 +508,7 @@ impl WorkQueue {
 
 impl Drop for WorkQueue {
     fn drop(&mut self) {
-        if let Some(t) = self
-            .inner
-            .heartbeat
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            t.cancel();
-        }
+        self.inner.stop_heartbeat();
     }
 }
 
