@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const sw = require('../js/index.js');
-const { configTable } = require('../js/config.js');
+const { configTable } = require('../js/api/config.js');
 const { ROOT } = require('./helpers.js');
 
 const saved = { ...process.env };
@@ -179,7 +179,7 @@ test('README configuration table is generated from the Rust defaults (no drift)'
 
 test('npx shardwright config prints values and sources; bad variables exit 2', async () => {
   const { run } = require('./helpers.js');
-  const cli = path.join(ROOT, 'js/cli.js');
+  const cli = path.join(ROOT, 'js/cli/main.js');
   let r = await run(process.execPath, [cli, 'config'], { env: { SHARDWRIGHT_JITTER: 'none' } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^jitter\s+none\s+env SHARDWRIGHT_JITTER$/m);

@@ -94,7 +94,7 @@ test('five runs: flaky, broken, passed-on-retry and stable tests are told apart'
   assert.equal(fs.readFileSync(SUMMARY, 'utf8').split('## shardwright flaky report').length - 1, 5);
 
   // The CLI reads the same history without running tests.
-  const cli = await run(process.execPath, [path.join(ROOT, 'js/cli.js'), 'report', '--history', HISTORY, '--json']);
+  const cli = await run(process.execPath, [path.join(ROOT, 'js/cli/main.js'), 'report', '--history', HISTORY, '--json']);
   assert.equal(cli.code, 0, cli.stderr);
   const again = byKey(JSON.parse(cli.stdout));
   assert.deepEqual([again.get(FLAKY).verdict, again.get(BROKEN).verdict, again.get(RETRIED).verdict], ['flaky', 'broken', 'flaky']);

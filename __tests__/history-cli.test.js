@@ -10,7 +10,7 @@ const addFormats = require('ajv-formats');
 const { History } = require('../js/index.js');
 const { ROOT, tempDir, run, runExamples } = require('./helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 const REPORTS = path.join(__dirname, 'fixtures', 'reports');
 const PW_JSON = path.join(REPORTS, 'playwright.json');
 const JUNIT = path.join(REPORTS, 'junit.xml');
@@ -203,7 +203,7 @@ test('the package ships the report schema', async () => {
   const { code, stdout, stderr } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   assert.equal(code, 0, stderr);
   const files = JSON.parse(stdout)[0].files.map((f) => f.path);
-  for (const f of ['schema/flaky-report.schema.json', 'js/history.js', 'js/history.d.ts', 'js/flaky-events.js', 'js/flaky-format.js', 'js/commands/report.js', 'js/commands/import.js', 'js/commands/merge.js', 'js/cli-flags.js']) {
+  for (const f of ['schema/flaky-report.schema.json', 'js/api/history.js', 'js/api/history.d.ts', 'js/api/flaky-events.js', 'js/api/flaky-format.js', 'js/cli/report.js', 'js/cli/import.js', 'js/cli/merge.js', 'js/cli/flags.js']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   const schema = require('../schema/flaky-report.schema.json');

@@ -13,7 +13,7 @@ const { History } = require('../js/index.js');
 const { ROOT, EXAMPLES, freePort, tempDir, run } = require('./helpers.js');
 const { startRedis } = require('./redis-helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
 let redis;
 before(async () => {
@@ -24,7 +24,7 @@ after(async () => {
 });
 
 /**
- * One CI machine: `node js/cli.js run …` in examples/ with its own port,
+ * One CI machine: `node js/cli/main.js run …` in examples/ with its own port,
  * output dir, history and report dir. Resolves `exited` with { code, signal }.
  */
 async function machine(name, args, { env = {} } = {}) {

@@ -181,7 +181,7 @@ test('a server lost mid-run: reconnects when it comes back, fails clearly when i
 
 test('npx shardwright status shows pending, leases by machine, done and time left', async () => {
   const { run, ROOT } = require('./helpers.js');
-  const cli = require('node:path').join(ROOT, 'js/cli.js');
+  const cli = require('node:path').join(ROOT, 'js/cli/main.js');
   const id = runId();
   const a = await machine('ci-box-1', id, 2);
   await a.seed(groups(5), 'fp1');

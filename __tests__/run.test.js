@@ -9,9 +9,9 @@ const path = require('node:path');
 const { History } = require('../js/index.js');
 const { ROOT, EXAMPLES, freePort, tempDir, run, reportTests } = require('./helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
-/** `node js/cli.js run …` in `cwd`, with its own port, output, history and report dir. */
+/** `node js/cli/main.js run …` in `cwd`, with its own port, output, history and report dir. */
 async function shardwrightRun(args, { cwd = EXAMPLES, dir = tempDir('shardwright-run-'), env = {} } = {}) {
   const r = await run(process.execPath, [CLI, 'run', ...args], {
     cwd,

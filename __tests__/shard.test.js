@@ -11,9 +11,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT, EXAMPLES, run, runExamples, reportTests, tempDir } = require('./helpers.js');
 const { planShards, selectShard, formatShardPlan, checkShardCoverage, SHARD_STRATEGIES, History } = require('../js/index.js');
-const { testKey, testListLine, suiteGroups, listReportGroups, applyHistory } = require('../js/groups.js');
+const { testKey, testListLine, suiteGroups, listReportGroups, applyHistory } = require('../js/api/groups.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
 function g(id, durationMs, extra = {}) {
   return { id, tests: [`${id} #1`, `${id} #2`], durationMs, ...extra };
@@ -263,7 +263,7 @@ function writeProject() {
       });`,
     'reporter.js': `
       const fs = require('fs');
-      const { suiteGroups } = require(${JSON.stringify(path.join(ROOT, 'js', 'groups.js'))});
+      const { suiteGroups } = require(${JSON.stringify(path.join(ROOT, 'js', 'api', 'groups.js'))});
       module.exports = class {
         async preprocess({ config, suite, testRun }) {
           if (process.env.GROUPS_OUT) fs.writeFileSync(process.env.GROUPS_OUT, JSON.stringify(suiteGroups(suite, testRun, { config }).groups));
@@ -352,7 +352,7 @@ test('groups from a --list report: per file, or per test when fullyParallel; set
   const perTest = listReportGroups(report, { groupBy: 'test' }).groups;
   assert.equal(perTest.length, 28);
   assert.throws(() => listReportGroups({}), { code: 'ERR_SHARDWRIGHT_CONFIG' });
-  assert.throws(() => listReportGroups(report, { groupBy: 'describe' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid groupBy: 'describe' (one of 'auto', 'file', 'test')" });
+  assert.throws(() => listReportGroups(report, { groupBy: 'describe' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid groupBy: "describe" (one of auto, file, test)' });
 });
 
 function cli(args, opts = {}) {

@@ -26,7 +26,7 @@ const { planShards, applyHistory } = require('../js/index.js');
 const { WorkQueue } = require('../js/native.js');
 const { fileGroups } = require('./shard.js');
 const { table } = require('./util.js');
-const { PULL_SPREAD } = require('../js/commands/run.js'); // batch sizes as `shardwright run` pulls
+const { PULL_SPREAD } = require('../js/run/index.js'); // batch sizes as `shardwright run` pulls
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const STARTUP_MS = 2000; // one Playwright start (browser, web server), real time

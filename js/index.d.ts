@@ -225,7 +225,7 @@ export declare function applyHistory(
 
 /** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
-export { WorkerManager } from './pool';
+export { WorkerManager } from './api/pool';
 export type {
   WorkerManagerOptions,
   RetryPolicyOptions,
@@ -242,7 +242,7 @@ export type {
   WorkerManagerStats,
   WorkerManagerEvents,
   ShutdownReport,
-} from './pool';
+} from './api/pool';
 export {
   History,
   loadHistory,
@@ -252,5 +252,5 @@ export {
   events,
   defaultHistoryPath,
   testKey,
-} from './history';
-export type * from './history';
+} from './api/history';
+export type * from './api/history';

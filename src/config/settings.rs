@@ -14,7 +14,8 @@ use super::ci::detect_ci;
 use super::read;
 use crate::backoff::{BackoffPolicy, FieldNames, Jitter};
 use crate::error::{Error, Num, Result};
-use crate::flaky::FlakyOptions;
+use crate::classify::PatternSpec;
+use crate::flaky::{FlakyOptions, QuarantineRule};
 use crate::history::Limits;
 use crate::resources::WorkerOptions;
 
@@ -83,6 +84,45 @@ pub struct FlakySettings {
     pub broken_after: u32,
     pub quarantine_mode: &'static str,
     pub quarantine: Vec<String>,
+}
+
+/// The quarantine list as rules: `/pattern/flags` entries are regular
+/// expressions over the key, the others test keys or key prefixes.
+fn quarantine_rules(field: &str, entries: &[String]) -> Result<Vec<QuarantineRule>> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let spec = match entry.strip_prefix('/').and_then(|rest| rest.rsplit_once('/')) {
+                Some((regex, flags))
+                    if !regex.is_empty() && flags.bytes().all(|b| b.is_ascii_lowercase()) =>
+                {
+                    PatternSpec::Regex {
+                        regex: regex.to_string(),
+                        flags: Some(flags.to_string()),
+                    }
+                }
+                _ => PatternSpec::Text(entry.clone()),
+            };
+            QuarantineRule::from_spec(&format!("{field}[{i}]"), &spec)
+        })
+        .collect()
+}
+
+impl FlakySettings {
+    /// The options of flaky analysis these settings stand for.
+    pub fn options(&self) -> Result<FlakyOptions> {
+        let options = FlakyOptions {
+            window: self.window,
+            flaky_threshold: self.flaky_threshold,
+            quarantine_threshold: self.quarantine_threshold,
+            broken_after: self.broken_after,
+            quarantine: quarantine_rules("quarantine", &self.quarantine)?,
+            ..FlakyOptions::DEFAULT
+        };
+        options.validate()?;
+        Ok(options)
+    }
 }
 
 impl Default for FlakySettings {
@@ -365,6 +405,9 @@ impl Config {
         let (v, f) = get("quarantine");
         if let Some(v) = v {
             fl.quarantine = string_list(f, v)?;
+            // Checked now, not when first used: a bad pattern stops the run
+            // before any test starts.
+            quarantine_rules(f, &fl.quarantine)?;
         }
         Ok(c)
     }

@@ -4,7 +4,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::classify::PatternSpec;
 use crate::error::{Error, Result};
-use crate::testid::SEPARATOR;
+use crate::playwright::testid::SEPARATOR;
 
 #[derive(Debug, Clone)]
 pub struct FlakyOptions {

@@ -25,7 +25,7 @@
 use xxhash_rust::xxh3::Xxh3;
 
 use super::group::Group;
-use super::plan::PlanOptions;
+use super::options::PlanOptions;
 
 /// Bumped whenever the planner would give a different plan for the same
 /// inputs, so machines on different shardwright versions never agree by
@@ -135,7 +135,7 @@ pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
 mod tests {
     use super::*;
     use crate::shard::group::tests::group;
-    use crate::shard::plan::Strategy;
+    use crate::shard::options::Strategy;
 
     #[test]
     fn a_known_vector_and_sensitivity_to_every_input() {

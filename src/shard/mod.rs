@@ -4,13 +4,15 @@ mod balance;
 mod coverage;
 mod fingerprint;
 mod group;
+mod options;
 mod plan;
 mod playwright;
 mod table;
 
 pub use coverage::{check as check_coverage, Coverage, FingerprintShards, ShardRecord, TestShards};
 pub use fingerprint::{fingerprint, ALGORITHM_VERSION};
-pub use group::{validate as validate_groups, BalancedBy, Group};
-pub use plan::{plan, Plan, PlanOptions, ShardPlan, Strategy, TagMode};
+pub use group::{loads, median, validate as validate_groups, BalancedBy, Group, Loads};
+pub use options::{PlanOptions, Strategy, TagMode};
+pub use plan::{plan, Plan, ShardPlan};
 pub use playwright::split as playwright_split;
 pub use table::{format_ms, render as render_table};
