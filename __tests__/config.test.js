@@ -88,7 +88,10 @@ test('quarantine lists: one entry per line in the variable, or a JSON array; Reg
   delete process.env.SHARDWRIGHT_QUARANTINE;
   assert.deepEqual(sw.resolveConfig({ quarantine: ['a › b', /flaky/i] }).values.quarantine, ['a › b', '/flaky/i']);
   assert.deepEqual(sw.resolveConfig({ quarantine: 'a › b' }).values.quarantine, ['a › b']);
-  assert.throws(() => sw.resolveConfig({ quarantine: 5 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid quarantine: 5 (an array of test keys, key prefixes or /regex/ strings)' });
+  assert.throws(() => sw.resolveConfig({ quarantine: 5 }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid quarantine: 5 (an array of test keys, key prefixes or /regex/ strings)',
+  });
   assert.throws(() => sw.resolveConfig({ onFlaky: 'log' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid onFlaky: 'log' (a function)" });
 });
 
@@ -107,8 +110,14 @@ test('precedence: default < option < environment, with the source of each value'
 
 test('bad options name the option; unknown options suggest the right name', () => {
   clearEnv();
-  assert.throws(() => sw.resolveConfig({ maxWorker: 2 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid option: "maxWorker" (unknown; did you mean maxWorkers?)' });
-  assert.throws(() => sw.resolveConfig({ memoryPerWorkerMb: '1GB' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid memoryPerWorkerMb: "1GB" (a number)' });
+  assert.throws(() => sw.resolveConfig({ maxWorker: 2 }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid option: "maxWorker" (unknown; did you mean maxWorkers?)',
+  });
+  assert.throws(() => sw.resolveConfig({ memoryPerWorkerMb: '1GB' }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid memoryPerWorkerMb: "1GB" (a number)',
+  });
   assert.throws(() => sw.resolveConfig('fast'), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid options: 'fast' (an object)" });
   assert.throws(() => sw.resolveConfig({ minWorkers: 4, maxWorkers: 2 }), { message: 'invalid maxWorkers: 2 (must not be below minWorkers (4))' });
 });

@@ -26,8 +26,7 @@ function toPatterns(list) {
 }
 
 function isAbortSignal(signal) {
-  return signal != null && typeof signal === 'object' && typeof signal.aborted === 'boolean'
-    && typeof signal.addEventListener === 'function';
+  return signal != null && typeof signal === 'object' && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function';
 }
 
 module.exports = { summarizeError, toPattern, toPatterns, isAbortSignal };

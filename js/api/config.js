@@ -55,7 +55,11 @@ function printConfig(options, { write = (s) => process.stdout.write(s) } = {}) {
   const workers = native.explainWorkers(splitOptions(options).settings);
   const rows = effective.entries.map((e) => [e.key, formatValue(e.value), e.source]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['setting', 'value', 'source'][i].length));
-  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [
     `shardwright configuration${effective.ci ? ` (CI: ${effective.ci})` : ''}`,
     line(['setting', 'value', 'source']),
@@ -63,7 +67,7 @@ function printConfig(options, { write = (s) => process.stdout.write(s) } = {}) {
     `workers → ${workers.workers} (limited by ${workers.limitedBy}: ${workers.effectiveCpus} CPUs usable, ${Math.round(workers.availableMemoryMb)} MiB available, load ${workers.inputs.loadAverage[0].toFixed(2)})`,
   ];
   if (effective.unknownEnv.length) out.push(`unknown variables: ${effective.unknownEnv.join(', ')}`);
-  write(out.join('\n') + '\n');
+  write(`${out.join('\n')}\n`);
   return { ...effective, workers };
 }
 

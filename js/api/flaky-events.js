@@ -67,7 +67,7 @@ class FlakyEvents extends EventEmitter {
     }
     this.lastReport = report;
     emitReport(report, this, {
-      onListenerError: (err, name) => process.stderr.write(`shardwright: a '${name}' listener threw: ${err && err.stack ? err.stack : err}\n`),
+      onListenerError: (err, name) => process.stderr.write(`shardwright: a '${name}' listener threw: ${err?.stack ? err.stack : err}\n`),
     });
   }
 

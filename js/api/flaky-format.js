@@ -31,17 +31,17 @@ function cell(text) {
 }
 
 function code(text) {
-  return '`' + String(text).replace(/`/g, "'").replace(/\|/g, '\\|') + '`';
+  return `\`${String(text).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 
 function where(ref) {
   if (!ref) return '';
-  const commit = ref.commit ? code(short(ref.commit)) + ' ' : '';
+  const commit = ref.commit ? `${code(short(ref.commit))} ` : '';
   return `${commit}${ref.startedAt.slice(0, 16).replace('T', ' ')}`;
 }
 
 function topError(test) {
-  const e = test.evidence && test.evidence.errors && test.evidence.errors[0];
+  const e = test.evidence?.errors?.[0];
   if (!e) return '';
   const message = e.message.length > 120 ? `${e.message.slice(0, 117)}...` : e.message;
   return `${e.rule}: ${message}`;
@@ -66,11 +66,17 @@ function counts(report) {
 function flakyMarkdown(report, { maxTests = 50, title = 'shardwright flaky report' } = {}) {
   const h = report.history;
   const lines = [`## ${title}`, ''];
-  lines.push(`${counts(report)} — ${plural(report.summary.tests, 'test')} over ${plural(h.runs, 'run')} (window ${report.options.window}, flaky from score ${report.options.flakyThreshold}, quarantine from ${report.options.quarantineThreshold})`, '');
+  lines.push(
+    `${counts(report)} — ${plural(report.summary.tests, 'test')} over ${plural(h.runs, 'run')} (window ${report.options.window}, flaky from score ${report.options.flakyThreshold}, quarantine from ${report.options.quarantineThreshold})`,
+    '',
+  );
   if (report.run) {
     const r = report.run;
     const commit = r.commit ? ` at ${code(short(r.commit))}` : '';
-    lines.push(`Latest run ${code(r.runId)}${commit}: ${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky, ${r.skipped} skipped${r.failedQuarantined.length ? ` (${r.failedQuarantined.length} failed test(s) quarantined)` : ''}.`, '');
+    lines.push(
+      `Latest run ${code(r.runId)}${commit}: ${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky, ${r.skipped} skipped${r.failedQuarantined.length ? ` (${r.failedQuarantined.length} failed test(s) quarantined)` : ''}.`,
+      '',
+    );
   }
   for (const [verdict, heading, meaning] of SECTIONS) {
     const tests = report.tests.filter((t) => t.verdict === verdict);
@@ -79,7 +85,9 @@ function flakyMarkdown(report, { maxTests = 50, title = 'shardwright flaky repor
     if (verdict === 'flaky') {
       lines.push('| Test | Score | Runs (old → new) | Flaky / failed / passed | Quarantined | Top error |', '|---|---:|---|---|---|---|');
       for (const t of tests.slice(0, maxTests)) {
-        lines.push(`| ${code(t.key)} | ${t.score.toFixed(2)} | ${code(t.evidence.outcomes)} | ${t.flaky} / ${t.failed} / ${t.passed} | ${t.quarantined ? 'yes' : ''} | ${cell(topError(t))} |`);
+        lines.push(
+          `| ${code(t.key)} | ${t.score.toFixed(2)} | ${code(t.evidence.outcomes)} | ${t.flaky} / ${t.failed} / ${t.passed} | ${t.quarantined ? 'yes' : ''} | ${cell(topError(t))} |`,
+        );
       }
     } else if (verdict === 'fixed') {
       lines.push('| Test | Passing since | Broken since | Runs (old → new) |', '|---|---|---|---|');
@@ -118,15 +126,17 @@ function flakySummary(report, { maxTests = 10, color = false } = {}) {
     return `shardwright: ${plural(s.tests, 'test')}, none flaky or broken (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? `, ${s.quarantined} quarantined` : ''}\n`;
   }
   const parts = [`${s.flaky} flaky`, `${s.broken} broken`, `${s.failing} failing`, `${s.fixed} fixed`, `${s.stable} stable`].filter((p) => !p.startsWith('0 '));
-  const lines = [`shardwright: ${parts.join(', ')} (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? ` · ${s.quarantined} quarantined` : ''}`];
+  const lines = [
+    `shardwright: ${parts.join(', ')} (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? ` · ${s.quarantined} quarantined` : ''}`,
+  ];
   for (const t of shown.slice(0, maxTests)) {
     let detail = t.evidence.outcomes;
     if (t.verdict === 'flaky') detail = `score ${t.score.toFixed(2)}  ${t.evidence.outcomes}${t.quarantined ? '  [quarantined]' : ''}`;
-    else if (t.since && t.since.commit) detail += `  since ${short(t.since.commit)}`;
+    else if (t.since?.commit) detail += `  since ${short(t.since.commit)}`;
     lines.push(`  ${paint(t.verdict, t.verdict.padEnd(7))} ${t.key}  ${detail}`);
   }
   if (shown.length > maxTests) lines.push(`  … and ${shown.length - maxTests} more (npx shardwright report)`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 module.exports = { formatMs, flakyMarkdown, flakySummary };

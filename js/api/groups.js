@@ -71,12 +71,12 @@ function listReportGroups(report, { groupBy = 'auto' } = {}) {
 function applyHistory(groups, history) {
   if (!history) return 0;
   if (!Array.isArray(groups)) throw configError('groups', groups, 'an array of groups');
-  const get = history instanceof Map ? (k) => history.get(k) : (k) => (Object.prototype.hasOwnProperty.call(history, k) ? history[k] : undefined);
+  const get = history instanceof Map ? (k) => history.get(k) : (k) => (Object.hasOwn(history, k) ? history[k] : undefined);
   const counts = [];
   const durations = [];
   const failed = [];
   for (const g of groups) {
-    const keys = g.tests && g.tests.length ? g.tests : [g.id];
+    const keys = g.tests?.length ? g.tests : [g.id];
     counts.push(keys.length);
     for (const k of keys) {
       const v = get(k);

@@ -1,15 +1,6 @@
-import type {
-  HistoryOptions,
-  FlakyReportOptions,
-  AddRunResult,
-  ImportResult,
-  MergeResult,
-  SaveResult,
-  RecoveredInfo,
-  RunInfo,
-} from '../../index';
+import type { AddRunResult, FlakyReportOptions, HistoryOptions, ImportResult, MergeResult, RecoveredInfo, RunInfo, SaveResult } from '../../index';
 
-export type { HistoryOptions, FlakyReportOptions, AddRunResult, ImportResult, MergeResult, SaveResult, RecoveredInfo, RunInfo };
+export type { AddRunResult, FlakyReportOptions, HistoryOptions, ImportResult, MergeResult, RecoveredInfo, RunInfo, SaveResult };
 
 export type AttemptStatus = 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
 export type RunOutcome = 'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted';

@@ -15,7 +15,7 @@ const DEFAULT_HISTORY_PATH = '.shardwright/history.json';
 /** `SHARDWRIGHT_HISTORY`, else `.shardwright/history.json` (relative to the cwd). */
 function defaultHistoryPath() {
   const env = process.env.SHARDWRIGHT_HISTORY;
-  return env && env.trim() ? env.trim() : DEFAULT_HISTORY_PATH;
+  return env?.trim() ? env.trim() : DEFAULT_HISTORY_PATH;
 }
 
 function checkPath(field, value) {

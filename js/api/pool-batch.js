@@ -11,7 +11,7 @@ const { summarizeError } = require('./boundary.js');
 const REJECTED = 0xffffffff;
 
 function reasonText(signal) {
-  const r = signal && signal.reason;
+  const r = signal?.reason;
   if (r instanceof Error) return r.message;
   return r === undefined ? 'aborted' : String(r);
 }
@@ -58,8 +58,8 @@ const batching = {
     // functions) may call into the manager, which reuses the buffer.
     const data = buf.slice(0, plainAt + nPlain * 5);
     const parsed = rich ? JSON.parse(rich) : undefined;
-    const results = parsed && parsed.results;
-    const events = parsed && parsed.events;
+    const results = parsed?.results;
+    const events = parsed?.events;
     for (let i = abortAt; i < plainAt; i += 2) this._abort(data[i], data[i + 1]);
     const ended = [];
     for (let i = plainAt, end = plainAt + nPlain * 5; i < end; i += 5) {
@@ -88,7 +88,7 @@ const batching = {
         delete r.handle;
         if (this._fns[h] !== undefined) {
           if (r.outcome === 'passed') r.value = this._values[h];
-          else if (this._errors[h] !== undefined && (r.outcome === 'failed')) r.error = this._errors[h];
+          else if (this._errors[h] !== undefined && r.outcome === 'failed') r.error = this._errors[h];
           else if (r.error) r.error = engineError(r.error);
         } else if (r.error) {
           r.error = engineError(r.error);
@@ -145,7 +145,10 @@ const batching = {
       return;
     }
     if (p !== null && typeof p === 'object' && typeof p.then === 'function') {
-      p.then((v) => this._passed(h, attempt, v), (err) => this._failed(h, attempt, err));
+      p.then(
+        (v) => this._passed(h, attempt, v),
+        (err) => this._failed(h, attempt, err),
+      );
     } else {
       this._passed(h, attempt, p);
     }

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { WorkerManagerOptions as CoreOptions, BackoffOptions, ClassifyOptions } from '../../index';
+import type { BackoffOptions, ClassifyOptions, WorkerManagerOptions as CoreOptions } from '../../index';
 
 export type Priority = 'critical' | 'high' | 'normal' | 'low';
 export type Outcome = 'passed' | 'failed' | 'timed-out' | 'memory-killed' | 'cancelled' | 'skipped';

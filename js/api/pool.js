@@ -16,8 +16,6 @@ const { submitting } = require('./pool-submit.js');
 const EVENTS = ['taskStart', 'taskEnd', 'retry', 'progress', 'workerScaled', 'output', 'memoryPressure', 'stopped'];
 const EVENT_SET = new Set(EVENTS);
 
-
-
 // Made outside the constructor: a closure there would share the
 // constructor's context, which holds `this` strongly.
 function waker(ref) {
@@ -27,7 +25,6 @@ function waker(ref) {
   };
 }
 
-
 class WorkerManager extends EventEmitter {
   constructor(options = {}) {
     super();
@@ -36,9 +33,8 @@ class WorkerManager extends EventEmitter {
     if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
     const nativeOptions = { ...rest };
     if (retry !== undefined) {
-      nativeOptions.retry = retry && typeof retry === 'object'
-        ? { ...retry, retryable: toPatterns(retry.retryable), permanent: toPatterns(retry.permanent) }
-        : retry;
+      nativeOptions.retry =
+        retry && typeof retry === 'object' ? { ...retry, retryable: toPatterns(retry.retryable), permanent: toPatterns(retry.permanent) } : retry;
     }
     for (const key of Object.keys(nativeOptions)) {
       if (!OPTION_NAMES.has(key)) throw configError(key, nativeOptions[key], `not a WorkerManager option (known: ${[...OPTION_NAMES, 'signal'].join(', ')})`);
@@ -92,7 +88,7 @@ class WorkerManager extends EventEmitter {
    */
   submit(task, options) {
     if (typeof task === 'function') task = { fn: task };
-    const signal = options && options.signal;
+    const signal = options?.signal;
     if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(configError('signal', signal, 'an AbortSignal'));
     return new Promise((resolve, reject) => {
       this._queue.push({ task, resolve, reject, signal });
@@ -109,7 +105,7 @@ class WorkerManager extends EventEmitter {
    * with the results of every task submitted since the last run() resolved.
    */
   async run(tasks, options) {
-    const signal = options && options.signal;
+    const signal = options?.signal;
     if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
     if (tasks !== undefined) {
       if (!Array.isArray(tasks)) throw configError('tasks', tasks, 'an array of tasks');
@@ -147,7 +143,7 @@ class WorkerManager extends EventEmitter {
     try {
       this.emit(type, payload);
     } catch (err) {
-      process.emitWarning(`shardwright: a '${type}' listener threw: ${err && err.stack ? err.stack : err}`);
+      process.emitWarning(`shardwright: a '${type}' listener threw: ${err?.stack ? err.stack : err}`);
     }
   }
 
@@ -197,8 +193,20 @@ class WorkerManager extends EventEmitter {
 }
 
 const OPTION_NAMES = new Set([
-  'minWorkers', 'maxWorkers', 'idleTimeoutMs', 'strategy', 'seed', 'timeoutMs', 'retry', 'dedupWindowMs',
-  'maxFailures', 'minAvailableMemoryMb', 'memorySampleMs', 'memoryLimitMb', 'killGraceMs', 'maxOutputBytes',
+  'minWorkers',
+  'maxWorkers',
+  'idleTimeoutMs',
+  'strategy',
+  'seed',
+  'timeoutMs',
+  'retry',
+  'dedupWindowMs',
+  'maxFailures',
+  'minAvailableMemoryMb',
+  'memorySampleMs',
+  'memoryLimitMb',
+  'killGraceMs',
+  'maxOutputBytes',
 ]);
 
 Object.assign(WorkerManager.prototype, submitting, batching);

@@ -38,7 +38,9 @@ function loadConfiguredHistory(values, say, consequence = 'this run is not recor
     }
     return history;
   } catch (err) {
-    say(`${err.message}\n  ${consequence}; fix or remove the file, or set resetHistory: true (SHARDWRIGHT_RESET_HISTORY=1) to keep it as a backup and start fresh`);
+    say(
+      `${err.message}\n  ${consequence}; fix or remove the file, or set resetHistory: true (SHARDWRIGHT_RESET_HISTORY=1) to keep it as a backup and start fresh`,
+    );
     return null;
   }
 }
@@ -66,7 +68,7 @@ function recordRun(history, run, values, options) {
   const kept = history.runs().some((r) => r.id === added.runId);
   const report = analyzeWith(history, options, kept ? added.runId : undefined);
   const dir = path.resolve(values.reportDir);
-  writeAtomic(path.join(dir, 'flaky-report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeAtomic(path.join(dir, 'flaky-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = flakyMarkdown(report);
   writeAtomic(path.join(dir, 'flaky-report.md'), markdown);
   if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);

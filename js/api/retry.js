@@ -22,7 +22,7 @@ async function retry(fn, options = {}) {
   const { signal, onRetry } = options;
   if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
   if (onRetry !== undefined && typeof onRetry !== 'function') throw configError('onRetry', onRetry, 'a function');
-  if (signal && signal.aborted) throw abortError(signal, []);
+  if (signal?.aborted) throw abortError(signal, []);
 
   const nativeOptions = { ...options, retryable: toPatterns(options.retryable), permanent: toPatterns(options.permanent) };
   // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field).
@@ -53,7 +53,7 @@ async function retry(fn, options = {}) {
           try {
             onRetry(decision.event);
           } catch (listenerError) {
-            process.emitWarning(`shardwright: onRetry threw: ${listenerError && listenerError.stack ? listenerError.stack : listenerError}`);
+            process.emitWarning(`shardwright: onRetry threw: ${listenerError?.stack ? listenerError.stack : listenerError}`);
           }
         }
         if (decision.event.delayMs > 0 && !(await session.wait(decision.event.delayMs))) {
@@ -75,7 +75,7 @@ const ABORTED = Symbol('aborted');
 function withHistory(lastError, report) {
   let err = lastError;
   if (err === null || (typeof err !== 'object' && typeof err !== 'function') || !Object.isExtensible(err)) {
-    err = new Error(String(lastError && lastError.message ? lastError.message : lastError), { cause: lastError });
+    err = new Error(String(lastError?.message ? lastError.message : lastError), { cause: lastError });
   }
   Object.defineProperty(err, 'attempts', { value: report.attempts, enumerable: false, configurable: true, writable: true });
   Object.defineProperty(err, 'retryOutcome', { value: report.outcome, enumerable: false, configurable: true, writable: true });

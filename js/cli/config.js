@@ -21,12 +21,12 @@ worker count with the limit that set it.
   run(values, positionals, io) {
     if (positionals.length) throw usageError(`invalid argument: ${JSON.stringify(positionals[0])} (config takes no arguments)`);
     if (values.table) {
-      io.stdout.write(configTable() + '\n');
+      io.stdout.write(`${configTable()}\n`);
       return 0;
     }
     if (values.json) {
       const result = printConfig({}, { write: () => {} });
-      io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
     printConfig({}, { write: (s) => io.stdout.write(s) });

@@ -44,7 +44,10 @@ function choice(flag, value, choices) {
 
 /** A comma-separated list. */
 function list(value) {
-  return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  return String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function noPositionals(positionals, command) {

@@ -34,7 +34,7 @@ function help(io) {
   const lines = ['Usage: shardwright <command> [options]', '', 'Commands:'];
   for (const name of commands()) lines.push(`  ${name.padEnd(8)} ${load(name).summary}`);
   lines.push('', 'Run `shardwright <command> --help` for its options.');
-  io.stdout.write(lines.join('\n') + '\n');
+  io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Turns parseArgs' own errors into ours: the flag and the value named. */
@@ -69,9 +69,9 @@ async function main(argv = process.argv.slice(2), io = { stdout: process.stdout,
     }
     return (await command.run(values, positionals, io)) ?? 0;
   } catch (err) {
-    const code = err && err.code ? ` [${err.code}]` : '';
-    io.stderr.write(`shardwright ${name}: ${err && err.message ? err.message : err}${code}\n`);
-    if (process.env.SHARDWRIGHT_LOG && err && err.stack) io.stderr.write(`${err.stack}\n`);
+    const code = err?.code ? ` [${err.code}]` : '';
+    io.stderr.write(`shardwright ${name}: ${err?.message ? err.message : err}${code}\n`);
+    if (process.env.SHARDWRIGHT_LOG && err?.stack) io.stderr.write(`${err.stack}\n`);
     return err && err.exitCode !== undefined ? err.exitCode : 2;
   }
 }

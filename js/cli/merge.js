@@ -131,7 +131,10 @@ async function mergeQueue(values, positionals, io) {
   const settings = { ...resolveConfig({}).values };
   if (values.out !== undefined) settings.history = values.out;
   const history = History.load(settings.history, { maxRuns: settings.historyRuns, reset: Boolean(values.reset) });
-  if (history.recovered) io.stderr.write(`shardwright merge: ${settings.history} was unusable (${history.recovered.problem}); kept as ${history.recovered.backup}, starting afresh\n`);
+  if (history.recovered)
+    io.stderr.write(
+      `shardwright merge: ${settings.history} was unusable (${history.recovered.problem}); kept as ${history.recovered.backup}, starting afresh\n`,
+    );
   const { added, saved, report } = recordRun(history, run, settings, values.out !== undefined ? { history: values.out } : {});
   io.stdout.write(
     `run ${runId} on ${queue.target}: ${groups} of ${status.total} groups done (${failedGroups} failed) by ${machineIds.length} machine${machineIds.length === 1 ? '' : 's'}\n` +
@@ -139,7 +142,9 @@ async function mergeQueue(values, positionals, io) {
   );
   io.stdout.write(flakySummary(report));
   if (!status.complete) {
-    io.stderr.write(`shardwright merge: run ${runId} is not complete (${status.pending} pending, ${status.leased.length} leased): the history has the ${groups} groups done so far\n`);
+    io.stderr.write(
+      `shardwright merge: run ${runId} is not complete (${status.pending} pending, ${status.leased.length} leased): the history has the ${groups} groups done so far\n`,
+    );
     return 1;
   }
   return 0;
@@ -200,7 +205,8 @@ Options:
       if (!coverage.ok || totals.length > 1) code = 1;
     }
     if (!files.length) return code;
-    if (target.recovered) io.stderr.write(`shardwright merge: ${out} was unusable (${target.recovered.problem}); kept as ${target.recovered.backup}, starting afresh\n`);
+    if (target.recovered)
+      io.stderr.write(`shardwright merge: ${out} was unusable (${target.recovered.problem}); kept as ${target.recovered.backup}, starting afresh\n`);
     for (const a of added) {
       io.stdout.write(`merged ${a.file}: ${a.runsAdded} new runs, ${a.runsShared} already present, ${a.attemptsAdded} attempts\n`);
     }

@@ -59,7 +59,20 @@ const options = {
 
 const DEFAULT_COMMAND = ['npx', 'playwright', 'test'];
 // Arguments `run` sets itself for each batch, or that would break it.
-const OWN_ARGS = ['--list', '--shard', '--test-list', '--test-list-invert', '--reporter', '--output', '--workers', '-j', '--last-failed', '--only-changed', '--ui', '--debug'];
+const OWN_ARGS = [
+  '--list',
+  '--shard',
+  '--test-list',
+  '--test-list-invert',
+  '--reporter',
+  '--output',
+  '--workers',
+  '-j',
+  '--last-failed',
+  '--only-changed',
+  '--ui',
+  '--debug',
+];
 const QUEUE_ONLY = ['run-id', 'tls-ca', 'lease-ms', 'reconnect-retries', 'fallback', 'exit-status'];
 
 /** The options, each checked and named as the user wrote it. */
@@ -73,7 +86,8 @@ function parseOptions(values, positionals, env = process.env) {
     const stray = QUEUE_ONLY.find((k) => values[k] !== undefined);
     if (stray) throw configError(`--${stray}`, values[stray], 'only with --queue');
   } else {
-    if (!/^rediss?:\/\/./.test(values.queue)) throw configError('--queue', values.queue.replace(/\/\/[^@/]*@/, '//***@'), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
+    if (!/^rediss?:\/\/./.test(values.queue))
+      throw configError('--queue', values.queue.replace(/\/\/[^@/]*@/, '//***@'), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
     o.queue = values.queue;
     o.runId = runIdFrom(values, env);
     if (values['tls-ca'] !== undefined) {

@@ -58,8 +58,8 @@ module.exports = {
     const tlsCa = values['tls-ca'] ? require('node:fs').readFileSync(values['tls-ca'], 'utf8') : undefined;
     const queue = await WorkQueue.connect(values.queue, runId, { tlsCa, reconnectRetries: 1 });
     const status = await queue.status();
-    if (values.json) io.stdout.write(JSON.stringify({ target: queue.target, runId, ...status }, null, 2) + '\n');
-    else io.stdout.write(render(status, queue.target, runId) + '\n');
+    if (values.json) io.stdout.write(`${JSON.stringify({ target: queue.target, runId, ...status }, null, 2)}\n`);
+    else io.stdout.write(`${render(status, queue.target, runId)}\n`);
     return 0;
   },
 };

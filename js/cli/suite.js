@@ -71,24 +71,29 @@ function listSuite(command = ['npx', 'playwright', 'test'], { cwd = process.cwd(
   const program = process.platform === 'win32' && command[0] === 'npx' ? 'npx.cmd' : command[0];
   const shown = [command[0], ...args].join(' ');
   return new Promise((resolve, reject) => {
-    execFile(program, args, {
-      cwd,
-      env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: out, PLAYWRIGHT_JSON_OUTPUT_NAME: '', FORCE_COLOR: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-    }, (error, stdout, stderr) => {
-      try {
-        if (!fs.existsSync(out)) {
-          const why = (stderr || stdout || (error && error.message) || 'no report written').trim();
-          reject(codedError('io', `failed to list the suite with \`${shown}\` in ${cwd}: ${why}`, { cause: error }));
-          return;
+    execFile(
+      program,
+      args,
+      {
+        cwd,
+        env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: out, PLAYWRIGHT_JSON_OUTPUT_NAME: '', FORCE_COLOR: '0' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        try {
+          if (!fs.existsSync(out)) {
+            const why = (stderr || stdout || error?.message || 'no report written').trim();
+            reject(codedError('io', `failed to list the suite with \`${shown}\` in ${cwd}: ${why}`, { cause: error }));
+            return;
+          }
+          resolve(fs.readFileSync(out, 'utf8'));
+        } catch (err) {
+          reject(codedError('io', `failed to read the list of \`${shown}\`: ${err.message}`, { cause: err }));
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
         }
-        resolve(fs.readFileSync(out, 'utf8'));
-      } catch (err) {
-        reject(codedError('io', `failed to read the list of \`${shown}\`: ${err.message}`, { cause: err }));
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      },
+    );
   });
 }
 

@@ -58,7 +58,12 @@ function withShardwright(config = {}, options = {}) {
     out.retries = effective.playwrightRetries;
   }
   // The reporter: duration sharding, history, flaky report, quarantine.
-  const reporters = config.reporter === undefined ? [[effective.ci ? 'dot' : 'list']] : typeof config.reporter === 'string' ? [[config.reporter]] : config.reporter.map((r) => (typeof r === 'string' ? [r] : r));
+  const reporters =
+    config.reporter === undefined
+      ? [[effective.ci ? 'dot' : 'list']]
+      : typeof config.reporter === 'string'
+        ? [[config.reporter]]
+        : config.reporter.map((r) => (typeof r === 'string' ? [r] : r));
   const ours = reporters.findIndex(([name]) => name === 'shardwright/reporter' || name === require.resolve('./reporter.js'));
   if (ours < 0) out.reporter = [...reporters, ['shardwright/reporter', options]];
   else out.reporter = reporters.map((r, i) => (i === ours ? [r[0], { ...options, ...(r[1] || {}) }] : r));
@@ -67,7 +72,7 @@ function withShardwright(config = {}, options = {}) {
   // The fixture applies SHARDWRIGHT_* on top of these when it runs.
   // `shardwright/test` applies SHARDWRIGHT_* on top of these when it runs,
   // so the environment still wins over an explicit `use.backoff`.
-  use.backoff = { ...backoffOptions(effective.values), ...(config.use && config.use.backoff) };
+  use.backoff = { ...backoffOptions(effective.values), ...config.use?.backoff };
   out.use = use;
   return out;
 }

@@ -1,6 +1,6 @@
-import type { Reporter, FullConfig, Suite, TestCase, TestResult, FullResult, TestError, TestRun } from '@playwright/test/reporter';
-import type { ShardwrightOptions } from '../index';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult, TestRun } from '@playwright/test/reporter';
 import type { FlakyCallbacks } from '../api/history';
+import type { ShardwrightOptions } from '../index';
 
 /** Options of `['shardwright/reporter', options]`: shardwright's settings plus report callbacks. */
 export type ShardwrightReporterOptions = ShardwrightOptions & FlakyCallbacks;

@@ -88,7 +88,10 @@ class ShardwrightReporter {
         testRun.skip(test, `quarantined by shardwright (${q.reason === 'listed' ? 'listed' : `flaky score ${q.score.toFixed(2)}`})`);
         skipped.push(planned.keys[i]);
       });
-      if (skipped.length) this._print(`skipping ${skipped.length} quarantined test${skipped.length === 1 ? '' : 's'} (quarantineMode: skip):\n${skipped.map((k) => `  - ${k}`).join('\n')}`);
+      if (skipped.length)
+        this._print(
+          `skipping ${skipped.length} quarantined test${skipped.length === 1 ? '' : 's'} (quarantineMode: skip):\n${skipped.map((k) => `  - ${k}`).join('\n')}`,
+        );
     }
 
     if (planned.shard) {
@@ -147,18 +150,25 @@ class ShardwrightReporter {
       predictedMs: this._shard.predictedMs,
       actualMs: result.duration,
     };
-    const { added, report } = recordRun(history, { startedAt: this._startedAt, endedAt, shard, source: 'reporter', attempts: this._attempts }, this._values, this._settings);
+    const { added, report } = recordRun(
+      history,
+      { startedAt: this._startedAt, endedAt, shard, source: 'reporter', attempts: this._attempts },
+      this._values,
+      this._settings,
+    );
     const dir = path.resolve(this._values.reportDir);
     if (this._shard) {
       const ran = [...new Set(this._ran)].sort();
       writeAtomic(
         path.join(dir, `shard-${this._shard.index}-of-${this._shard.total}.json`),
-        JSON.stringify({ ...shard, runId: added.runId, strategy: this._shard.strategy, balancedBy: this._shard.balancedBy, planned: this._shard.planned, ran, suite: this._shard.suite }, null, 2) + '\n',
+        `${JSON.stringify({ ...shard, runId: added.runId, strategy: this._shard.strategy, balancedBy: this._shard.balancedBy, planned: this._shard.planned, ran, suite: this._shard.suite }, null, 2)}\n`,
       );
-      const err = shard.predictedMs ? ` (prediction ${formatMs(shard.predictedMs)}, error ${(((shard.actualMs - shard.predictedMs) / shard.predictedMs) * 100).toFixed(0)}%)` : '';
+      const err = shard.predictedMs
+        ? ` (prediction ${formatMs(shard.predictedMs)}, error ${(((shard.actualMs - shard.predictedMs) / shard.predictedMs) * 100).toFixed(0)}%)`
+        : '';
       this._print(`shard ${shard.index}/${shard.total} took ${formatMs(shard.actualMs)}${err}`);
     }
-    process.stdout.write(flakySummary(report) + '\n');
+    process.stdout.write(`${flakySummary(report)}\n`);
 
     events.publish(report);
     emitReport(report, {

@@ -38,7 +38,7 @@ function flattenSuite(root, testRun, config) {
     }
   };
   for (const projectSuite of root.suites) visit(projectSuite, -1);
-  const projects = ((config && config.projects) || []).map((p) => ({
+  const projects = (config?.projects || []).map((p) => ({
     name: p.name,
     testDir: p.testDir,
     dependencies: p.dependencies || [],

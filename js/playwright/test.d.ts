@@ -1,10 +1,4 @@
-import type {
-  TestType,
-  PlaywrightTestArgs,
-  PlaywrightTestOptions,
-  PlaywrightWorkerArgs,
-  PlaywrightWorkerOptions,
-} from '@playwright/test';
+import type { PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions, TestType } from '@playwright/test';
 import type { BackoffOptions } from '../../index';
 
 export * from '@playwright/test';
@@ -16,8 +10,5 @@ export interface ShardwrightTestOptions {
 }
 
 /** Playwright's `test`, waiting the backoff delay before each retry. */
-export declare const test: TestType<
-  PlaywrightTestArgs & PlaywrightTestOptions & ShardwrightTestOptions,
-  PlaywrightWorkerArgs & PlaywrightWorkerOptions
->;
+export declare const test: TestType<PlaywrightTestArgs & PlaywrightTestOptions & ShardwrightTestOptions, PlaywrightWorkerArgs & PlaywrightWorkerOptions>;
 export default test;

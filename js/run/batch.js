@@ -34,7 +34,7 @@ function groupRecords(parts, tests, problem, wallMs) {
     const missing = [];
     let durationMs = 0;
     for (const key of keys) {
-      const t = tests && Object.prototype.hasOwnProperty.call(tests, key) ? tests[key] : undefined;
+      const t = tests && Object.hasOwn(tests, key) ? tests[key] : undefined;
       if (!t) {
         missing.push(key);
         continue;
@@ -45,7 +45,15 @@ function groupRecords(parts, tests, problem, wallMs) {
     }
     if (problem) durationMs = wallMs / parts.length;
     const status = failed.length || missing.length ? 'failed' : 'passed';
-    return { id: group.id, status, durationMs, attempts, failed, missing, problem: problem || (missing.length ? `${plural(missing.length, 'test')} not in the batch's report (not run)` : undefined) };
+    return {
+      id: group.id,
+      status,
+      durationMs,
+      attempts,
+      failed,
+      missing,
+      problem: problem || (missing.length ? `${plural(missing.length, 'test')} not in the batch's report (not run)` : undefined),
+    };
   });
 }
 
@@ -66,7 +74,13 @@ function batchRunner(ctx) {
     fs.writeFileSync(listFile, `# shardwright run: batch ${n}, ${batch.map((g) => g.id).join(', ')}\n${lines.join('\n')}\n`);
     const args = [...o.command.slice(1), '--test-list', listFile, '--reporter=json', '--workers=1', '--output', path.join(outputBase, `batch-${n}`)];
     ctx.runningGroups += batch.length;
-    const names = batch.length > 3 ? `${batch.slice(0, 3).map((g) => g.id).join(', ')}, …` : batch.map((g) => g.id).join(', ');
+    const names =
+      batch.length > 3
+        ? `${batch
+            .slice(0, 3)
+            .map((g) => g.id)
+            .join(', ')}, …`
+        : batch.map((g) => g.id).join(', ');
     if (!progress.tty) say(`batch ${n} started: ${plural(batch.length, 'group')}, ${plural(testCount, 'test')} (${names})`);
     const t0 = Date.now();
     const result = await manager.submit({

@@ -33,7 +33,9 @@ async function record(ctx, { merger, final }) {
   if (history) {
     const { added, saved, report } = recordRun(history, whole, settings, ctx.options);
     flaky = report;
-    say(`${shared ? `merged the run of ${plural(machineIds.length, 'machine')} (${plural(final.total, 'group')}) into` : 'recorded this run in'} ${shown(saved.path)}: run ${added.runId}, ${plural(added.tests, 'test')}; flaky report in ${shown(path.join(path.resolve(settings.reportDir), 'flaky-report.{json,md}'))}`);
+    say(
+      `${shared ? `merged the run of ${plural(machineIds.length, 'machine')} (${plural(final.total, 'group')}) into` : 'recorded this run in'} ${shown(saved.path)}: run ${added.runId}, ${plural(added.tests, 'test')}; flaky report in ${shown(path.join(path.resolve(settings.reportDir), 'flaky-report.{json,md}'))}`,
+    );
     io.stdout.write(flakySummary(flaky, { color: progress.tty }));
   }
   return { failures, flaky };
@@ -46,16 +48,33 @@ function conclude(ctx, { final, failures: runFailures, flaky }) {
   const own = ctx.mine.filter((r) => !r.duplicate);
   const ownFailed = own.filter((r) => r.status === 'failed');
   // What failed: the whole run's where known, else this machine's.
-  const failures = runFailures || ownFailed.map((r) => ({ group: r.id, machine: machineId, failed: r.failed, missing: r.missing, problem: r.problem, attempts: r.attempts }));
+  const failures =
+    runFailures || ownFailed.map((r) => ({ group: r.id, machine: machineId, failed: r.failed, missing: r.missing, problem: r.problem, attempts: r.attempts }));
   if (failures.length) {
     const lines = [];
     for (const f of failures) {
       for (const key of f.failed) {
         const last = f.attempts.filter((a) => a.error).at(-1);
-        const first = last ? String(last.error).split('\n').find((l) => l.trim()) : '';
-        lines.push(`  ✘ ${key}${first ? `\n      ${first.replace(/\u001b\[[0-9;]*m/g, '').trim().slice(0, 200)}` : ''}`);
+        const first = last
+          ? String(last.error)
+              .split('\n')
+              .find((l) => l.trim())
+          : '';
+        lines.push(
+          `  ✘ ${key}${
+            first
+              ? `\n      ${first
+                  .replace(/\u001b\[[0-9;]*m/g, '')
+                  .trim()
+                  .slice(0, 200)}`
+              : ''
+          }`,
+        );
       }
-      if (f.missing.length) lines.push(`  ✘ ${plural(f.missing.length, 'test')} of group ${f.group} did not run${shared ? ` (machine ${f.machine})` : ''}: ${f.problem || ''}`.trimEnd());
+      if (f.missing.length)
+        lines.push(
+          `  ✘ ${plural(f.missing.length, 'test')} of group ${f.group} did not run${shared ? ` (machine ${f.machine})` : ''}: ${f.problem || ''}`.trimEnd(),
+        );
     }
     say(`failed:\n${lines.join('\n')}`);
   }
@@ -63,15 +82,20 @@ function conclude(ctx, { final, failures: runFailures, flaky }) {
   // passes (where this machine judged the whole run), and says so.
   const onlyQuarantined =
     settings.quarantineMode === 'run' &&
-    flaky && flaky.run && failures.length > 0 &&
+    flaky &&
+    flaky.run &&
+    failures.length > 0 &&
     failures.every((f) => f.missing.length === 0) &&
-    flaky.run.failedQuarantined.length > 0 && flaky.run.failedNotQuarantined.length === 0;
+    flaky.run.failedQuarantined.length > 0 &&
+    flaky.run.failedNotQuarantined.length === 0;
   if (onlyQuarantined) {
     say(`only quarantined tests failed, so the run passes (quarantineMode: run):\n${flaky.run.failedQuarantined.map((k) => `  - ${k}`).join('\n')}`);
   }
   const took = formatMs(ctx.endedAt - ctx.startedAt);
   if (shared) {
-    say(`run ${o.runId}: ${final.done}/${final.total} groups done, ${final.failed} failed${final.reclaimed ? `, ${final.reclaimed} reclaimed from dead machines` : ''}; this machine ran ${plural(own.length, 'group')} (${ownFailed.length} failed) in ${took}`);
+    say(
+      `run ${o.runId}: ${final.done}/${final.total} groups done, ${final.failed} failed${final.reclaimed ? `, ${final.reclaimed} reclaimed from dead machines` : ''}; this machine ran ${plural(own.length, 'group')} (${ownFailed.length} failed) in ${took}`,
+    );
     const failedCount = o.exitStatus === 'own' ? ownFailed.length : final.failed;
     return failedCount > 0 && !onlyQuarantined ? 1 : 0;
   }
@@ -92,7 +116,13 @@ function lostQueue(err, ctx) {
   let saved = '';
   try {
     const partial = History.empty();
-    const added = partial.addRun({ id: `queue-${o.runId}-${machineId}`, startedAt: ctx.startedAt, endedAt: ctx.endedAt ?? Date.now(), source: 'queue-partial', attempts: own.flatMap((r) => r.attempts) });
+    const added = partial.addRun({
+      id: `queue-${o.runId}-${machineId}`,
+      startedAt: ctx.startedAt,
+      endedAt: ctx.endedAt ?? Date.now(),
+      source: 'queue-partial',
+      attempts: own.flatMap((r) => r.attempts),
+    });
     fs.mkdirSync(path.dirname(file), { recursive: true });
     partial.save(file);
     const failed = own.filter((r) => r.status === 'failed').length;

@@ -43,7 +43,8 @@ async function connect(o, say) {
     return { queue: await WorkQueue.connect(o.queue, o.runId, connectOptions), shared: true };
   } catch (err) {
     if (err.code !== 'ERR_SHARDWRIGHT_QUEUE') throw err;
-    if (o.fallback !== 'local') throw codedError('queue', `${err.message}\n  no test was run (with --fallback local this machine runs the whole suite alone instead)`, { exitCode: 2 });
+    if (o.fallback !== 'local')
+      throw codedError('queue', `${err.message}\n  no test was run (with --fallback local this machine runs the whole suite alone instead)`, { exitCode: 2 });
     say(`${err.message}\n  running the whole suite on this machine (--fallback local)`);
     return { queue: WorkQueue.local(), shared: false };
   }
@@ -58,7 +59,9 @@ async function seedAndJoin(ctx, prepared) {
     if (shared && !seeded) {
       const s = await queue.status();
       if (s.fingerprint && s.fingerprint !== prepared.fingerprint) {
-        say(`this machine lists a different suite than the machine that seeded run ${o.runId} (fingerprint ${prepared.fingerprint.slice(0, 12)} ≠ ${s.fingerprint.slice(0, 12)}): it runs the seeded groups; tests it does not have fail as not run`);
+        say(
+          `this machine lists a different suite than the machine that seeded run ${o.runId} (fingerprint ${prepared.fingerprint.slice(0, 12)} ≠ ${s.fingerprint.slice(0, 12)}): it runs the seeded groups; tests it does not have fail as not run`,
+        );
       }
     }
     await queue.join({ id: machineId, slots: workers, host: os.hostname() }, leaseMs, Math.max(50, Math.floor(leaseMs / 3)));
@@ -84,7 +87,9 @@ function renderer(ctx) {
     const s = ctx.lastStatus;
     const slots = ctx.shared ? s.machines.filter((m) => m.state === 'running').reduce((a, m) => a + m.slots, 0) || ctx.workers : ctx.workers;
     const left = ctx.byCount ? `${plural(s.pending + s.leased.length, 'group')} left` : `about ${formatMs(s.remainingMs / slots)} left`;
-    ctx.progress.show(`${s.done}/${s.total} groups done · ${ctx.runningGroups} running${ctx.shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`);
+    ctx.progress.show(
+      `${s.done}/${s.total} groups done · ${ctx.runningGroups} running${ctx.shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`,
+    );
     return s;
   };
 }
@@ -122,7 +127,14 @@ async function runSuite(o, io) {
 
   const workers = o.workers === 'auto' ? recommendWorkers({}) : o.workers;
   const ctx = {
-    o, io, queue, shared, settings, progress, cwd, workers,
+    o,
+    io,
+    queue,
+    shared,
+    settings,
+    progress,
+    cwd,
+    workers,
     options: o.history !== undefined ? { history: o.history } : {},
     history: prepared.history,
     byCount: prepared.byCount,
@@ -189,7 +201,18 @@ async function end(ctx) {
   try {
     if (shared) {
       const ownFailed = own.filter((r) => r.status === 'failed').length;
-      await queue.pushRun(JSON.stringify({ machine: ctx.machineId, host: os.hostname(), slots: ctx.workers, startedAt: ctx.startedAt, endedAt: ctx.endedAt, groups: own.length, failed: ownFailed, batches: ctx.batchSeq }));
+      await queue.pushRun(
+        JSON.stringify({
+          machine: ctx.machineId,
+          host: os.hostname(),
+          slots: ctx.workers,
+          startedAt: ctx.startedAt,
+          endedAt: ctx.endedAt,
+          groups: own.length,
+          failed: ownFailed,
+          batches: ctx.batchSeq,
+        }),
+      );
       await queue.leave();
       final = await queue.status();
       const now = Date.now();

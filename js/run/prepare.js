@@ -26,7 +26,11 @@ async function prepare(o, settings, cwd, say) {
   }
   const suite = native.__queueSuite(report, history ? history._store : null, o.groupBy, quarantined);
   if (suite.unlistable.length) {
-    throw codedError('plan', `these tests cannot be written to a --test-list line (a title holds › or leading/trailing spaces):\n  ${suite.unlistable.join('\n  ')}`, { exitCode: 2 });
+    throw codedError(
+      'plan',
+      `these tests cannot be written to a --test-list line (a title holds › or leading/trailing spaces):\n  ${suite.unlistable.join('\n  ')}`,
+      { exitCode: 2 },
+    );
   }
   const listedQuarantined = suite.quarantined;
   if (listedQuarantined.length) {
@@ -37,7 +41,8 @@ async function prepare(o, settings, cwd, say) {
     return { empty: true, exitCode: listedQuarantined.length ? 0 : 1 };
   }
   // Said once (an unreadable history was already named, with what follows).
-  if (suite.byCount && history) say(`no history yet for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
+  if (suite.byCount && history)
+    say(`no history yet for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
   const queued = suite.groups.map((g) => ({ id: g.id, expectedMs: g.expectedMs, payload: groupPayload(g.tests, g.lines) }));
   const expectedMs = queued.reduce((a, g) => a + g.expectedMs, 0);
   return {

@@ -16,7 +16,10 @@ function shown(p) {
 
 /** The last lines of a process's output, for a crash message. */
 function tail(text, lines = 6) {
-  const all = String(text || '').replace(/\u001b\[[0-9;]*m/g, '').trim().split('\n');
+  const all = String(text || '')
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .trim()
+    .split('\n');
   return all.slice(-lines).join('\n    ');
 }
 

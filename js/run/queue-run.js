@@ -53,13 +53,15 @@ function readResultPayload(record) {
  * merge --queue`) keeps it once.
  */
 function queueRun(runId, results, runRecords) {
-  const machines = runRecords.map((text) => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return null;
-    }
-  }).filter(Boolean);
+  const machines = runRecords
+    .map((text) => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return null;
+      }
+    })
+    .filter(Boolean);
   const attempts = [];
   const failures = [];
   let startedAt = Infinity;
@@ -71,7 +73,8 @@ function queueRun(runId, results, runRecords) {
   for (const r of results) {
     const p = readResultPayload(r);
     attempts.push(...p.attempts);
-    if (r.status === 'failed') failures.push({ group: r.group, machine: r.machine, failed: p.failed, missing: p.missing, problem: p.problem, attempts: p.attempts });
+    if (r.status === 'failed')
+      failures.push({ group: r.group, machine: r.machine, failed: p.failed, missing: p.missing, problem: p.problem, attempts: p.attempts });
     startedAt = Math.min(startedAt, r.finishedAt - r.durationMs);
     endedAt = Math.max(endedAt, r.finishedAt);
   }

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use super::ci::detect_ci;
 use super::read;
 use crate::backoff::{BackoffPolicy, FieldNames, Jitter};
-use crate::error::{Error, Num, Result};
 use crate::classify::PatternSpec;
+use crate::error::{Error, Num, Result};
 use crate::flaky::{FlakyOptions, QuarantineRule};
 use crate::history::Limits;
 use crate::resources::WorkerOptions;
@@ -93,7 +93,10 @@ fn quarantine_rules(field: &str, entries: &[String]) -> Result<Vec<QuarantineRul
         .iter()
         .enumerate()
         .map(|(i, entry)| {
-            let spec = match entry.strip_prefix('/').and_then(|rest| rest.rsplit_once('/')) {
+            let spec = match entry
+                .strip_prefix('/')
+                .and_then(|rest| rest.rsplit_once('/'))
+            {
                 Some((regex, flags))
                     if !regex.is_empty() && flags.bytes().all(|b| b.is_ascii_lowercase()) =>
                 {

@@ -404,7 +404,9 @@ impl HistoryStore {
                     return Err(Error::invalid("options", config::show(&other), "an object"))
                 }
             };
-            let mut opts = crate::config::Config::from_env(&settings)?.flaky.options()?;
+            let mut opts = crate::config::Config::from_env(&settings)?
+                .flaky
+                .options()?;
             opts.run_id = run_id;
             let report = flaky::analyze(&self.inner, &opts)?;
             serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))

@@ -55,9 +55,11 @@ fn parse_report(text: &str, group_by: GroupBy) -> Result<report::Report> {
 }
 
 fn group_by(value: Option<&Loose>) -> Result<GroupBy> {
-    Ok(config::choice("groupBy", loose_json(&value.cloned()), &GroupBy::NAMES)?
-        .and_then(GroupBy::from_name)
-        .unwrap_or(GroupBy::Auto))
+    Ok(
+        config::choice("groupBy", loose_json(&value.cloned()), &GroupBy::NAMES)?
+            .and_then(GroupBy::from_name)
+            .unwrap_or(GroupBy::Auto),
+    )
 }
 
 fn sorted<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -84,7 +86,12 @@ pub fn plan_suite(
         }
         let plan_options = options.resolve()?;
         let index = options.index(plan_options.shards)?;
-        let s = playwright::select(&suite, history.map(HistoryStore::history), &plan_options, index)?;
+        let s = playwright::select(
+            &suite,
+            history.map(HistoryStore::history),
+            &plan_options,
+            index,
+        )?;
         let planned = sorted(s.keep.iter().map(|&i| suite.tests[i as usize].key.as_str()));
         Ok(SuitePlan {
             keys,
@@ -143,8 +150,9 @@ pub fn plan_report(
         let shard_options = options.plan.unwrap_or_default();
         let plan_options = shard_options.resolve()?;
         let mut grouping = Grouping::of(&suite);
-        let with_history = history
-            .map_or(0, |h| playwright::apply_history(&mut grouping.groups, h.history()).with_duration);
+        let with_history = history.map_or(0, |h| {
+            playwright::apply_history(&mut grouping.groups, h.history()).with_duration
+        });
         let plan = crate::shard::plan(&grouping.groups, &plan_options)?;
         let lines = match shard_options.index {
             None => None,
@@ -320,7 +328,10 @@ pub fn report_results(report: String) -> napi::Result<String, &'static str> {
                 })
                 .collect();
             at += n;
-            out.insert(t.test.key.clone(), json!({ "status": status, "attempts": list }));
+            out.insert(
+                t.test.key.clone(),
+                json!({ "status": status, "attempts": list }),
+            );
         }
         serde_json::to_string(&out).map_err(|e| Error::Internal(e.to_string()))
     })
@@ -336,7 +347,10 @@ pub fn test_key(
     title_path: Vec<String>,
     repeat: Option<u32>,
 ) -> String {
-    playwright::repeat_key(TestId::new(project, &file, title_path).key(), repeat.unwrap_or(0))
+    playwright::repeat_key(
+        TestId::new(project, &file, title_path).key(),
+        repeat.unwrap_or(0),
+    )
 }
 
 /// Every error code shardwright raises, by kind: `{ config:
@@ -349,7 +363,6 @@ pub fn error_codes() -> Value {
     }
     Value::Object(out)
 }
-
 
 /// A group as the public JS API shows it (`suiteGroups`, `listReportGroups`).
 #[napi(object, object_from_js = false)]
@@ -402,9 +415,9 @@ pub fn group_suite(suite: String) -> napi::Result<SuiteGroups, &'static str> {
 pub struct ListedTest {
     pub key: String,
     pub project: String,
-    /// Relative to the project's testDir.
-    pub file: String,
     /// Relative to the config's rootDir.
+    pub file: String,
+    /// The same (the name `--test-list` lines use).
     pub root_file: String,
     pub title_path: Vec<String>,
     /// Its `--test-list` line.
@@ -437,7 +450,7 @@ pub fn report_groups(
                 key: t.key.clone(),
                 project: t.id.project.clone(),
                 file: t.id.file.clone(),
-                root_file: t.root_file.clone(),
+                root_file: t.id.file.clone(),
                 title_path: t.id.title_path.clone(),
                 list_line: playwright::test_list_line(&suite, i),
             })
@@ -485,7 +498,10 @@ pub fn fold_durations(
             .collect();
         let with_duration = playwright::fold(&mut groups, &per_test) as u32;
         Ok(FoldedDurations {
-            duration_ms: groups.iter().map(|g| g.duration_ms.unwrap_or(f64::NAN)).collect(),
+            duration_ms: groups
+                .iter()
+                .map(|g| g.duration_ms.unwrap_or(f64::NAN))
+                .collect(),
             failed_last_run: groups.iter().map(|g| g.failed_last_run).collect(),
             with_duration,
         })

@@ -144,7 +144,13 @@ mod tests {
             ms,
             failed_last_run: false,
         };
-        assert_eq!(fold(&mut partial, &[known(Some(100.0)), known(Some(300.0)), known(None)]), 1);
+        assert_eq!(
+            fold(
+                &mut partial,
+                &[known(Some(100.0)), known(Some(300.0)), known(None)]
+            ),
+            1
+        );
         assert_eq!(partial[0].duration_ms, Some(600.0));
 
         let mut fresh = groups.clone();

@@ -60,14 +60,18 @@ impl Grouping {
                 let t = &suite.tests[i as usize];
                 match &t.unit {
                     Unit::File => general.push(i),
-                    unit => match units.iter_mut().find(|(u, _)| *u == unit && **u != Unit::Alone) {
+                    unit => match units
+                        .iter_mut()
+                        .find(|(u, _)| *u == unit && **u != Unit::Alone)
+                    {
                         Some((_, members)) => members.push(i),
                         None => units.push((unit, vec![i])),
                     },
                 }
             }
             let mut push = |id: String, members: Vec<u32>| {
-                out.groups.push(group(suite, id, &project_arc, &file_arc, &members));
+                out.groups
+                    .push(group(suite, id, &project_arc, &file_arc, &members));
                 out.members.push(members);
             };
             if !general.is_empty() {
@@ -110,7 +114,10 @@ fn group(suite: &Suite, id: String, project: &Arc<str>, file: &Arc<str>, members
     let tests = if members.len() == 1 && suite.tests[members[0] as usize].key == id {
         Vec::new()
     } else {
-        members.iter().map(|&i| suite.tests[i as usize].key.clone()).collect()
+        members
+            .iter()
+            .map(|&i| suite.tests[i as usize].key.clone())
+            .collect()
     };
     Group {
         id,
@@ -124,35 +131,30 @@ fn group(suite: &Suite, id: String, project: &Arc<str>, file: &Arc<str>, members
     }
 }
 
-/// One line of a Playwright `--test-list` file for a test:
-/// `[project] › file › titles`, the file relative to the config's rootDir.
+/// The `--test-list` line of test `index`.
 pub fn test_list_line(suite: &Suite, index: usize) -> String {
-    let t = &suite.tests[index];
-    let mut line = String::new();
-    if !t.id.project.is_empty() {
-        line.push('[');
-        line.push_str(&t.id.project);
-        line.push(']');
-        line.push_str(SEPARATOR);
-    }
-    line.push_str(&t.root_file);
-    for title in &t.id.title_path {
-        line.push_str(SEPARATOR);
-        line.push_str(title);
-    }
-    line
+    suite.tests[index].id.test_list_line()
 }
 
 /// Tests whose titles cannot be written as a `--test-list` line (a part
 /// holds `›`, leading or trailing spaces, or is empty): `key: "part"`.
 pub fn unlistable(suite: &Suite) -> Vec<String> {
     let mut bad = Vec::new();
-    for (t, _) in suite.tests.iter().zip(&suite.dependency).filter(|(_, &dep)| !dep) {
-        let part = std::iter::once(&t.root_file)
+    for (t, _) in suite
+        .tests
+        .iter()
+        .zip(&suite.dependency)
+        .filter(|(_, &dep)| !dep)
+    {
+        let part = std::iter::once(&t.id.file)
             .chain(&t.id.title_path)
             .find(|p| p.contains('›') || p.trim() != p.as_str() || p.is_empty());
         if let Some(p) = part {
-            bad.push(format!("{}: {}", t.key, serde_json::Value::from(p.as_str())));
+            bad.push(format!(
+                "{}: {}",
+                t.key,
+                serde_json::Value::from(p.as_str())
+            ));
         }
     }
     bad
@@ -188,7 +190,7 @@ impl Grouping {
         }
         let path_id = |i: u32, depth: usize| {
             let t = &suite.tests[i as usize];
-            let mut id = format!("{}\0{}", t.id.project, t.root_file);
+            let mut id = format!("{}\0{}", t.id.project, t.id.file);
             for title in &t.id.title_path[..depth] {
                 id.push('\0');
                 id.push_str(title);
@@ -202,7 +204,10 @@ impl Grouping {
             let id = path_id(i, suite.tests[i as usize].id.title_path.len());
             match by_path.get(&id) {
                 Some(&other) => {
-                    let (a, b) = (find(&mut parent, group_of[&i]), find(&mut parent, group_of[&other]));
+                    let (a, b) = (
+                        find(&mut parent, group_of[&i]),
+                        find(&mut parent, group_of[&other]),
+                    );
                     parent[a] = b;
                 }
                 None => {
@@ -213,7 +218,10 @@ impl Grouping {
         for &i in &order {
             for d in 1..suite.tests[i as usize].id.title_path.len() {
                 if let Some(&other) = by_path.get(&path_id(i, d)) {
-                    let (a, b) = (find(&mut parent, group_of[&i]), find(&mut parent, group_of[&other]));
+                    let (a, b) = (
+                        find(&mut parent, group_of[&i]),
+                        find(&mut parent, group_of[&other]),
+                    );
                     parent[a] = b;
                 }
             }
@@ -262,7 +270,7 @@ pub fn test_list_lines(suite: &Suite, selected: &[u32]) -> crate::error::Result<
     }
     // Every strict prefix of an unselected test's path.
     let path = |t: &super::suite::SuiteTest, depth: usize| {
-        let mut id = format!("{}\0{}", t.id.project, t.root_file);
+        let mut id = format!("{}\0{}", t.id.project, t.id.file);
         for title in &t.id.title_path[..depth] {
             id.push('\0');
             id.push_str(title);
@@ -282,7 +290,10 @@ pub fn test_list_lines(suite: &Suite, selected: &[u32]) -> crate::error::Result<
     let mut lines = Vec::with_capacity(selected.len());
     for &i in selected {
         let t = &suite.tests[i as usize];
-        if let Some(bad) = unlistable.iter().find(|b| b.starts_with(&format!("{}: ", t.key))) {
+        if let Some(bad) = unlistable
+            .iter()
+            .find(|b| b.starts_with(&format!("{}: ", t.key)))
+        {
             problems.push(format!(
                 "{bad} cannot be written to a --test-list line (contains › or leading/trailing spaces)"
             ));

@@ -54,7 +54,9 @@ impl LiveSuite {
         };
         for (i, (p, _, _)) in self.suites.iter().enumerate() {
             if *p >= i as i64 {
-                return Err(broken(format!("suite {i} has parent {p}, not an earlier suite")));
+                return Err(broken(format!(
+                    "suite {i} has parent {p}, not an earlier suite"
+                )));
             }
         }
         let depth: Vec<usize> = {
@@ -82,15 +84,20 @@ impl LiveSuite {
             }
             let project_suite = *chain.last().unwrap();
             if depth[s] == 0 {
-                return Err(broken(format!("test `{title}` sits directly in a project suite")));
+                return Err(broken(format!(
+                    "test `{title}` sits directly in a project suite"
+                )));
             }
             let file_suite = chain[chain.len() - 2];
             let project = self.suites[project_suite].1.clone();
             let file = normalize_file(&self.suites[file_suite].1);
             // Describe titles, outermost first.
             let describes = &chain[..chain.len() - 2];
-            let mut title_path: Vec<String> =
-                describes.iter().rev().map(|&i| self.suites[i].1.clone()).collect();
+            let mut title_path: Vec<String> = describes
+                .iter()
+                .rev()
+                .map(|&i| self.suites[i].1.clone())
+                .collect();
             title_path.push(title);
 
             let mut inside_parallel = mode(project_suite) == "parallel";
@@ -114,7 +121,6 @@ impl LiveSuite {
             let id = TestId::new(project, &file, title_path);
             tests.push(SuiteTest {
                 key: repeat_key(id.key(), repeat),
-                root_file: id.file.clone(),
                 id,
                 repeat,
                 tags,

@@ -1,12 +1,10 @@
 //! Playwright's JSON report (`--reporter=json`, and `--list --reporter=json`):
-//! the one walker of it. Every test of every project, keyed, placed (file
-//! relative to its project's `testDir` and to the config's `rootDir`), in
+//! the one walker of it. Every test of every project, keyed (the file
+//! relative to the config's `rootDir`, as in the reporter's suite), in
 //! Playwright's order, with its results when the report has them.
 //!
 //! Used by the listing of `plan`, `shard` and `run` (→ [`Suite`]), by the
 //! history's import (→ attempts), and by `run` reading a batch's results.
-
-use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -179,42 +177,6 @@ impl GroupBy {
     }
 }
 
-/// `path` with `.` and `..` folded, without touching the file system.
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// `file` (relative to `root`) relative to `dir`, as Node's `path.relative`
-/// gives it; `/` separators.
-pub fn relative_file(root: &str, file: &str, dir: &str) -> String {
-    let norm = |s: &str| s.replace('\\', "/");
-    let abs = lexical(&Path::new(&norm(root)).join(norm(file)));
-    let dir = lexical(Path::new(&norm(dir)));
-    let a: Vec<_> = abs.components().collect();
-    let d: Vec<_> = dir.components().collect();
-    let common = a.iter().zip(&d).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..d.len() {
-        out.push("..");
-    }
-    for c in &a[common..] {
-        out.push(c.as_os_str());
-    }
-    normalize_file(&out.to_string_lossy())
-}
-
 fn tag(t: &str) -> String {
     if t.starts_with('@') {
         t.to_string()
@@ -341,11 +303,12 @@ pub fn parse(bytes: &[u8], group_by: GroupBy) -> Result<Option<Report>, String> 
             Project {
                 name: p.name.clone(),
                 test_dir: p.test_dir.clone(),
-                dependencies: more.map_or_else(|| p.dependencies.clone(), |d| d.dependencies.clone()),
-                teardown: more.and_then(|d| d.teardown.clone()).or_else(|| p.teardown.clone()),
-                fully_parallel: more
-                    .and_then(|d| d.fully_parallel)
-                    .or(p.fully_parallel),
+                dependencies: more
+                    .map_or_else(|| p.dependencies.clone(), |d| d.dependencies.clone()),
+                teardown: more
+                    .and_then(|d| d.teardown.clone())
+                    .or_else(|| p.teardown.clone()),
+                fully_parallel: more.and_then(|d| d.fully_parallel).or(p.fully_parallel),
             }
         })
         .collect();
@@ -371,7 +334,10 @@ pub fn parse(bytes: &[u8], group_by: GroupBy) -> Result<Option<Report>, String> 
 
     let mut found = Vec::new();
     for file_suite in &suites {
-        let file = file_suite.file.clone().unwrap_or_else(|| file_suite.title.clone());
+        let file = file_suite
+            .file
+            .clone()
+            .unwrap_or_else(|| file_suite.title.clone());
         let before = found.len();
         walk(file_suite, &file, &mut Vec::new(), &mut found);
         // A test without a project name, in a report that names its id.
@@ -403,7 +369,8 @@ pub fn parse(bytes: &[u8], group_by: GroupBy) -> Result<Option<Report>, String> 
         .map(|f| (project_order(&f.project), file_order(&f.root_file), f))
         .collect();
     keyed.sort_by(|a, b| {
-        (a.0, a.1, a.2.line, a.2.column, a.2.order).cmp(&(b.0, b.1, b.2.line, b.2.column, b.2.order))
+        (a.0, a.1, a.2.line, a.2.column, a.2.order)
+            .cmp(&(b.0, b.1, b.2.line, b.2.column, b.2.order))
     });
 
     let config_parallel = config.fully_parallel.unwrap_or(false);
@@ -411,20 +378,20 @@ pub fn parse(bytes: &[u8], group_by: GroupBy) -> Result<Option<Report>, String> 
         .into_iter()
         .map(|(_, _, f)| {
             let project = projects.iter().find(|p| p.name == f.project);
-            let file = match project.and_then(|p| p.test_dir.as_deref()) {
-                Some(dir) if !root_dir.is_empty() => relative_file(&root_dir, &f.root_file, dir),
-                _ => normalize_file(&f.root_file),
-            };
+            // Relative to the config's rootDir, as the reporter's file suite
+            // titles it (a project's own testDir does not change it).
+            let file = normalize_file(&f.root_file);
             let parallel = match group_by {
                 GroupBy::File => false,
                 GroupBy::Test => true,
-                GroupBy::Auto => project.and_then(|p| p.fully_parallel).unwrap_or(config_parallel),
+                GroupBy::Auto => project
+                    .and_then(|p| p.fully_parallel)
+                    .unwrap_or(config_parallel),
             };
             let id = TestId::new(f.project.clone(), &file, f.titles);
             ReportTest {
                 test: SuiteTest {
                     key: repeat_key(id.key(), f.repeat),
-                    root_file: normalize_file(&f.root_file),
                     id,
                     repeat: f.repeat,
                     tags: f.tags,
@@ -447,7 +414,10 @@ pub fn parse(bytes: &[u8], group_by: GroupBy) -> Result<Option<Report>, String> 
         started_at: stats.start_time,
         duration_ms: stats.duration,
         commit: commit_of(config.metadata.as_ref()),
-        shard: config.shard.filter(|s| s.total > 0).map(|s| (s.current, s.total)),
+        shard: config
+            .shard
+            .filter(|s| s.total > 0)
+            .map(|s| (s.current, s.total)),
         web_server: config.web_server.filter(|v| !v.is_null()),
         workers: config.workers,
     }))

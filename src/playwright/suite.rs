@@ -34,13 +34,10 @@ pub enum Unit {
 /// One test of one project (one repeat of it, with `--repeat-each`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuiteTest {
-    /// Project, file relative to the project's `testDir`, title path.
+    /// Project, file relative to the config's `rootDir`, title path.
     pub id: TestId,
     /// `id.key()`, with ` (repeat N)` for the repeats after the first.
     pub key: String,
-    /// The file relative to the config's `rootDir` (what `--test-list`
-    /// lines name).
-    pub root_file: String,
     pub repeat: u32,
     pub tags: Vec<String>,
     /// Expected to be skipped (`test.skip()`, `test.fixme()`).

@@ -3,9 +3,10 @@
 //! Playwright's `test.id` is run-local. History, shard plans and flaky
 //! verdicts need an id that every source — the reporter, a Playwright JSON
 //! report, a JUnit XML file, `--list` output — produces alike for the same
-//! test: the project name, the test file relative to the project's `testDir`
-//! with `/` separators (Playwright's file-suite title), and the title path
-//! below the file (describe titles, then the test title).
+//! test: the project name, the test file relative to the config's `rootDir`
+//! (its top-level `testDir`) with `/` separators — Playwright's file-suite
+//! title, which a project's own `testDir` does not change — and the title
+//! path below the file (describe titles, then the test title).
 
 use std::fmt;
 
@@ -47,21 +48,14 @@ impl TestId {
         key
     }
 
-    /// One line of a Playwright `--test-list` file: `[project] › file › titles`.
-    /// `file` must be relative to the config's `rootDir` there, so the caller
-    /// passes the project's `testDir` relative to `rootDir` (often empty).
-    pub fn test_list_line(&self, test_dir_from_root: &str) -> String {
-        let prefix = normalize_file(test_dir_from_root);
-        let file = if prefix.is_empty() {
-            self.file.clone()
-        } else {
-            format!("{}/{}", prefix.trim_end_matches('/'), self.file)
-        };
+    /// One line of a Playwright `--test-list` file: `[project] › file ›
+    /// titles` (the file relative to the config's `rootDir`, as in the key).
+    pub fn test_list_line(&self) -> String {
         let mut line = String::new();
         if !self.project.is_empty() {
             line.push_str(&format!("[{}]{SEPARATOR}", self.project));
         }
-        line.push_str(&file);
+        line.push_str(&self.file);
         for title in &self.title_path {
             line.push_str(SEPARATOR);
             line.push_str(title);
@@ -124,19 +118,19 @@ mod tests {
     }
 
     #[test]
-    fn test_list_lines_are_root_relative() {
+    fn test_list_lines_name_the_project_in_brackets() {
         let id = TestId::new(
             "chromium",
-            "shop.spec.ts",
+            "e2e\\shop.spec.ts",
             vec!["search".into(), "t".into()],
         );
         assert_eq!(
-            id.test_list_line(""),
-            "[chromium] › shop.spec.ts › search › t"
+            id.test_list_line(),
+            "[chromium] › e2e/shop.spec.ts › search › t"
         );
         assert_eq!(
-            id.test_list_line("e2e/"),
-            "[chromium] › e2e/shop.spec.ts › search › t"
+            TestId::new("", "a.spec.ts", vec!["t".into()]).test_list_line(),
+            "a.spec.ts › t"
         );
     }
 

@@ -155,4 +155,3 @@ impl PlanOptions {
             .unwrap_or_else(|| vec![1.0; self.shards as usize])
     }
 }
-

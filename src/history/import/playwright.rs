@@ -35,7 +35,9 @@ pub fn parse(bytes: &[u8], run_id: String) -> Result<Option<RunInput>, String> {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(None),
         Err(e) if e.starts_with("not valid JSON") => {
-            return Err(format!("neither a Playwright JSON report nor JUnit XML ({e})"))
+            return Err(format!(
+                "neither a Playwright JSON report nor JUnit XML ({e})"
+            ))
         }
         Err(e) => return Err(e),
     };
