@@ -560,9 +560,9 @@ export interface LeaseInfo {
 export interface ListedTest {
   key: string
   project: string
-  /** Relative to the project's testDir. */
-  file: string
   /** Relative to the config's rootDir. */
+  file: string
+  /** The same (the name `--test-list` lines use). */
   rootFile: string
   titlePath: Array<string>
   /** Its `--test-list` line. */

@@ -81,9 +81,9 @@ test('every source keys a test alike, and planning a shard is one crossing', asy
     KEYS_REPORT_DIR: path.join(dir, '.shardwright'),
     KEYS_JSON: path.join(dir, 'report.json'),
     KEYS_OUT: path.join(dir, 'keys.json'),
-    PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(dir, 'list.json'),
     FORCE_COLOR: '0',
   };
+  const listFile = path.join(dir, 'list.json');
   const r = await run('npx', ['playwright', 'test', '--shard=1/1', '--repeat-each=2', '--workers=2'], { cwd: dir, env });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const { keys: live, preprocess } = JSON.parse(fs.readFileSync(env.KEYS_OUT, 'utf8'));
@@ -92,16 +92,20 @@ test('every source keys a test alike, and planning a shard is one crossing', asy
   assert.deepEqual(preprocess, { __planSuite: 1 });
 
   // The --list report, grouped by the engine from the JSON report.
-  const listed = await run('npx', ['playwright', 'test', '--list', '--reporter=json', '--repeat-each=2'], { cwd: dir, env });
+  const listed = await run('npx', ['playwright', 'test', '--list', '--reporter=json', '--repeat-each=2'], {
+    cwd: dir,
+    env: { ...env, PLAYWRIGHT_JSON_OUTPUT_FILE: listFile },
+  });
   assert.equal(listed.code, 0, listed.stderr);
-  const fromList = [...listReportGroups(JSON.parse(fs.readFileSync(env.PLAYWRIGHT_JSON_OUTPUT_FILE, 'utf8'))).tests.keys()];
+  const fromList = [...listReportGroups(JSON.parse(fs.readFileSync(listFile, 'utf8'))).tests.keys()];
   assert.deepEqual(live.slice().sort(), fromList.slice().sort());
   assert.equal(live.length, 2 * 9, 'nine tests (seven in alpha, two in β-project), each twice');
   assert.ok(live.includes('alpha › unicode.spec.js › über café ✓'));
   assert.ok(live.includes('alpha › unicode.spec.js › 日本語 › not a separator? no: a describe › emoji 🚀 and "quotes"'));
   assert.ok(live.includes('alpha › params.spec.js › adds 3 + 4 (repeat 1)'));
-  // A project's own testDir: the file is relative to it.
-  assert.ok(live.includes('β-project › deeper/own-dir.spec.js › another one'), live.join('\n'));
+  // A project's own testDir does not change the file: relative to the
+  // config's rootDir, as the reporter's file suite titles it.
+  assert.ok(live.includes('β-project › nested/deeper/own-dir.spec.js › another one'), live.join('\n'));
 
   // The history the reporter wrote (attempts keyed by the engine) and an
   // import of the run's JSON report: the same tests (repeats are attempts
@@ -114,8 +118,8 @@ test('every source keys a test alike, and planning a shard is one crossing', asy
 
   // The public testKey(), Windows separators and a `./` prefix included.
   assert.equal(
-    testKey({ project: 'β-project', file: '.\\deeper\\own-dir.spec.js', titlePath: ['another one'] }),
-    'β-project › deeper/own-dir.spec.js › another one',
+    testKey({ project: 'β-project', file: '.\\nested\\deeper\\own-dir.spec.js', titlePath: ['another one'] }),
+    'β-project › nested/deeper/own-dir.spec.js › another one',
   );
   assert.equal(testKey({ file: 'unicode.spec.js:3:7', titlePath: ['über café ✓'] }), 'unicode.spec.js › über café ✓');
 });
