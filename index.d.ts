@@ -253,10 +253,11 @@ export declare function __planShards(groups: PackedGroups, options?: ShardOption
 
 /**
  * Plans the suite of `Reporter.preprocess()` (flattened by
- * js/playwright/suite.js) with the history's durations, and selects shard
- * `options.index` of `options.shards`; without `shards`, only keys it.
+ * js/playwright/suite.js) with the history's durations — or takes the
+ * run's plan — and selects shard `options.index` of `options.shards`;
+ * without `shards`, only keys it.
  */
-export declare function __planSuite(suite: string, history?: HistoryStore | undefined | null, options?: ShardOptions | undefined | null): SuitePlan
+export declare function __planSuite(suite: string, history?: HistoryStore | undefined | null, options?: ShardOptions | undefined | null, run?: SuiteRun | undefined | null): SuitePlan
 
 /**
  * The listed suite as `shardwright run` queues it: groups (joined where
@@ -288,6 +289,12 @@ export declare function __shardStrategies(): Array<string>
  * ` (repeat N)` for repeats after the first.
  */
 export declare function __testKey(project: string, file: string, titlePath: Array<string>, repeat?: number | undefined | null): string
+
+/**
+ * The keys of many tests at once: `tests` is the JSON text of
+ * `[[project, file, titlePath, repeatEachIndex], …]`.
+ */
+export declare function __testKeys(tests: string): Array<string>
 
 export interface AddRunResult {
   runId: string
@@ -1034,23 +1041,66 @@ export interface SuitePlan {
   shard?: SuiteShard
 }
 
+/** What else the reporter knows when it plans its shard. */
+export interface SuiteRun {
+  /**
+   * Playwright's workers on this machine (`config.workers`).
+   * @default 1
+   */
+  workers?: number
+  /**
+   * What a worker takes to start (ms), for the predicted wall time.
+   * @default 0
+   */
+  workerStartMs?: number
+  /** A plan file's text that must be used, and where it came from. */
+  planFile?: string
+  planFileSource?: string
+  /** The plan kept by an earlier shard of this run, used if it fits. */
+  cachedPlan?: string
+  /**
+   * The CI run's id (default: from SHARDWRIGHT_RUN_ID or the CI's
+   * variables), which a new plan's id derives from.
+   */
+  runKey?: string
+  /** Now, in ms since the epoch. */
+  now?: number
+}
+
 /** One shard's share of the reporter's suite. */
 export interface SuiteShard {
-  /** Indexes (into the suite's tests) of this shard's tests, in run order. */
+  /** Indexes (into the suite's tests) of this shard's tests. */
   keep: Array<number>
   /** Indexes of the planned tests of the other shards: to exclude. */
   exclude: Array<number>
-  /** `shard i/n: … tests, by duration, expected …; plan …`. */
+  /** `shard i/n: … tests, by duration, expected … on N workers; plan …`. */
   summary: string
+  /** Where the plan came from. */
+  source: 'plan-file' | 'cached' | 'history' | 'no-history'
+  /** Why the kept plan of an earlier shard was not used, if it was not. */
+  cacheNote?: string
+  /**
+   * The plan followed, as a plan file's JSON (kept for the run's other
+   * shards; the same as `shardwright plan --out` writes).
+   */
+  planFile: string
+  /** The run's id (the plan's): every shard of the run records under it. */
+  runId: string
   fingerprint: string
+  suiteFingerprint: string
+  historyFingerprint?: string
   strategy: string
   balancedBy: 'duration' | 'count'
-  /** Expected wall time of this shard; absent when balanced by count. */
+  /** Expected wall time on the workers; absent when balanced by count. */
   predictedMs?: number
+  /** The shard's summed durations (what balancing equalises). */
+  serialMs?: number
   /** This shard's test keys, sorted. */
   planned: Array<string>
   /** Every planned test key of the suite, sorted. */
   suite: Array<string>
+  /** Groups the plan did not know (placed by hash). */
+  unplanned: Array<string>
 }
 
 export interface TestOnShards {

@@ -855,6 +855,7 @@ module.exports.__reportResults = nativeBinding.__reportResults
 module.exports.__shardIndex = nativeBinding.__shardIndex
 module.exports.__shardStrategies = nativeBinding.__shardStrategies
 module.exports.__testKey = nativeBinding.__testKey
+module.exports.__testKeys = nativeBinding.__testKeys
 module.exports.checkShardCoverage = nativeBinding.checkShardCoverage
 module.exports.configDocs = nativeBinding.configDocs
 module.exports.explainWorkers = nativeBinding.explainWorkers

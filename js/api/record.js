@@ -47,11 +47,11 @@ function loadConfiguredHistory(values, say, consequence = 'this run is not recor
 
 /**
  * The flaky report of `history` judged with the settings of `options` (the
- * reporter's options; SHARDWRIGHT_* apply on top), for run `runId` or the
- * newest.
+ * reporter's options; SHARDWRIGHT_* apply on top, a command's `flags` above
+ * both), for run `runId` or the newest.
  */
-function analyzeWith(history, options, runId) {
-  return JSON.parse(history._store.analyzeSettingsJson(options || {}, runId));
+function analyzeWith(history, options, runId, flags) {
+  return JSON.parse(history._store.analyzeSettingsJson(options || {}, runId, flags));
 }
 
 /**
@@ -66,13 +66,22 @@ function recordRun(history, run, values, options) {
   const saved = history.save();
   // A run without attempts (nothing ran) is not kept: judge the history alone.
   const kept = history.runs().some((r) => r.id === added.runId);
-  const report = analyzeWith(history, options, kept ? added.runId : undefined);
+  const report = writeReport(history, values, options, kept ? added.runId : undefined);
+  return { added, saved, report };
+}
+
+/**
+ * Writes the flaky report of `history` (for run `runId`, or the newest):
+ * JSON and Markdown in `values.reportDir`, the job summary on GitHub Actions.
+ */
+function writeReport(history, values, options, runId) {
+  const report = analyzeWith(history, options, runId);
   const dir = path.resolve(values.reportDir);
   writeAtomic(path.join(dir, 'flaky-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = flakyMarkdown(report);
   writeAtomic(path.join(dir, 'flaky-report.md'), markdown);
   if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
-  return { added, saved, report };
+  return report;
 }
 
-module.exports = { writeAtomic, loadConfiguredHistory, analyzeWith, recordRun };
+module.exports = { writeAtomic, loadConfiguredHistory, analyzeWith, recordRun, writeReport };

@@ -14,7 +14,7 @@ const { WorkQueue } = require('../native.js');
 const { resolveConfig } = require('../api/config.js');
 const { codedError, configError } = require('../errors.js');
 const { runIdFrom } = require('./flags.js');
-const { recordRun } = require('../api/record.js');
+const { recordRun, writeReport } = require('../api/record.js');
 const { queueRun } = require('../run/queue-run.js');
 const { flakySummary } = require('../api/flaky-format.js');
 
@@ -84,9 +84,20 @@ function collect(inputs) {
   return { files, skipped, shards };
 }
 
+/** The records grouped by the run they belong to (the plan's run id). */
+function byRun(records) {
+  const runs = new Map();
+  for (const r of records) {
+    const id = r.runId ?? '(no run id)';
+    if (!runs.has(id)) runs.set(id, []);
+    runs.get(id).push(r);
+  }
+  return runs;
+}
+
 /**
- * The exactly-once check over the reporter's shard records: the expected
- * tests are the union of the records' suites. `{ coverage, totals }`.
+ * The exactly-once check over one run's shard records: the expected tests
+ * are the union of the records' suites. `{ coverage, totals }`.
  */
 function shardCoverage(records) {
   const expected = [...new Set(records.flatMap((r) => r.suite))].sort();
@@ -197,9 +208,9 @@ Options:
     const { target, added, skipped, files, shards } = mergeHistories(positionals, out, { reset: Boolean(values.reset) });
     if (!files.length && !shards.length) throw usageError(`no history files found in ${positionals.join(', ')}`);
     let code = 0;
-    if (shards.length) {
-      const { coverage, totals } = shardCoverage(shards);
-      io.stdout.write(`shard records: ${shards.length} (${shards.map((r) => `${r.index}/${r.total}`).join(', ')})\n`);
+    for (const [runId, records] of byRun(shards)) {
+      const { coverage, totals } = shardCoverage(records);
+      io.stdout.write(`shard records of run ${runId}: ${records.length} (${records.map((r) => `${r.index}/${r.total}`).join(', ')})\n`);
       if (totals.length > 1) io.stdout.write(`shard records of different totals: ${totals.join(', ')} (from different runs?)\n`);
       io.stdout.write(coverage.report);
       if (!coverage.ok || totals.length > 1) code = 1;
@@ -213,6 +224,10 @@ Options:
     for (const s of skipped) io.stdout.write(`skipped ${s} (not a shardwright history)\n`);
     const saved = target.save(out);
     io.stdout.write(`saved ${saved.path}: ${saved.runs} runs, ${saved.tests} tests, ${saved.bytes} bytes\n`);
+    // The merged flaky report, as the reporter writes it after a run.
+    const settings = { ...resolveConfig({}).values, history: out };
+    const report = writeReport(target, settings, { history: out });
+    io.stdout.write(`flaky report in ${path.resolve(settings.reportDir)}\n${flakySummary(report)}`);
     return code;
   },
 };

@@ -9,7 +9,8 @@ const os = require('node:os');
 const path = require('node:path');
 const native = require('../native.js');
 const { codedError, configError } = require('../errors.js');
-const { History, defaultHistoryPath } = require('../api/history.js');
+const { History } = require('../api/history.js');
+const { effectiveSettings } = require('./options.js');
 const { SHARD_STRATEGIES, toPlan } = require('../api/shard.js');
 const { whole, list, choice } = require('./flags.js');
 
@@ -32,9 +33,9 @@ const FLAGS_HELP = `  --shards, -n N        how many shards (required)
   --report FILE         a \`playwright test --list --reporter=json\` report;
                         without it, that command runs now in this directory
   --config, -c FILE     the Playwright config (passed to playwright test)
-  --history FILE        per-test durations (default $SHARDWRIGHT_HISTORY or
-                        .shardwright/history.json); without it, shards are
-                        balanced by test count
+  --history FILE        per-test durations (default: the reporter's history
+                        option, $SHARDWRIGHT_HISTORY or .shardwright/history.json);
+                        with none, shards split by test count
   --weights W1,W2,...   relative speed of each shard (default all equal)
   --tag-mode MODE       for --strategy tag: group | spread (default group)
   --tags T1,T2,...      for --strategy tag: the tags that count (default all)
@@ -110,9 +111,13 @@ function readReport(file) {
  * null when it does not exist (then shards are balanced by count). An
  * unusable file is an ERR_SHARDWRIGHT_HISTORY error naming it.
  */
-function historyFor(values) {
-  const file = values.history ?? defaultHistoryPath();
-  return fs.existsSync(file) ? History.load(file) : null;
+function historyFor(values, settings) {
+  const file = values.history ?? settings.history;
+  if (fs.existsSync(file)) return History.load(file);
+  // Named on purpose: a path that does not exist is a mistake, not "no history yet".
+  if (values.history !== undefined)
+    throw configError('--history', values.history, 'an existing history file (leave --history out to plan by test count when there is none)');
+  return null;
 }
 
 /**
@@ -120,11 +125,15 @@ function historyFor(values) {
  * `lines` are shard `--index`'s `--test-list` lines.
  */
 async function planSuite(values, { shard = false } = {}) {
-  const options = planOptions(values);
+  if (values.shards === undefined) {
+    throw configError('--shards', undefined, `required: how many shards to plan, e.g. \`shardwright ${shard ? 'shard --index 1' : 'plan'} --shards 4\``);
+  }
+  const settings = (await effectiveSettings(values.config)).values;
+  const options = { strategy: settings.strategy, ...planOptions(values) };
   const groupBy = choice('--group-by', values['group-by'] ?? 'auto', ['auto', 'file', 'test']);
   if (shard) options.index = whole('--index', values.index, 1, options.shards);
   const report = values.report !== undefined ? readReport(values.report) : await listSuite(undefined, { configFile: values.config });
-  const history = historyFor(values);
+  const history = historyFor(values, settings);
   let planned;
   try {
     planned = native.__planReport(report, history ? history._store : null, { plan: options, groupBy });

@@ -388,8 +388,9 @@ impl HistoryStore {
     }
 
     /// The flaky report as JSON text, with the options of the reporter's
-    /// settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`):
-    /// what every way of running judges its run with.
+    /// settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`,
+    /// and a command's `flags` above both): what every way of running
+    /// judges its run with.
     #[napi]
     pub fn analyze_settings_json(
         &self,

@@ -11,27 +11,45 @@ use super::shard::{to_js, NativePlan, ShardOptions};
 use super::value::{json as loose_json, Loose};
 use crate::config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::playwright::{self, report, GroupBy, Grouping, LiveSuite, Suite, TestId};
+use crate::playwright::{
+    self, report, GroupBy, Grouping, LiveSuite, PlanFile, SelectOptions, Suite, TestId,
+};
 
 /// One shard's share of the reporter's suite.
 #[napi(object, object_from_js = false)]
 pub struct SuiteShard {
-    /// Indexes (into the suite's tests) of this shard's tests, in run order.
+    /// Indexes (into the suite's tests) of this shard's tests.
     pub keep: Vec<u32>,
     /// Indexes of the planned tests of the other shards: to exclude.
     pub exclude: Vec<u32>,
-    /// `shard i/n: … tests, by duration, expected …; plan …`.
+    /// `shard i/n: … tests, by duration, expected … on N workers; plan …`.
     pub summary: String,
+    /// Where the plan came from.
+    #[napi(ts_type = "'plan-file' | 'cached' | 'history' | 'no-history'")]
+    pub source: String,
+    /// Why the kept plan of an earlier shard was not used, if it was not.
+    pub cache_note: Option<String>,
+    /// The plan followed, as a plan file's JSON (kept for the run's other
+    /// shards; the same as `shardwright plan --out` writes).
+    pub plan_file: String,
+    /// The run's id (the plan's): every shard of the run records under it.
+    pub run_id: String,
     pub fingerprint: String,
+    pub suite_fingerprint: String,
+    pub history_fingerprint: Option<String>,
     pub strategy: String,
     #[napi(ts_type = "'duration' | 'count'")]
     pub balanced_by: String,
-    /// Expected wall time of this shard; absent when balanced by count.
+    /// Expected wall time on the workers; absent when balanced by count.
     pub predicted_ms: Option<f64>,
+    /// The shard's summed durations (what balancing equalises).
+    pub serial_ms: Option<f64>,
     /// This shard's test keys, sorted.
     pub planned: Vec<String>,
     /// Every planned test key of the suite, sorted.
     pub suite: Vec<String>,
+    /// Groups the plan did not know (placed by hash).
+    pub unplanned: Vec<String>,
 }
 
 /// The reporter's suite, keyed (and planned when `options.shards` is set).
@@ -40,6 +58,28 @@ pub struct SuitePlan {
     /// The stable key of every test, in the order they were handed over.
     pub keys: Vec<String>,
     pub shard: Option<SuiteShard>,
+}
+
+/// What else the reporter knows when it plans its shard.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct SuiteRun {
+    /// Playwright's workers on this machine (`config.workers`).
+    /// @default 1
+    pub workers: Option<u32>,
+    /// What a worker takes to start (ms), for the predicted wall time.
+    /// @default 0
+    pub worker_start_ms: Option<f64>,
+    /// A plan file's text that must be used, and where it came from.
+    pub plan_file: Option<String>,
+    pub plan_file_source: Option<String>,
+    /// The plan kept by an earlier shard of this run, used if it fits.
+    pub cached_plan: Option<String>,
+    /// The CI run's id (default: from SHARDWRIGHT_RUN_ID or the CI's
+    /// variables), which a new plan's id derives from.
+    pub run_key: Option<String>,
+    /// Now, in ms since the epoch.
+    pub now: Option<f64>,
 }
 
 fn parse_report(text: &str, group_by: GroupBy) -> Result<report::Report> {
@@ -69,13 +109,15 @@ fn sorted<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// Plans the suite of `Reporter.preprocess()` (flattened by
-/// js/playwright/suite.js) with the history's durations, and selects shard
-/// `options.index` of `options.shards`; without `shards`, only keys it.
+/// js/playwright/suite.js) with the history's durations — or takes the
+/// run's plan — and selects shard `options.index` of `options.shards`;
+/// without `shards`, only keys it.
 #[napi(js_name = "__planSuite")]
 pub fn plan_suite(
     suite: String,
     history: Option<&HistoryStore>,
     options: Option<ShardOptions>,
+    run: Option<SuiteRun>,
 ) -> napi::Result<SuitePlan, &'static str> {
     sync(|| {
         let suite = LiveSuite::parse(&suite)?.into_suite()?;
@@ -86,23 +128,60 @@ pub fn plan_suite(
         }
         let plan_options = options.resolve()?;
         let index = options.index(plan_options.shards)?;
+        let run = run.unwrap_or_default();
+        let plan_file = match &run.plan_file {
+            Some(text) => Some(PlanFile::parse(
+                text,
+                run.plan_file_source.as_deref().unwrap_or("the plan file"),
+            )?),
+            None => None,
+        };
+        // A kept plan that cannot be read is not used (a fresh plan is made).
+        let cached = run
+            .cached_plan
+            .as_deref()
+            .and_then(|t| PlanFile::parse(t, "kept plan").ok());
         let s = playwright::select(
             &suite,
             history.map(HistoryStore::history),
-            &plan_options,
-            index,
+            &SelectOptions {
+                plan: plan_options,
+                index,
+                workers: run.workers.unwrap_or(1).max(1),
+                worker_start_ms: run
+                    .worker_start_ms
+                    .filter(|m| m.is_finite() && *m >= 0.0)
+                    .unwrap_or(0.0),
+                plan_file: plan_file.as_ref(),
+                cached: cached.as_ref(),
+                run_key: run
+                    .run_key
+                    .clone()
+                    .or_else(|| config::ci_run_id(&|k| std::env::var(k).ok())),
+                now_ms: run
+                    .now
+                    .map_or_else(crate::history::time::now_ms, |n| n as i64),
+            },
         )?;
         let planned = sorted(s.keep.iter().map(|&i| suite.tests[i as usize].key.as_str()));
         Ok(SuitePlan {
             keys,
             shard: Some(SuiteShard {
                 summary: s.summary(),
+                source: s.source.name().into(),
+                cache_note: s.cache_note.clone(),
+                plan_file: s.plan.to_json(),
+                run_id: s.plan.id.clone(),
                 fingerprint: s.plan.fingerprint.clone(),
-                strategy: s.plan.strategy.name().into(),
-                balanced_by: s.plan.balanced_by.name().into(),
-                predicted_ms: s.predicted_ms(),
+                suite_fingerprint: s.plan.suite.clone(),
+                history_fingerprint: s.plan.history.clone(),
+                strategy: s.plan.strategy.clone(),
+                balanced_by: s.plan.balanced_by.clone(),
+                predicted_ms: s.predicted_ms,
+                serial_ms: s.serial_ms,
                 planned,
                 suite: sorted(suite.planned_keys()),
+                unplanned: s.unplanned,
                 keep: s.keep,
                 exclude: s.exclude,
             }),
@@ -513,4 +592,20 @@ pub struct FoldedDurations {
     pub duration_ms: Vec<f64>,
     pub failed_last_run: Vec<bool>,
     pub with_duration: u32,
+}
+
+/// The keys of many tests at once: `tests` is the JSON text of
+/// `[[project, file, titlePath, repeatEachIndex], …]`.
+#[napi(js_name = "__testKeys")]
+pub fn test_keys(tests: String) -> napi::Result<Vec<String>, &'static str> {
+    sync(|| {
+        let list: Vec<(String, String, Vec<String>, u32)> =
+            serde_json::from_str(&tests).map_err(|e| Error::Internal(format!("test keys: {e}")))?;
+        Ok(list
+            .into_iter()
+            .map(|(project, file, titles, repeat)| {
+                playwright::repeat_key(TestId::new(project, &file, titles).key(), repeat)
+            })
+            .collect())
+    })
 }

@@ -7,6 +7,7 @@
 mod estimate;
 mod groups;
 mod live;
+pub mod planfile;
 pub mod report;
 mod select;
 mod suite;
@@ -15,7 +16,8 @@ pub mod testid;
 pub use estimate::{apply_history, fold, Applied, Known};
 pub use groups::{test_list_line, test_list_lines, unlistable, Grouping};
 pub use live::LiveSuite;
+pub use planfile::{suite_fingerprint, PlanFile};
 pub use report::{GroupBy, Report, ReportResult, ReportTest};
-pub use select::{select, Selection};
+pub use select::{history_fingerprint, select, SelectOptions, Selection, Source};
 pub use suite::{Project, Suite, SuiteTest, Unit};
 pub use testid::{normalize_file, repeat_key, TestId, SEPARATOR};

@@ -89,6 +89,19 @@ impl Writer {
     }
 }
 
+/// A fingerprint of a list of strings (a suite's sorted test keys, a
+/// history's run ids) under a `kind` label: the same layout's `str`s after
+/// `kind` and a 0 byte.
+pub fn of_strings<'a>(kind: &str, items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut w = Writer::new();
+    w.bytes(kind.as_bytes());
+    w.u8(0);
+    for item in items {
+        w.str(item);
+    }
+    format!("{:032x}", w.finish())
+}
+
 /// The fingerprint of planning `groups` with `options`.
 pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
     let mut w = Writer::new();
