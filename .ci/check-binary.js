@@ -163,5 +163,5 @@ if (require.main === module) {
     process.exit(1);
   }
   const entry = r.format === 'WebAssembly' ? 'a Node-API (emnapi) module' : `exports ${ENTRY}`;
-  console.log(`${file}: ${r.format} ${r.arch}, ${entry}, ${mb} MB`);
+  console.log(`${file}: ${r.format} ${r.arch}, ${entry}, ${mb} MiB`);
 }

@@ -160,7 +160,7 @@ function main() {
   rows.push({ target: '(main package)', package: NAME, tarball: path.relative(DIST, main.file), tarballBytes: main.size, files: main.files.length });
   record();
   const dist = path.relative(ROOT, DIST) || '.';
-  const mb = (b) => (b == null ? '' : `${(b / 1024 / 1024).toFixed(2)} MB`);
+  const mb = (b) => (b == null ? '' : `${(b / 1024 / 1024).toFixed(2)} MiB`);
   console.log(`\npack:all (profile ${o.profile}) → ${dist}/`);
   for (const r of rows) {
     console.log(`${r.target.padEnd(28)} ${mb(r.binaryBytes).padStart(9)} ${mb(r.tarballBytes).padStart(9)} ${r.seconds == null ? '' : `${Math.round(r.seconds)} s`.padStart(6)}  ${r.tarball || r.how}`);
