@@ -97,11 +97,24 @@ musl_root() { # <amd64|arm64>
   echo "$dir"
 }
 
+# Builds <target> into its own package directory, target/cross-pkg/<target>:
+# the generated loader and the binary (napi build --output-dir) beside a copy
+# of package.json and js/, so the smoke test loads it as an installed
+# package would, and nothing at the repository's root changes.
+build() { # <target> [napi build flags…]
+  local target=$1
+  shift
+  PKG=$PWD/target/cross-pkg/$target
+  rm -rf "$PKG" && mkdir -p "$PKG"
+  npx napi build --platform --release --target "$target" --output-dir "$PKG" "$@"
+  cp -r package.json js "$PKG/"
+}
+
 smoke() { # <node command...> -- <expected binding> <arch>
   local cmd=()
   while [ "$1" != -- ]; do cmd+=("$1"); shift; done
   shift
-  "${cmd[@]}" __tests__/cross/smoke.js . "$@"
+  "${cmd[@]}" __tests__/cross/smoke.js "$PKG" "$@"
 }
 
 for target in "${targets[@]}"; do
@@ -111,39 +124,39 @@ for target in "${targets[@]}"; do
     aarch64-unknown-linux-gnu)
       need qemu-aarch64 "apt-get install qemu-user"
       [ -e "$GNU_ARM64_ROOT/lib/ld-linux-aarch64.so.1" ] || { echo "test:cross: $GNU_ARM64_ROOT is missing: apt-get install libc6-arm64-cross libstdc++6-arm64-cross" >&2; exit 1; }
-      npx napi build --platform --release --target "$target" --cross-compile
-      node .ci/check-binary.js shardwright.linux-arm64-gnu.node arm64
+      build "$target" --cross-compile
+      node .ci/check-binary.js "$PKG/shardwright.linux-arm64-gnu.node" arm64
       CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L $GNU_ARM64_ROOT" \
         cargo-zigbuild test --release --target "$target" -- "${QEMU_SKIP[@]}"
       node=$(node_arm64)
       QEMU_LD_PREFIX=$GNU_ARM64_ROOT smoke qemu-aarch64 "$node" -- native arm64
       ;;
     wasm32-wasip1-threads)
-      npx napi build --platform --release --target "$target"
-      node .ci/check-binary.js shardwright.wasm32-wasi.wasm wasm32
+      build "$target"
+      node .ci/check-binary.js "$PKG/shardwright.wasm32-wasi.wasm" wasm32
       # The generated loader would take the native addon first: ask for WASI.
       NAPI_RS_FORCE_WASI=error smoke node --no-warnings -- wasm32-wasi x64
       ;;
     x86_64-unknown-linux-musl)
       root=$(musl_root amd64)
-      npx napi build --platform --release --target "$target" --cross-compile
-      node .ci/check-binary.js shardwright.linux-x64-musl.node x64
+      build "$target" --cross-compile
+      node .ci/check-binary.js "$PKG/shardwright.linux-x64-musl.node" x64
       CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUNNER="$root/lib/ld-musl-x86_64.so.1" \
         cargo-zigbuild test --release --target "$target"
       node=$(node_musl x86_64)
       # The generated loader tells musl by /usr/bin/ldd, which is glibc's on
       # this machine: point it at the musl addon.
-      NAPI_RS_NATIVE_LIBRARY_PATH=$PWD/shardwright.linux-x64-musl.node smoke "$root/lib/ld-musl-x86_64.so.1" "$node" -- native x64
+      NAPI_RS_NATIVE_LIBRARY_PATH=$PKG/shardwright.linux-x64-musl.node smoke "$root/lib/ld-musl-x86_64.so.1" "$node" -- native x64
       ;;
     aarch64-unknown-linux-musl)
       need qemu-aarch64 "apt-get install qemu-user"
       root=$(musl_root arm64)
-      npx napi build --platform --release --target "$target" --cross-compile
-      node .ci/check-binary.js shardwright.linux-arm64-musl.node arm64
+      build "$target" --cross-compile
+      node .ci/check-binary.js "$PKG/shardwright.linux-arm64-musl.node" arm64
       CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER="qemu-aarch64 -L $root" \
         cargo-zigbuild test --release --target "$target" -- "${QEMU_SKIP[@]}"
       node=$(node_musl aarch64)
-      QEMU_LD_PREFIX=$root NAPI_RS_NATIVE_LIBRARY_PATH=$PWD/shardwright.linux-arm64-musl.node \
+      QEMU_LD_PREFIX=$root NAPI_RS_NATIVE_LIBRARY_PATH=$PKG/shardwright.linux-arm64-musl.node \
         smoke qemu-aarch64 "$node" -- native arm64
       ;;
     *)
@@ -151,8 +164,5 @@ for target in "${targets[@]}"; do
       exit 2
       ;;
   esac
-  # The cross binaries were for this test: keep them out of the development
-  # tarball (examples/install.js packs every shardwright.*.node at the root).
-  case "$target" in wasm32-*) ;; *) rm -f shardwright.linux-*-musl.node shardwright.linux-arm64-gnu.node ;; esac
   echo "=== test:cross $target: passed in $((SECONDS - started)) s"
 done
