@@ -127,11 +127,17 @@ function main() {
   const o = parseArgs(process.argv.slice(2));
   const hostTarget = host();
   fs.mkdirSync(DIST, { recursive: true });
-  for (const f of fs.readdirSync(DIST)) if (f.endsWith('.tgz')) fs.rmSync(path.join(DIST, f));
-  const rows = [];
+  // A run for some targets keeps what an earlier run of the same profile
+  // wrote for the others (their tarballs and rows).
+  const summary = path.join(DIST, 'pack-all.json');
+  const earlier = fs.existsSync(summary) ? JSON.parse(fs.readFileSync(summary, 'utf8')) : null;
+  const kept = earlier && earlier.profile === o.profile ? earlier.rows.filter((r) => !o.targets.includes(r.target) && r.target !== '(main package)') : [];
+  for (const f of fs.readdirSync(DIST)) {
+    if (f.endsWith('.tgz') && !kept.some((r) => r.tarball === f)) fs.rmSync(path.join(DIST, f));
+  }
+  const rows = kept;
   const failed = [];
-  const record = () =>
-    fs.writeFileSync(path.join(DIST, 'pack-all.json'), JSON.stringify({ profile: o.profile, rows, failed }, null, 2) + '\n');
+  const record = () => fs.writeFileSync(summary, JSON.stringify({ profile: o.profile, rows, failed }, null, 2) + '\n');
   for (const target of o.targets) {
     const { abi, arch } = TARGETS[target];
     try {
