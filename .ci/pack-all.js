@@ -9,6 +9,9 @@
 //
 //   node .ci/pack-all.js [--targets t1,t2] [--profile dist|release] [--out dir] [--no-build]
 //
+// --no-build packs binaries already in npm/<platform>/ (the release workflow
+// puts each runner's build there), checking every one, Windows' PE included.
+//
 // On Linux: the host target with cargo, the other Linux and the macOS targets
 // with cargo-zigbuild (zig from PyPI's `ziglang`), the WASI target with
 // napi-rs's emnapi toolchain. Windows (MSVC) cannot be linked here: it is
@@ -141,13 +144,17 @@ function main() {
   for (const target of o.targets) {
     const { abi, arch } = TARGETS[target];
     try {
-      if (target.endsWith('windows-msvc') && process.platform !== 'win32') {
+      if (o.build && target.endsWith('windows-msvc') && process.platform !== 'win32') {
         const started = Date.now();
         run('cargo', ['check', '--profile', o.profile, '--target', target], zigWindowsTools());
         rows.push({ target, package: `${NAME}-${abi}`, how: 'not built here (no MSVC linker): cargo check only; built by the release workflow', seconds: (Date.now() - started) / 1000 });
         continue;
       }
       const built = o.build ? build(target, o.profile, hostTarget) : { seconds: null, how: 'not rebuilt (--no-build)' };
+      if (!o.build && target.startsWith('wasm32')) {
+        // The WASI loaders are committed at the root (napi build writes them).
+        for (const f of WASI_FILES) fs.copyFileSync(path.join(ROOT, f), path.join(ROOT, 'npm', abi, f));
+      }
       const bin = binaryOf(target);
       if (!fs.existsSync(bin)) throw new Error(`${path.relative(ROOT, bin)} is missing (build it, or drop --no-build)`);
       const c = check(bin, arch);
