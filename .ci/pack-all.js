@@ -12,11 +12,13 @@
 // --no-build packs binaries already in npm/<platform>/ (the release workflow
 // puts each runner's build there), checking every one, Windows' PE included.
 //
-// On Linux: the host target with cargo, the other Linux and the macOS targets
-// with cargo-zigbuild (zig from PyPI's `ziglang`), the WASI target with
-// napi-rs's emnapi toolchain. Windows (MSVC) cannot be linked here: it is
-// type-checked (`cargo check`, zig as the C compiler of ring) and built by
-// .github/workflows/release.yml. Prints a table of sizes and build times and
+// On Linux: the host target with cargo, the other Linux targets with
+// cargo-zigbuild (zig from PyPI's `ziglang`), the WASI target with napi-rs's
+// emnapi toolchain. macOS needs Apple's SDK to link (its frameworks are not
+// in zig): without SDKROOT it is only compiled (`cargo-zigbuild check`).
+// Windows (MSVC) cannot be linked here either: it is type-checked (`cargo
+// check`, zig as the C compiler of ring). Both are built by
+// .github/workflows/release.yml on their own runners. Prints a table of sizes and build times and
 // writes it to dist/pack-all.json.
 
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -148,6 +150,16 @@ function main() {
         const started = Date.now();
         run('cargo', ['check', '--profile', o.profile, '--target', target], zigWindowsTools());
         rows.push({ target, package: `${NAME}-${abi}`, how: 'not built here (no MSVC linker): cargo check only; built by the release workflow', seconds: (Date.now() - started) / 1000 });
+        continue;
+      }
+      // zig links Mach-O but has no Apple frameworks (Security,
+      // CoreFoundation, IOKit: rustls' native roots, sysinfo); with a macOS
+      // SDK in SDKROOT the build goes on, otherwise the release workflow
+      // builds macOS on macOS and this checks that it compiles.
+      if (o.build && target.endsWith('apple-darwin') && process.platform !== 'darwin' && !process.env.SDKROOT) {
+        const started = Date.now();
+        run('cargo-zigbuild', ['check', '--profile', o.profile, '--target', target]);
+        rows.push({ target, package: `${NAME}-${abi}`, how: 'not linked here (no macOS SDK; set SDKROOT to link): cargo-zigbuild check; built by the release workflow', seconds: (Date.now() - started) / 1000 });
         continue;
       }
       const built = o.build ? build(target, o.profile, hostTarget) : { seconds: null, how: 'not rebuilt (--no-build)' };
