@@ -23,7 +23,7 @@ function cstr(buf, at) {
 function elf(buf) {
   if (buf[4] !== 2 || buf[5] !== 1) throw new Error('only 64-bit little-endian ELF is expected');
   const machine = buf.readUInt16LE(18);
-  const arch = { 0x3e: 'x64', 0xb7: 'arm64' }[machine] || `e_machine ${machine}`;
+  const arch = { 62: 'x64', 183: 'arm64' }[machine] || `e_machine ${machine}`;
   const shoff = Number(buf.readBigUInt64LE(40));
   const shentsize = buf.readUInt16LE(58);
   const shnum = buf.readUInt16LE(60);
@@ -63,7 +63,7 @@ function uleb(buf, pos) {
 
 function machO(buf) {
   const cputype = buf.readUInt32LE(4);
-  const arch = { 0x01000007: 'x64', 0x0100000c: 'arm64' }[cputype] || `cputype 0x${cputype.toString(16)}`;
+  const arch = { 16777223: 'x64', 16777228: 'arm64' }[cputype] || `cputype 0x${cputype.toString(16)}`;
   const ncmds = buf.readUInt32LE(16);
   let at = 32;
   let trie = null;
@@ -98,7 +98,7 @@ function pe(buf) {
   const peAt = buf.readUInt32LE(0x3c);
   if (buf.toString('latin1', peAt, peAt + 4) !== 'PE\0\0') throw new Error('no PE signature');
   const machine = buf.readUInt16LE(peAt + 4);
-  const arch = { 0x8664: 'x64', 0xaa64: 'arm64' }[machine] || `machine 0x${machine.toString(16)}`;
+  const arch = { 34404: 'x64', 43620: 'arm64' }[machine] || `machine 0x${machine.toString(16)}`;
   const nsections = buf.readUInt16LE(peAt + 6);
   const optSize = buf.readUInt16LE(peAt + 20);
   const opt = peAt + 24;

@@ -102,7 +102,10 @@ function build(target, profile, hostTarget) {
   } else {
     fs.copyFileSync(path.join(ROOT, `${NAME}.${abi}.node`), path.join(dir, `${NAME}.${abi}.node`));
   }
-  return { seconds, how: cross ? 'cargo-zigbuild (napi build --cross-compile)' : target.startsWith('wasm32') ? 'napi build (emnapi, wasm-ld)' : 'cargo (napi build)' };
+  return {
+    seconds,
+    how: cross ? 'cargo-zigbuild (napi build --cross-compile)' : target.startsWith('wasm32') ? 'napi build (emnapi, wasm-ld)' : 'cargo (napi build)',
+  };
 }
 
 function binaryOf(target) {
@@ -118,7 +121,9 @@ function npmPack(dir) {
 
 /** The main package as published: what `files` lists, without binaries. */
 function packMain() {
-  const listed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }))[0].files.map((f) => f.path);
+  const listed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }))[0].files.map(
+    (f) => f.path,
+  );
   const stage = path.join(ROOT, 'target', 'pack-main');
   fs.rmSync(stage, { recursive: true, force: true });
   for (const f of listed.filter((f) => !f.endsWith('.node') && !f.endsWith('.wasm'))) {
@@ -142,14 +147,19 @@ function main() {
   }
   const rows = kept;
   const failed = [];
-  const record = () => fs.writeFileSync(summary, JSON.stringify({ profile: o.profile, rows, failed }, null, 2) + '\n');
+  const record = () => fs.writeFileSync(summary, `${JSON.stringify({ profile: o.profile, rows, failed }, null, 2)}\n`);
   for (const target of o.targets) {
     const { abi, arch } = TARGETS[target];
     try {
       if (o.build && target.endsWith('windows-msvc') && process.platform !== 'win32') {
         const started = Date.now();
         run('cargo', ['check', '--profile', o.profile, '--target', target], zigWindowsTools());
-        rows.push({ target, package: `${NAME}-${abi}`, how: 'not built here (no MSVC linker): cargo check only; built by the release workflow', seconds: (Date.now() - started) / 1000 });
+        rows.push({
+          target,
+          package: `${NAME}-${abi}`,
+          how: 'not built here (no MSVC linker): cargo check only; built by the release workflow',
+          seconds: (Date.now() - started) / 1000,
+        });
         continue;
       }
       // zig links Mach-O but has no Apple frameworks (Security,
@@ -159,7 +169,12 @@ function main() {
       if (o.build && target.endsWith('apple-darwin') && process.platform !== 'darwin' && !process.env.SDKROOT) {
         const started = Date.now();
         run('cargo-zigbuild', ['check', '--profile', o.profile, '--target', target]);
-        rows.push({ target, package: `${NAME}-${abi}`, how: 'not linked here (no macOS SDK; set SDKROOT to link): cargo-zigbuild check; built by the release workflow', seconds: (Date.now() - started) / 1000 });
+        rows.push({
+          target,
+          package: `${NAME}-${abi}`,
+          how: 'not linked here (no macOS SDK; set SDKROOT to link): cargo-zigbuild check; built by the release workflow',
+          seconds: (Date.now() - started) / 1000,
+        });
         continue;
       }
       const built = o.build ? build(target, o.profile, hostTarget) : { seconds: null, how: 'not rebuilt (--no-build)' };
@@ -172,7 +187,16 @@ function main() {
       const c = check(bin, arch);
       if (c.problems.length) throw new Error(`${path.relative(ROOT, bin)}: ${c.problems.join('; ')}`);
       const tgz = npmPack(path.join(ROOT, 'npm', abi));
-      rows.push({ target, package: `${NAME}-${abi}`, how: built.how, seconds: built.seconds, format: `${c.format} ${c.arch}`, binaryBytes: c.size, tarball: path.relative(DIST, tgz.file), tarballBytes: tgz.size });
+      rows.push({
+        target,
+        package: `${NAME}-${abi}`,
+        how: built.how,
+        seconds: built.seconds,
+        format: `${c.format} ${c.arch}`,
+        binaryBytes: c.size,
+        tarball: path.relative(DIST, tgz.file),
+        tarballBytes: tgz.size,
+      });
     } catch (e) {
       // Go on with the other targets; the run fails at the end.
       console.error(`pack:all: ${target}: ${e.message}`);
@@ -188,7 +212,9 @@ function main() {
   const mb = (b) => (b == null ? '' : `${(b / 1024 / 1024).toFixed(2)} MiB`);
   console.log(`\npack:all (profile ${o.profile}) → ${dist}/`);
   for (const r of rows) {
-    console.log(`${r.target.padEnd(28)} ${mb(r.binaryBytes).padStart(9)} ${mb(r.tarballBytes).padStart(9)} ${r.seconds == null ? '' : `${Math.round(r.seconds)} s`.padStart(6)}  ${r.tarball || r.how}`);
+    console.log(
+      `${r.target.padEnd(28)} ${mb(r.binaryBytes).padStart(9)} ${mb(r.tarballBytes).padStart(9)} ${r.seconds == null ? '' : `${Math.round(r.seconds)} s`.padStart(6)}  ${r.tarball || r.how}`,
+    );
   }
   if (failed.length) throw new Error(`failed: ${failed.map((f) => f.target).join(', ')}`);
 }

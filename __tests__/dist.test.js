@@ -30,19 +30,35 @@ let packed;
 before(async () => {
   if (!onHost) return;
   // A release build, as `npm test` has just made (pretest): nothing to compile.
-  const r = await run(process.execPath, [path.join(ROOT, '.ci', 'pack-all.js'), '--targets', HOST, '--profile', 'release', '--out', out], { timeoutMs: 900_000 });
+  const r = await run(process.execPath, [path.join(ROOT, '.ci', 'pack-all.js'), '--targets', HOST, '--profile', 'release', '--out', out], {
+    timeoutMs: 900_000,
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   packed = JSON.parse(fs.readFileSync(path.join(out, 'pack-all.json'), 'utf8'));
 });
 
 test('pack:all writes the main tarball without binaries and the platform tarball with one', { skip: !onHost && 'not a linux-x64-gnu machine' }, async () => {
-  const files = fs.readdirSync(out).filter((f) => f.endsWith('.tgz')).sort();
+  const files = fs
+    .readdirSync(out)
+    .filter((f) => f.endsWith('.tgz'))
+    .sort();
   assert.deepEqual(files, [`shardwright-${version}.tgz`, `shardwright-linux-x64-gnu-${version}.tgz`]);
   const list = async (tgz) => (await run('tar', ['tzf', path.join(out, tgz)])).stdout.trim().split('\n').sort();
   const main = await list(`shardwright-${version}.tgz`);
-  assert.ok(main.includes('package/index.js') && main.includes('package/js/index.js') && main.includes('package/schema/flaky-report.schema.json'), main.join(', '));
-  assert.deepEqual(main.filter((f) => /\.(node|wasm)$/.test(f)), [], 'no binary in the main package');
-  assert.deepEqual(await list(`shardwright-linux-x64-gnu-${version}.tgz`), ['package/README.md', 'package/package.json', 'package/shardwright.linux-x64-gnu.node']);
+  assert.ok(
+    main.includes('package/index.js') && main.includes('package/js/index.js') && main.includes('package/schema/flaky-report.schema.json'),
+    main.join(', '),
+  );
+  assert.deepEqual(
+    main.filter((f) => /\.(node|wasm)$/.test(f)),
+    [],
+    'no binary in the main package',
+  );
+  assert.deepEqual(await list(`shardwright-linux-x64-gnu-${version}.tgz`), [
+    'package/README.md',
+    'package/package.json',
+    'package/shardwright.linux-x64-gnu.node',
+  ]);
   const row = packed.rows.find((r) => r.target === HOST);
   assert.equal(row.format, 'ELF x64');
   assert.ok(row.binaryBytes > 1e6, `${row.binaryBytes} bytes`);
@@ -53,7 +69,10 @@ test('pack:all writes the main tarball without binaries and the platform tarball
   assert.ok(Object.values(pkg.optionalDependencies).every((v) => v === version));
 });
 
-test('installed from the tarballs without Rust, a sharded playwright run loads the platform package and writes the history', { skip: !onHost && 'not a linux-x64-gnu machine', timeout: 900_000 }, async () => {
+test('installed from the tarballs without Rust, a sharded playwright run loads the platform package and writes the history', {
+  skip: !onHost && 'not a linux-x64-gnu machine',
+  timeout: 900_000,
+}, async () => {
   const env = { PATH: pathWithoutRust(), CARGO_HOME: path.join(dir, 'no-cargo'), RUSTUP_HOME: path.join(dir, 'no-rustup') };
   assert.notEqual((await run('sh', ['-c', 'command -v cargo || command -v rustc'], { env })).code, 0, 'cargo and rustc are off the PATH');
 
@@ -63,22 +82,41 @@ test('installed from the tarballs without Rust, a sharded playwright run loads t
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'dist-e2e', private: true }, null, 2));
   const install = await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--loglevel=error', `@playwright/test@${playwrightVersion}`, path.join(out, `shardwright-${version}.tgz`), path.join(out, `shardwright-linux-x64-gnu-${version}.tgz`)],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      `@playwright/test@${playwrightVersion}`,
+      path.join(out, `shardwright-${version}.tgz`),
+      path.join(out, `shardwright-linux-x64-gnu-${version}.tgz`),
+    ],
     { cwd: project, env, timeoutMs: 600_000 },
   );
   assert.equal(install.code, 0, install.stdout + install.stderr);
   const mod = (...p) => path.join(project, 'node_modules', ...p);
-  assert.deepEqual(fs.readdirSync(mod('shardwright')).filter((f) => /\.(node|wasm)$/.test(f)), [], 'the main package has no binary');
+  assert.deepEqual(
+    fs.readdirSync(mod('shardwright')).filter((f) => /\.(node|wasm)$/.test(f)),
+    [],
+    'the main package has no binary',
+  );
   assert.ok(fs.existsSync(mod('shardwright-linux-x64-gnu', 'shardwright.linux-x64-gnu.node')));
   assert.ok(!fs.existsSync(path.join(project, 'node_modules', '.bin', 'cargo')));
 
   // The loader picks the platform package.
-  const probe = await run(process.execPath, ['-e', `
+  const probe = await run(
+    process.execPath,
+    [
+      '-e',
+      `
     const sw = require('shardwright');
     const loaded = Object.keys(require.cache).filter((f) => f.endsWith('.node')).map((f) => require('path').relative(process.cwd(), f));
     const loader = require(require('path').join(require('path').dirname(require.resolve('shardwright/package.json')), 'index.js'));
     console.log(JSON.stringify({ loaded, target: loader.__napiBindingTarget, plan: sw.planShards([{ id: 'a', tests: ['a'], durationMs: 2 }, { id: 'b', tests: ['b'], durationMs: 1 }], { shards: 2 }).makespan }));
-  `], { cwd: project, env });
+  `,
+    ],
+    { cwd: project, env },
+  );
   assert.equal(probe.code, 0, probe.stderr);
   assert.deepEqual(JSON.parse(probe.stdout), { loaded: ['node_modules/shardwright-linux-x64-gnu/shardwright.linux-x64-gnu.node'], target: 'native', plan: 2 });
 
@@ -108,12 +146,23 @@ test('installed from the tarballs without Rust, a sharded playwright run loads t
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /shardwright: shard \d\/2: \d+ of 14 tests, no history: balancing by test count; plan [0-9a-f]{12}/);
   }
-  const ran = [a, b].flatMap((r) => reportTests(r.report).filter((t) => t.status !== 'skipped').map((t) => `${t.file} › ${t.titlePath.join(' › ')}`));
+  const ran = [a, b].flatMap((r) =>
+    reportTests(r.report)
+      .filter((t) => t.status !== 'skipped')
+      .map((t) => `${t.file} › ${t.titlePath.join(' › ')}`),
+  );
   assert.equal(ran.length, 14, ran.join('\n'));
   assert.equal(new Set(ran).size, 14, 'every test ran exactly once');
 
   // The history both shards saved, read back through the installed package.
-  const read = await run(process.execPath, ['-e', `const { History } = require('shardwright'); const h = History.load(${JSON.stringify(history)}); console.log(JSON.stringify([h.runCount, h.testCount]))`], { cwd: project, env });
+  const read = await run(
+    process.execPath,
+    [
+      '-e',
+      `const { History } = require('shardwright'); const h = History.load(${JSON.stringify(history)}); console.log(JSON.stringify([h.runCount, h.testCount]))`,
+    ],
+    { cwd: project, env },
+  );
   assert.equal(read.code, 0, read.stderr);
   const [runs, tests] = JSON.parse(read.stdout);
   assert.equal(runs, 2, 'both shards saved a run');

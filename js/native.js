@@ -12,8 +12,8 @@ const PREBUILT = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-a
 function libc() {
   if (process.platform !== 'linux') return '';
   try {
-    const report = process.report && process.report.getReport();
-    return report && report.header && report.header.glibcVersionRuntime ? '-gnu' : '-musl';
+    const report = process.report?.getReport();
+    return report?.header?.glibcVersionRuntime ? '-gnu' : '-musl';
   } catch {
     return '-gnu';
   }
@@ -29,7 +29,7 @@ function loadError(cause) {
     ? `its package \`${expected}@${version}\` did not load: it is an optional dependency, which npm skips with --omit=optional (or --no-optional), or after an interrupted install (npm bug https://github.com/npm/cli/issues/4828). Reinstall with optional dependencies (remove node_modules and package-lock.json first if it persists), ${fromSource}.`
     : `there is no prebuilt package \`${expected}\`: prebuilt binaries exist for ${PREBUILT.join(', ')}. Install the WebAssembly build, which lacks child processes, queue mode on Redis and resource snapshots (\`npm install --cpu=wasm32 ${name}-wasm32-wasi@${version}\`), ${fromSource}.`;
   const seen = [];
-  for (let e = cause && cause.cause; e && seen.length < 4; e = e.cause) seen.push(String(e.message).split('\n')[0]);
+  for (let e = cause?.cause; e && seen.length < 4; e = e.cause) seen.push(String(e.message).split('\n')[0]);
   const tried = seen.length ? ` What the loader tried: ${seen.join('; ')}.` : '';
   const err = new Error(`shardwright's native addon could not be loaded on ${platform} (Node.js ${process.version}): ${why}${tried}`);
   err.code = 'ERR_SHARDWRIGHT_NATIVE_BINDING';

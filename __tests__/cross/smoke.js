@@ -30,7 +30,11 @@ async function check(name, fn) {
     console.log(`ok - ${name} (${Date.now() - started} ms)`);
   } catch (e) {
     results.push([name, false]);
-    console.log(`not ok - ${name}\n  ${String(e && e.stack ? e.stack : e).split('\n').join('\n  ')}`);
+    console.log(
+      `not ok - ${name}\n  ${String(e?.stack ? e.stack : e)
+        .split('\n')
+        .join('\n  ')}`,
+    );
   }
 }
 
@@ -53,7 +57,13 @@ async function main() {
     const plan = sw.planShards([g('a', 3), g('b', 3), g('c', 2), g('d', 2), g('e', 2)], { shards: 2 });
     assert.equal(plan.makespan, 6);
     assert.equal(plan.lowerBound, 6);
-    assert.deepEqual(plan.shards.map((s) => s.groups.slice().sort()), [['c', 'd', 'e'], ['a', 'b']]);
+    assert.deepEqual(
+      plan.shards.map((s) => s.groups.slice().sort()),
+      [
+        ['c', 'd', 'e'],
+        ['a', 'b'],
+      ],
+    );
     assert.match(plan.fingerprint, /^[0-9a-f]{32}$/);
   });
 
@@ -61,7 +71,13 @@ async function main() {
     const m = new sw.WorkerManager({ maxWorkers: 2, minAvailableMemoryMb: 0, retry: { initialDelayMs: 10, jitter: 'none' } });
     const order = [];
     let tries = 0;
-    const a = m.submit({ id: 'a', fn: async () => { order.push('a'); return 1; } });
+    const a = m.submit({
+      id: 'a',
+      fn: async () => {
+        order.push('a');
+        return 1;
+      },
+    });
     const b = m.submit({
       id: 'b',
       dependsOn: ['a'],
@@ -94,11 +110,17 @@ async function main() {
         assert.equal(r.exitCode, 3);
         assert.match(r.stdout, /from-child/);
       } else {
-        await assert.rejects(async () => m.submit(task), (e) => {
-          assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
-          assert.match(e.message, /^process tasks of the worker manager \(`command: ".+"`\) is not available on the WebAssembly build of shardwright \(wasm32-wasip1-threads/);
-          return true;
-        });
+        await assert.rejects(
+          async () => m.submit(task),
+          (e) => {
+            assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
+            assert.match(
+              e.message,
+              /^process tasks of the worker manager \(`command: ".+"`\) is not available on the WebAssembly build of shardwright \(wasm32-wasip1-threads/,
+            );
+            return true;
+          },
+        );
       }
     } finally {
       await m.shutdown();
@@ -116,7 +138,10 @@ async function main() {
       { initialDelayMs: 20, multiplier: 2, maxRetries: 4, jitter: 'none' },
     );
     assert.equal(value, 'done');
-    assert.deepEqual(calls.map((c) => c[0]), [1, 2, 3]);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      [1, 2, 3],
+    );
     assert.ok(calls[1][1] - calls[0][1] >= 19, 'first wait ≥ 20 ms');
     assert.ok(calls[2][1] - calls[1][1] >= 39, 'second wait ≥ 40 ms');
   });
@@ -133,7 +158,11 @@ async function main() {
       const back = sw.History.load(file);
       assert.deepEqual([back.runCount, back.testCount, back.attemptCount], [1, 1, 2]);
       assert.deepEqual(back.lastOutcomes(['p › a.spec.ts › t']), ['flaky']);
-      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp file left');
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((f) => f.includes('.tmp-')),
+        [],
+        'no temp file left',
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -146,18 +175,24 @@ async function main() {
 
   if (expected !== 'native') {
     await check('queue mode on Redis is refused: ERR_SHARDWRIGHT_UNSUPPORTED', async () => {
-      await assert.rejects(async () => binding.WorkQueue.connect('redis://127.0.0.1:6379/0', 'run-1'), (e) => {
-        assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
-        assert.match(e.message, /^queue mode on Redis .* is not available on the WebAssembly build of shardwright/);
-        return true;
-      });
+      await assert.rejects(
+        async () => binding.WorkQueue.connect('redis://127.0.0.1:6379/0', 'run-1'),
+        (e) => {
+          assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
+          assert.match(e.message, /^queue mode on Redis .* is not available on the WebAssembly build of shardwright/);
+          return true;
+        },
+      );
     });
     await check('resourceSnapshot is refused: ERR_SHARDWRIGHT_UNSUPPORTED', async () => {
-      await assert.rejects(async () => sw.resourceSnapshot(), (e) => {
-        assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
-        assert.match(e.message, /resource snapshots \(`resourceSnapshot`\) is not available/);
-        return true;
-      });
+      await assert.rejects(
+        async () => sw.resourceSnapshot(),
+        (e) => {
+          assert.equal(e.code, 'ERR_SHARDWRIGHT_UNSUPPORTED');
+          assert.match(e.message, /resource snapshots \(`resourceSnapshot`\) is not available/);
+          return true;
+        },
+      );
     });
   }
 }
