@@ -15,6 +15,7 @@ pub mod queue;
 pub mod resources;
 pub mod retry;
 pub mod shard;
+pub mod signature;
 pub mod testid;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.

@@ -449,10 +449,12 @@ mod tests {
                     expected_failure: false,
                     retry,
                     duration_ms: 5,
-                    error: (status == Status::Failed).then(|| crate::history::model::ErrorInfo {
-                        message: format!("Error: {title} broke\n  at x"),
-                        class: crate::classify::ErrorClass::Permanent,
-                        rule: "assertion".into(),
+                    error: (status == Status::Failed).then(|| {
+                        crate::history::model::ErrorInfo::new(
+                            format!("Error: {title} broke\n  at x"),
+                            crate::classify::ErrorClass::Permanent,
+                            "assertion".into(),
+                        )
                     }),
                 };
                 match pattern.as_bytes().get(i) {
