@@ -93,7 +93,10 @@ pub fn code(message: &str) -> Option<String> {
     for (regex, label) in CODES.iter() {
         if let Some(c) = regex.captures(message) {
             let text = if label.is_empty() {
-                c.get(1).unwrap_or_else(|| c.get(0).expect("a match")).as_str().to_string()
+                c.get(1)
+                    .unwrap_or_else(|| c.get(0).expect("a match"))
+                    .as_str()
+                    .to_string()
             } else {
                 let mut out = String::new();
                 c.expand(label, &mut out);
@@ -171,7 +174,10 @@ mod tests {
         ] {
             assert_eq!(signature(message), want, "{message}");
         }
-        assert_eq!(code("Error: expect(received).toBe(expected)\nExpected: 503"), None);
+        assert_eq!(
+            code("Error: expect(received).toBe(expected)\nExpected: 503"),
+            None
+        );
     }
 
     #[test]
@@ -208,7 +214,9 @@ mod tests {
     fn different_failures_stay_apart_and_equal_ones_meet() {
         let a = signature("Error: expect(locator).toBeVisible() failed\n\nLocator: getByRole('button', { name: 'Checkout' })\nTimeout: 5000ms");
         let b = signature("Error: expect(locator).toBeVisible() failed\n\nLocator: getByRole('button', { name: 'Pay now' })\nTimeout: 7000ms");
-        let c = signature("Error: expect(locator).toHaveText(expected) failed\n\nLocator: locator('#a')");
+        let c = signature(
+            "Error: expect(locator).toHaveText(expected) failed\n\nLocator: locator('#a')",
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(signature(&"x".repeat(1000)).chars().count() <= MAX_SIGNATURE_CHARS + 1);

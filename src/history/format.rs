@@ -134,7 +134,10 @@ impl<'de> Deserialize<'de> for ErrorLine {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("[message, class, rule] or [message, class, rule, signature]")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ErrorLine, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ErrorLine, A::Error> {
                 use serde::de::Error as _;
                 let mut next = |i: usize| -> Result<String, A::Error> {
                     seq.next_element::<String>()?
@@ -277,7 +280,9 @@ fn explain(bytes: &[u8], e: serde_json::Error) -> Problem {
                     None => return "not a shardwright history (no `format` field)".into(),
                 }
                 match &header.version {
-                    Some(v) if v.as_u64().is_some_and(|v| READS.iter().any(|&r| u64::from(r) == v)) => {}
+                    Some(v)
+                        if v.as_u64()
+                            .is_some_and(|v| READS.iter().any(|&r| u64::from(r) == v)) => {}
                     Some(v) => return wrong_version(&v.to_string()),
                     None => return "no `version` field".into(),
                 }
@@ -558,8 +563,11 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
     out.extend_from_slice(b"],\n\"errors\":[");
     for (i, e) in history.errors.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        serde_json::to_writer(&mut out, &(&e.message, e.class.name(), &e.rule, &e.signature))
-            .expect("writing to memory");
+        serde_json::to_writer(
+            &mut out,
+            &(&e.message, e.class.name(), &e.rule, &e.signature),
+        )
+        .expect("writing to memory");
     }
     out.extend_from_slice(b"],\n\"incidents\":[");
     for (i, inc) in history.incidents.iter().enumerate() {
@@ -733,7 +741,10 @@ mod tests {
         let decoded = decode(VERSION_1.as_bytes()).unwrap();
         let h = &decoded.history;
         assert_eq!(decoded.revision.as_deref(), Some("0123456789abcdef"));
-        assert_eq!((h.runs().len(), h.tests().len(), h.attempt_count()), (2, 2, 5));
+        assert_eq!(
+            (h.runs().len(), h.tests().len(), h.attempt_count()),
+            (2, 2, 5)
+        );
         // Signatures are computed for version 1's errors.
         assert_eq!(h.errors()[0].signature, "ERR_CONNECTION_REFUSED");
         assert_eq!(
@@ -741,11 +752,17 @@ mod tests {
             "Error: expect(locator).toHaveText(expected) failed Locator: locator(<q>)"
         );
         assert!(h.incidents().is_empty());
-        assert_eq!(sniff_revision(VERSION_1.as_bytes()), Some("0123456789abcdef".into()));
+        assert_eq!(
+            sniff_revision(VERSION_1.as_bytes()),
+            Some("0123456789abcdef".into())
+        );
         let mut h = decoded.history;
         h.compact();
         let text = String::from_utf8(encode(&h, "r2", 0)).unwrap();
-        assert!(text.starts_with("{\"format\":\"shardwright-history\",\"version\":2,"), "{text}");
+        assert!(
+            text.starts_with("{\"format\":\"shardwright-history\",\"version\":2,"),
+            "{text}"
+        );
         assert!(text.contains(r#"["Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:3000/","retryable","network","ERR_CONNECTION_REFUSED"]"#), "{text}");
         let back = decode(text.as_bytes()).unwrap().history;
         assert_eq!(back.tests, h.tests);
@@ -770,7 +787,10 @@ mod tests {
         assert!(text.contains("\n\"incidents\":[\n{\"run\":\"r1\",\"project\":\"chromium\",\"signature\":\"ERR_CONNECTION_REFUSED\",\"tests\":12,\"files\":4,\"ran\":20,\"confirmed\":true,\"streak\":1}],"), "{text}");
         assert_eq!(decode(&bytes).unwrap().history.incidents(), h.incidents());
         // Compacting away the run drops its incident.
-        h.set_limits(Limits { max_runs: 1, max_age_days: 0 });
+        h.set_limits(Limits {
+            max_runs: 1,
+            max_age_days: 0,
+        });
         h.compact();
         assert!(h.incidents().is_empty(), "run r1 is gone");
     }
