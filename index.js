@@ -847,6 +847,7 @@ module.exports.__shardIndex = nativeBinding.__shardIndex
 module.exports.__shardStrategies = nativeBinding.__shardStrategies
 module.exports.checkShardCoverage = nativeBinding.checkShardCoverage
 module.exports.configDocs = nativeBinding.configDocs
+module.exports.decideRetry = nativeBinding.decideRetry
 module.exports.explainWorkers = nativeBinding.explainWorkers
 module.exports.loadHistoryStore = nativeBinding.loadHistoryStore
 module.exports.recommendWorkers = nativeBinding.recommendWorkers

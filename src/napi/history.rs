@@ -583,7 +583,9 @@ impl HistoryStore {
 
     /// Whether the test `key`, whose attempt failed with `error`, should be
     /// retried, judged on this history (see `decideRetry`).
-    #[napi]
+    #[napi(
+        ts_args_type = "key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions"
+    )]
     pub fn decide_retry(
         &self,
         key: String,
