@@ -78,7 +78,7 @@ export declare class HistoryStore {
    * Whether the test `key`, whose attempt failed with `error`, should be
    * retried, judged on this history (see `decideRetry`).
    */
-  decideRetry(key: string, error: Loose, options?: FlakyReportOptions | undefined | null): RetryDecisionResult
+  decideRetry(key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions): RetryDecisionResult
   estimates(keys: Array<string>): EstimateBatch
   lastOutcomes(keys: Array<string>): Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>
   /** The flaky report as JSON text (parsed by js/history.js). */

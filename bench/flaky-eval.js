@@ -24,6 +24,8 @@
 //                    ReferenceError breaks 200 tests from run 15 on
 //   retries 0        clean, without retries (flakiness only shows as flips)
 //   all of it        outage, partial outage and regressions together
+//   flaky TypeErrors clean, but a tenth of the flaky tests fail with a
+//                    TypeError (what the retry decision could lose)
 //
 // Ground truth. Flaky detection: precision over FlakeFlagger's labels (a
 // test called flaky must be flaky), recall over the flaky tests whose
@@ -153,6 +155,9 @@ const VARIANTS = [
   { name: 'regressions', retries: 2, regressions: true },
   { name: 'retries 0', retries: 0 },
   { name: 'all of it', retries: 2, outage: 'both', regressions: true },
+  // A stress case for the retry decision: a tenth of the flaky tests fail
+  // with a TypeError (a race that reads a node before it exists).
+  { name: 'flaky TypeErrors', retries: 2, flakyTypeErrors: 0.1 },
 ];
 
 function regressionsOf(tests) {
@@ -191,7 +196,9 @@ function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
     const reg = !twin && regressions && regressions.get(t.i);
     const regressed = reg && r >= reg.from && r <= reg.to;
     const brokenMessage = BROKEN_MESSAGES[t.i % BROKEN_MESSAGES.length];
-    const flakyMessage = FLAKY_MESSAGES[t.i % FLAKY_MESSAGES.length];
+    const flakyMessage = variant.flakyTypeErrors && hash(t.i, 9, 9, 9) < variant.flakyTypeErrors
+      ? "TypeError: Cannot read properties of null (reading 'textContent')"
+      : FLAKY_MESSAGES[t.i % FLAKY_MESSAGES.length];
     const out = [];
     // What each attempt would do, noise aside.
     const natural = (k) => (t.broken || hash(t.i, r, k, 1) < t.p ? (t.broken ? brokenMessage : flakyMessage) : null);
@@ -290,6 +297,7 @@ function evaluate(rates, variant, tmp) {
   }
   const report = h.analyze();
   const clean = twin.analyze();
+  const cost = engine && variant.name === 'clean' ? retryCost(h, tmp) : null;
   const isFlaky = (k) => byKey.get(k).flaky;
 
   // Observable flakiness in the noise-free twin: a failed and a passed attempt.
@@ -303,6 +311,17 @@ function evaluate(rates, variant, tmp) {
   }
   const observable = new Set([...seen].filter(([k, s]) => s === 3 && isFlaky(k)).map(([k]) => k));
   const detected = new Set(report.tests.filter((t) => t.verdict === 'flaky').map((t) => t.key));
+  if (process.env.FLAKY_EVAL_DEBUG) {
+    const twinTests = new Map(clean.tests.map((t) => [t.key, t]));
+    const missed = [...observable].filter((k) => !detected.has(k));
+    const shapes = new Map();
+    for (const k of missed) {
+      const t = report.tests.find((x) => x.key === k) || twinTests.get(k);
+      const shape = t ? `${t.verdict} ${t.evidence.outcomes}` : 'stable (not reported)';
+      shapes.set(shape, (shapes.get(shape) || 0) + 1);
+    }
+    console.log(variant.name, 'missed', missed.length, [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 15));
+  }
   const quarantined = new Set(report.quarantine.filter((q) => q.reason === 'score').map((q) => q.key));
   const shouldQuarantine = new Set(clean.quarantine.filter((q) => q.reason === 'score' && isFlaky(q.key)).map((q) => q.key));
   return {
@@ -313,6 +332,44 @@ function evaluate(rates, variant, tmp) {
     stats,
     flakyFailed,
     hidden,
+    cost,
+  };
+}
+
+/**
+ * What a Playwright worker pays to decide a retry: loading the whole history
+ * vs reading the flaky-keys file (a fresh path each time: no cache).
+ */
+function retryCost(h, tmp) {
+  const file = path.join(tmp, 'history.json');
+  h.save(file);
+  const median = (fn, n = 5) => {
+    const xs = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      fn(i);
+      xs.push(performance.now() - t0);
+    }
+    return xs.sort((a, b) => a - b)[n >> 1];
+  };
+  const load = median(() => History.load(file));
+  const keys = path.join(tmp, 'keys.json');
+  const written = h.writeFlakyKeys(keys);
+  const key = h.testKeys()[0];
+  const ask = (flakyKeys) => History.decideRetry({ key, error: { name: 'TypeError', message: "TypeError: Cannot read properties of undefined (reading 'id')" }, flakyKeys });
+  const first = median((i) => {
+    const copy = path.join(tmp, `keys-${i}.json`);
+    fs.copyFileSync(keys, copy);
+    ask(copy);
+  });
+  const cached = median(() => ask(keys), 101);
+  return {
+    historyBytes: fs.statSync(file).size,
+    loadMs: load,
+    keys: written.keys,
+    keysBytes: fs.statSync(keys).size,
+    firstMs: first,
+    cachedMs: cached,
   };
 }
 
@@ -359,6 +416,19 @@ async function main() {
       'retry decisions (decideRetry from the flaky-keys file written at each run start)',
       ['variant', 'first-attempt failures', 'retries run', 'retries saved', 'flaky passes lost'],
       withRetries.map(([v, r]) => [v.name, r.stats.firstFailures, r.stats.retries, r.stats.saved, r.stats.lost]),
+    );
+  }
+  const cost = results.map(([, r]) => r.cost).find(Boolean);
+  if (cost) {
+    const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    table(
+      'what a worker pays per retry decision (median)',
+      ['source', 'size', 'time'],
+      [
+        ['History.load() of the whole history', mb(cost.historyBytes), `${cost.loadMs.toFixed(1)} ms`],
+        [`decideRetry() reading the flaky-keys file (${cost.keys} keys)`, `${(cost.keysBytes / 1024).toFixed(1)} KiB`, `${cost.firstMs.toFixed(2)} ms`],
+        ['decideRetry() again (file cached)', '', `${(cost.cachedMs * 1000).toFixed(0)} µs`],
+      ],
     );
   }
   for (const [v, r] of results) for (const line of r.incidents.slice(0, 3)) console.log(`- ${v.name}: ${line}`);

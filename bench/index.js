@@ -9,6 +9,7 @@ const suites = [
   ['shard', require('./shard.js')],
   ['pool', require('./pool.js')],
   ['history', require('./history.js')],
+  ['flaky-eval', require('./flaky-eval.js')],
   ['queue', require('./queue.js')],
 ];
 

@@ -143,6 +143,124 @@ enum After {
     Nothing,
 }
 
+/// How a run of a test relates to a candidate with signature `sig`: the
+/// same failure (the streak goes on), another incident's failure (an outage
+/// in the middle of a regression: looked through), or neither.
+#[derive(PartialEq)]
+enum Step {
+    Same,
+    Through,
+    Stop,
+}
+
+/// A candidate's tests, before and after it.
+struct Judged {
+    /// Tests whose failure lasted `broken_after` runs or more, or that
+    /// failed otherwise right after.
+    regressions: usize,
+    /// Tests that passed right after.
+    passed: usize,
+    tests: usize,
+    longest: u32,
+}
+
+impl Judged {
+    fn regression(&self, share: f64) -> bool {
+        self.regressions as f64 >= share * self.tests as f64
+    }
+}
+
+struct Walk<'a> {
+    tests: &'a [crate::history::TestRecord],
+    pids: &'a [u32],
+    sig_of_error: &'a [u32],
+    candidates: &'a FxHashSet<(u32, u32, u32)>,
+    /// Other incidents whose failures are looked through.
+    through: &'a FxHashSet<(u32, u32, u32)>,
+    cap: usize,
+}
+
+impl Walk<'_> {
+    fn step(&self, group: &[Attempt], project: u32, sig: u32) -> Step {
+        let r = group[0].run;
+        let mut other = false;
+        for a in group {
+            if !failed(a) || a.error == 0 {
+                continue;
+            }
+            let s = self.sig_of_error[a.error as usize - 1];
+            if s == UNSET {
+                continue;
+            }
+            let within = |set: &FxHashSet<(u32, u32, u32)>| {
+                set.contains(&(r, WHOLE_RUN, s)) || set.contains(&(r, project, s))
+            };
+            if s == sig && within(self.candidates) {
+                return Step::Same;
+            }
+            other |= s != sig && within(self.through);
+        }
+        if other {
+            Step::Through
+        } else {
+            Step::Stop
+        }
+    }
+
+    fn judge(&self, &(r, _, sig): &(u32, u32, u32), tests: &[u32]) -> Judged {
+        let mut out = Judged {
+            regressions: 0,
+            passed: 0,
+            tests: tests.len(),
+            longest: 1,
+        };
+        for &ti in tests {
+            let t = &self.tests[ti as usize];
+            let p = self.pids[ti as usize];
+            let runs: Vec<&[Attempt]> = t.runs().collect();
+            let Some(at) = runs.iter().position(|g| g[0].run == r) else {
+                continue;
+            };
+            let mut streak = 1;
+            let mut i = at;
+            while i > 0 && streak < self.cap {
+                match self.step(runs[i - 1], p, sig) {
+                    Step::Same => streak += 1,
+                    Step::Through => {}
+                    Step::Stop => break,
+                }
+                i -= 1;
+            }
+            let mut j = at + 1;
+            while j < runs.len() && streak < self.cap {
+                match self.step(runs[j], p, sig) {
+                    Step::Same => streak += 1,
+                    Step::Through => {}
+                    Step::Stop => break,
+                }
+                j += 1;
+            }
+            // The first judged run after the streak.
+            let after = runs[j.min(runs.len())..]
+                .iter()
+                .filter(|g| self.step(g, p, sig) != Step::Through)
+                .map(|g| RunOutcome::of(g))
+                .find(|o| !matches!(o, RunOutcome::Skipped | RunOutcome::Interrupted))
+                .map_or(After::Nothing, |o| match o {
+                    RunOutcome::Failed => After::FailedOtherwise,
+                    _ => After::Passed,
+                });
+            out.longest = out.longest.max(streak as u32);
+            if streak >= self.cap || after == After::FailedOtherwise {
+                out.regressions += 1;
+            } else if after == After::Passed {
+                out.passed += 1;
+            }
+        }
+        out
+    }
+}
+
 /// Finds the incidents of a history. Costs one pass over the attempts; the
 /// signatures are only looked at in runs where enough tests failed.
 pub fn detect(history: &History, opts: &IncidentOptions, broken_after: u32) -> Detected {
@@ -298,63 +416,50 @@ pub fn detect(history: &History, opts: &IncidentOptions, broken_after: u32) -> D
     candidates.sort_unstable();
     let candidate_set: FxHashSet<(u32, u32, u32)> = candidates.iter().copied().collect();
 
-    // Does this run of a test fail with `sig` in a candidate scope?
-    let same_failure = |group: &[Attempt], p: u32, sig: u32| {
-        let r = group[0].run;
-        (candidate_set.contains(&(r, WHOLE_RUN, sig)) || candidate_set.contains(&(r, p, sig)))
-            && group
-                .iter()
-                .any(|a| failed(a) && a.error > 0 && sig_of_error[a.error as usize - 1] == sig)
-    };
     let cap = broken_after.max(1) as usize;
-    for &(r, scope, sig) in &candidates {
-        let g = &groups[&(r, scope, sig)];
-        let (mut regressions, mut passed, mut longest) = (0usize, 0usize, 1u32);
-        for &ti in &g.tests {
-            let t = &tests[ti as usize];
-            let p = pids[ti as usize];
-            let runs: Vec<&[Attempt]> = t.runs().collect();
-            let Some(at) = runs.iter().position(|g| g[0].run == r) else {
-                continue;
-            };
-            let mut streak = 1;
-            let mut i = at;
-            while i > 0 && streak < cap && same_failure(runs[i - 1], p, sig) {
-                streak += 1;
-                i -= 1;
-            }
-            let mut j = at + 1;
-            while j < runs.len() && streak < cap && same_failure(runs[j], p, sig) {
-                streak += 1;
-                j += 1;
-            }
-            // The first judged run after the streak.
-            let after = runs[j.min(runs.len())..]
-                .iter()
-                .map(|g| RunOutcome::of(g))
-                .find(|o| !matches!(o, RunOutcome::Skipped | RunOutcome::Interrupted))
-                .map_or(After::Nothing, |o| match o {
-                    RunOutcome::Failed => After::FailedOtherwise,
-                    _ => After::Passed,
-                });
-            longest = longest.max(streak as u32);
-            if streak >= cap || after == After::FailedOtherwise {
-                regressions += 1;
-            } else if after == After::Passed {
-                passed += 1;
-            }
-        }
-        let n = g.tests.len() as f64;
-        if regressions as f64 >= opts.regression_share * n {
+    // Phase 1: each candidate on its own; phase 2: the incidents of phase 1
+    // again, looking through the other incidents (a regression that an
+    // outage interrupted is still one streak).
+    let none = FxHashSet::default();
+    let judge = |c: &(u32, u32, u32), through: &FxHashSet<(u32, u32, u32)>| {
+        let walk = Walk {
+            tests,
+            pids: &pids,
+            sig_of_error: &sig_of_error,
+            candidates: &candidate_set,
+            through,
+            cap,
+        };
+        walk.judge(c, &groups[c].tests)
+    };
+    let first: Vec<(Judged, (u32, u32, u32))> =
+        candidates.iter().map(|c| (judge(c, &none), *c)).collect();
+    let share = opts.regression_share;
+    let incidents_1: FxHashSet<(u32, u32, u32)> = first
+        .iter()
+        .filter(|(j, _)| !j.regression(share))
+        .map(|(_, c)| *c)
+        .collect();
+    for (judged, c) in first {
+        let (r, scope, sig) = c;
+        let g = &groups[&c];
+        let judged = if incidents_1.contains(&c) {
+            judge(&c, &incidents_1)
+        } else {
+            judged
+        };
+        if judged.regression(share) {
             tracing::debug!(
                 run = %history.runs()[r as usize].id,
                 signature = sigs[sig as usize],
                 tests = g.tests.len(),
-                regressions,
+                regressions = judged.regressions,
                 "not an incident: the tests keep failing (a regression)"
             );
             continue;
         }
+        let n = g.tests.len() as f64;
+        let (passed, longest) = (judged.passed, judged.longest);
         detected
             .index
             .insert((r, scope, sig), detected.incidents.len() as u32);
@@ -366,7 +471,7 @@ pub fn detect(history: &History, opts: &IncidentOptions, broken_after: u32) -> D
             tests: g.tests.len() as u32,
             files: g.files.len() as u32,
             ran: scope_ran(r, scope),
-            confirmed: passed as f64 >= opts.regression_share * n,
+            confirmed: passed as f64 >= share * n,
             streak: longest,
         });
     }
@@ -547,6 +652,27 @@ pub(crate) mod tests {
             _ => None,
         });
         assert!(found(&h).is_empty(), "{:?}", found(&h));
+    }
+
+    #[test]
+    fn an_outage_in_the_middle_of_a_regression_does_not_cut_it_short() {
+        // 40 % of the tests broken in runs 2–6, the app down in run 5.
+        let h = suite(9, 100, |r, i| match r {
+            5 => Some(REFUSED),
+            2..=6 if i % 5 < 2 => Some(CHECKOUT),
+            _ => None,
+        });
+        assert_eq!(
+            found(&h),
+            [(
+                "run-05".into(),
+                None,
+                "ERR_CONNECTION_REFUSED".into(),
+                100,
+                10,
+                true
+            )]
+        );
     }
 
     #[test]

@@ -7,13 +7,14 @@
 //! the attempts that were not infrastructure failures. Then, in order:
 //!
 //! 1. **broken**: the latest `broken_after` or more runs all failed on every
-//!    attempt, and no commit among them also has a passing run ("failing every
-//!    run since commit X").
+//!    attempt, no commit among them also has a passing run, and the runs
+//!    before were not clearly flaky ("failing every run since commit X").
 //! 2. **fixed**: a streak of at least `broken_after` failing runs, followed by
 //!    clean passes up to the latest run (no flaky run among them, no commit
-//!    with both results).
-//! 3. **flaky**: a run was flaky, or one commit has both a passing and a
-//!    failing run, or the score reaches `flaky_threshold`.
+//!    with both results, not clearly flaky before the streak).
+//! 3. **flaky**: any evidence of flakiness (below), or the score reaches
+//!    `flaky_threshold`. "Clearly flaky" above: evidence in two runs or
+//!    more, or the score at the threshold.
 //! 4. **failing**: the latest run(s) failed, too few to call it broken.
 //! 5. **stable** otherwise.
 //!
@@ -482,19 +483,30 @@ fn evaluate(j: &Ctx, s: &mut Scratch, points: &[Point]) -> Core {
     // Same commits only matter where they touch the runs in question.
     let streak_conflicted = points[streak_start..].iter().any(conflicted);
     let score = core.score();
-    if fail_streak >= broken_after && !streak_conflicted {
+    // A failing streak after clearly flaky runs is more of the same (a test
+    // that fails 80 % of the time fails three runs in a row now and then),
+    // not a breakage.
+    let flaky_before = |end: usize| clearly_flaky(j, &points[..end]);
+    if fail_streak >= broken_after && !streak_conflicted && !flaky_before(streak_start) {
         core.verdict = Verdict::Broken;
         core.since = Some(streak_start);
         core.before = streak_start.checked_sub(1);
     } else if let Some((fixed_at, broke_at)) = fixed(points, broken_after) {
-        if points[broke_at..].iter().any(conflicted) {
+        if points[broke_at..].iter().any(conflicted) || flaky_before(broke_at) {
             core.verdict = Verdict::Flaky;
         } else {
             core.verdict = Verdict::Fixed;
             core.since = Some(fixed_at);
             core.before = Some(broke_at);
         }
-    } else if core.flaky > 0 || !conflicts.is_empty() || score >= opts.flaky_threshold {
+    } else if core.flaky > 0
+        || core.evidence_runs > 0
+        || !conflicts.is_empty()
+        || score >= opts.flaky_threshold
+    {
+        core.verdict = Verdict::Flaky;
+    } else if fail_streak >= broken_after {
+        // Broken, but clearly flaky before: flaky.
         core.verdict = Verdict::Flaky;
     } else if fail_streak > 0 {
         core.verdict = Verdict::Failing;
@@ -504,6 +516,59 @@ fn evaluate(j: &Ctx, s: &mut Scratch, points: &[Point]) -> Core {
         core.verdict = Verdict::Stable;
     }
     core
+}
+
+/// Whether runs show clear flakiness: evidence in two runs or more, or a
+/// score at the flaky threshold (one old flaky run does not make a test
+/// that then broke flaky).
+fn clearly_flaky(j: &Ctx, points: &[Point]) -> bool {
+    let n = points.len();
+    if n < 2 {
+        return false;
+    }
+    let broken_after = j.opts.broken_after as usize;
+    let mut evidence = 0;
+    let mut i = 0;
+    while i < n {
+        match points[i].outcome {
+            RunOutcome::Flaky => {
+                evidence += 1;
+                i += 1;
+            }
+            RunOutcome::Failed => {
+                let end = i + points[i..]
+                    .iter()
+                    .take_while(|p| p.outcome == RunOutcome::Failed)
+                    .count();
+                if end < n && end - i < broken_after {
+                    evidence += end - i;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    if evidence >= 2 {
+        return true;
+    }
+    let fail_streak = points
+        .iter()
+        .rev()
+        .take_while(|p| p.outcome == RunOutcome::Failed)
+        .count();
+    let (mut events, mut weight) = (0.0, 0.0);
+    for i in 0..n {
+        let w = j.weights[n - 1 - i];
+        weight += w;
+        let mut event = points[i].outcome == RunOutcome::Flaky;
+        if i > 0 && passes(points[i].outcome) != passes(points[i - 1].outcome) {
+            event |= !(fail_streak > 0 && i == n - fail_streak);
+        }
+        if event {
+            events += w;
+        }
+    }
+    events / (weight + SCORE_PRIOR_RUNS) >= j.opts.flaky_threshold
 }
 
 /// The quarantine state after each of `points` in turn; returns the state
@@ -652,6 +717,14 @@ mod tests {
             ("SSS", Verdict::Skipped),
             ("PPPSSSFFF", Verdict::Broken),
             ("FFFPR", Verdict::Flaky),
+            // Evidence is flakiness, however old (the window bounds memory).
+            ("PFPPPPPPPPPPPPPPPPPP", Verdict::Flaky),
+            // A test that fails most of the time fails three runs in a row
+            // now and then: flaky, not broken or fixed.
+            ("FFFPFFFFFFPFFFFFFFFF", Verdict::Flaky),
+            ("PFPPFPPPFPPPFFFPPPPP", Verdict::Flaky),
+            // One old flaky run does not make a broken test flaky.
+            ("PPPRPPPPPPPPPPPPPFFF", Verdict::Broken),
         ];
         for (pattern, want) in cases {
             assert_eq!(verdict(pattern, &[]).verdict, want, "{pattern}");
