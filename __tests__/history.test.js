@@ -162,7 +162,7 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
   const broken = byTitle.broken;
   assert.deepEqual([broken.since.commit, broken.since.runId, broken.before.commit], ['commit-5', 'run-5', 'commit-4']);
   assert.equal(broken.evidence.outcomes, 'PPPPPFFF');
-  assert.deepEqual(broken.evidence.errors, [{ message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', count: 6 }]);
+  assert.deepEqual(broken.evidence.errors, [{ message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', signature: 'Error: broken went wrong', count: 6 }]);
   assert.deepEqual(broken.evidence.runs.map((r) => r.runId), ['run-7', 'run-6', 'run-5']);
   const fixed = byTitle.fixed;
   assert.deepEqual([fixed.since.commit, fixed.before.commit], ['commit-4', 'commit-1']);
@@ -189,6 +189,8 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
     flakyTests: [],
     failedQuarantined: [],
     failedNotQuarantined: [key('broken'), key('new failure')],
+    failedInfrastructure: [],
+    quarantineAsOf: 'run-start',
   });
 });
 
