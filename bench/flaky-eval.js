@@ -39,8 +39,9 @@
 // Retries (engine's decideRetry, from the flaky-keys file written at each
 // run's start): retries saved on permanent failures, flaky passes lost.
 // Per run (2–20), judged as the reporter does at the end of the run: flaky
-// tests that failed and were not quarantined (they failed the build), and
-// failed tests that are not flaky but were quarantined (hidden).
+// tests that failed (not because of the outage) and were not quarantined
+// (they failed the build), and failed tests that are not flaky but were
+// quarantined (hidden).
 //
 //   node bench/flaky-eval.js                 the table
 //   SW_ROOT=/path/to/other/checkout node bench/flaky-eval.js   another build
@@ -182,6 +183,7 @@ function regressionsOf(tests) {
  */
 function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
   const attempts = [];
+  const hitKeys = new Set();
   const partial = variant.outage === 'partial' || variant.outage === 'both';
   const full = variant.outage === 'full' || variant.outage === 'both';
   const startedAt = T0 + r * 3_600_000;
@@ -192,6 +194,7 @@ function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
     const partialRun = variant.outage === 'both' ? OUTAGE_RUN - 6 : OUTAGE_RUN;
     const partialHit = partial && r === partialRun && hash(t.i, r, 0, 4) < 0.3;
     const hit = fullHit || partialHit;
+    if (hit) hitKeys.add(t.key);
     if (twin && hit) continue;
     const reg = !twin && regressions && regressions.get(t.i);
     const regressed = reg && r >= reg.from && r <= reg.to;
@@ -236,7 +239,10 @@ function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
     }
     attempts.push(...out);
   }
-  return { id: `ci-${412 + r}`, startedAt, endedAt: startedAt + 120_000, commit: `c${String(commitOf(r)).padStart(7, '0')}`, source: 'reporter', attempts };
+  const run = { id: `ci-${412 + r}`, startedAt, endedAt: startedAt + 120_000, commit: `c${String(commitOf(r)).padStart(7, '0')}`, source: 'reporter', attempts };
+  // Not part of the run: which tests the outage hit (for measuring).
+  Object.defineProperty(run, 'hitKeys', { value: hitKeys, enumerable: false });
+  return run;
 }
 
 function commitOf(r) {
@@ -272,9 +278,9 @@ function evaluate(rates, variant, tmp) {
   const engine = typeof h.flakyKeys === 'function';
   const stats = { retries: 0, saved: 0, lost: 0, firstFailures: 0 };
   const keysFile = path.join(tmp, `flaky-keys-${variant.name.replace(/\W+/g, '-')}.json`);
-  // Over runs 2–20: failed flaky tests that were not quarantined when the
-  // run began (they failed the build), and failed tests that are not flaky
-  // but were quarantined (a real failure hidden).
+  // Over runs 2–20: failed flaky tests (outage aside) that were not
+  // quarantined when the run began (they failed the build), and failed tests
+  // that are not flaky but were quarantined (a real failure hidden).
   let flakyFailed = 0;
   let hidden = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -287,11 +293,12 @@ function evaluate(rates, variant, tmp) {
         return History.decideRetry({ key: t.key, error: { message }, flakyKeys: keysFile });
       };
     }
-    h.addRun(makeRun(tests, variant, r, { regressions, decide, stats }));
+    const made = makeRun(tests, variant, r, { regressions, decide, stats });
+    h.addRun(made);
     twin.addRun(makeRun(tests, variant, r, { twin: true, regressions, stats: { retries: 0, saved: 0, lost: 0 } }));
     if (r > 0) {
       const run = h.analyze({ runId: `ci-${412 + r}` }).run;
-      flakyFailed += run.failedNotQuarantined.filter((k) => byKey.get(k).flaky).length;
+      flakyFailed += run.failedNotQuarantined.filter((k) => byKey.get(k).flaky && !made.hitKeys.has(k)).length;
       hidden += run.failedQuarantined.filter((k) => !byKey.get(k).flaky).length;
     }
   }

@@ -79,6 +79,7 @@ impl Default for IncidentOptions {
 /// Scope id for a whole run (other ids are project ids).
 pub const WHOLE_RUN: u32 = u32::MAX;
 const UNSET: u32 = u32::MAX;
+const UNKNOWN_PROJECT: u32 = u32::MAX - 1;
 
 /// The incidents of a history and what is needed to classify attempts.
 #[derive(Debug, Default)]
@@ -99,9 +100,13 @@ impl Detected {
         self.incidents.is_empty()
     }
 
-    /// The id of a project, for [`Detected::incident_of`].
+    /// The id of a project, for [`Detected::incident_of`] (a project the
+    /// history does not know matches no project incident).
     pub fn project_id(&self, project: &str) -> u32 {
-        self.projects.get(project).copied().unwrap_or(WHOLE_RUN - 1)
+        self.projects
+            .get(project)
+            .copied()
+            .unwrap_or(UNKNOWN_PROJECT)
     }
 
     /// The incident a failed attempt (of a test in project `project`) belongs
@@ -460,6 +465,13 @@ pub fn detect(history: &History, opts: &IncidentOptions, broken_after: u32) -> D
         }
         let n = g.tests.len() as f64;
         let (passed, longest) = (judged.passed, judged.longest);
+        tracing::debug!(
+            run = %history.runs()[r as usize].id,
+            signature = sigs[sig as usize],
+            tests = g.tests.len(),
+            files = g.files.len(),
+            "infrastructure incident"
+        );
         detected
             .index
             .insert((r, scope, sig), detected.incidents.len() as u32);

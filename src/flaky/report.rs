@@ -3,8 +3,6 @@
 //! summary of one run. Its JSON shape is versioned and described by
 //! `schema/flaky-report.schema.json`.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::incident::{detect, Detected};
@@ -287,6 +285,8 @@ struct Ctx<'a> {
     history: &'a History,
     opts: &'a FlakyOptions,
     incidents: &'a Detected,
+    /// Each run's start, ISO 8601 (formatted once).
+    times: Vec<String>,
 }
 
 fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> Evidence {
@@ -316,7 +316,8 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         cx.incidents.project_id(&test.id.project)
     };
     let mut runs = Vec::new();
-    let mut counts: HashMap<u32, usize> = HashMap::new();
+    // (error, failed attempts): a test has few distinct errors.
+    let mut counts: Vec<(u32, usize)> = Vec::new();
     // Newest first: judged runs and infrastructure runs, by run index.
     let mut order: Vec<(u32, Option<&Point>)> = points.iter().map(|p| (p.run, Some(p))).collect();
     order.extend(infra.iter().map(|&r| (r, None)));
@@ -329,7 +330,10 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         let mut incident = None;
         for a in attempts {
             if a.error > 0 && !a.ok() {
-                *counts.entry(a.error).or_default() += 1;
+                match counts.iter_mut().find(|c| c.0 == a.error) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((a.error, 1)),
+                }
                 first_error.get_or_insert(a.error);
                 if let Some(i) = cx.incidents.incident_of(project, a) {
                     incident.get_or_insert(i);
@@ -342,7 +346,7 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
             runs.push(EvidenceRun {
                 run_id: r.id.clone(),
                 commit: r.commit.clone(),
-                started_at: format_iso(r.started_at),
+                started_at: cx.times[run as usize].clone(),
                 outcome: outcome.name(),
                 attempts: attempts.len(),
                 error: first_error
@@ -354,7 +358,7 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
             });
         }
     }
-    let mut top: Vec<(u32, usize)> = counts.into_iter().collect();
+    let mut top = counts;
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let classifier = cx.opts.classifier.as_ref();
     let errors = top
@@ -517,7 +521,7 @@ fn incident_out(history: &History, inc: &crate::history::Incident, run: u32) -> 
 fn run_summary(
     cx: &Ctx,
     run_index: Option<u32>,
-    at_start: &HashMap<&str, ()>,
+    at_start: &rustc_hash::FxHashSet<&str>,
     given: bool,
 ) -> Option<RunSummary> {
     let (history, incidents) = (cx.history, cx.incidents);
@@ -556,7 +560,7 @@ fn run_summary(
             RunOutcome::Failed => {
                 s.failed += 1;
                 s.failed_tests.push(t.key.clone());
-                if at_start.contains_key(t.key.as_str()) {
+                if at_start.contains(t.key.as_str()) {
                     s.failed_quarantined.push(t.key.clone());
                 } else {
                     s.failed_not_quarantined.push(t.key.clone());
@@ -615,6 +619,11 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
         history,
         opts,
         incidents: &incidents,
+        times: history
+            .runs()
+            .iter()
+            .map(|r| format_iso(r.started_at))
+            .collect(),
     };
     let mut summary = Summary {
         tests: history.tests().len(),
@@ -625,8 +634,8 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     let mut quarantine = Vec::new();
     // The quarantine list when the report's run began (listed tests are in
     // it whatever the history says).
-    let mut at_start: HashMap<&str, ()> = HashMap::new();
-    let given: Option<std::collections::HashSet<&str>> = opts
+    let mut at_start: rustc_hash::FxHashSet<&str> = Default::default();
+    let given: Option<rustc_hash::FxHashSet<&str>> = opts
         .start_quarantine
         .as_ref()
         .map(|keys| keys.iter().map(String::as_str).collect());
@@ -653,7 +662,7 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             None => v.quarantine_at_start.quarantined,
         };
         if listed.is_some() || started_quarantined {
-            at_start.insert(t.key.as_str(), ());
+            at_start.insert(t.key.as_str());
         }
         if listed.is_some() || by_score {
             quarantine.push(QuarantineEntry {
@@ -688,7 +697,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     });
     let tests = judged
         .into_iter()
-        .map(|(t, v, quarantined)| TestEntry {
+        .map(|(t, mut v, quarantined)| TestEntry {
+            evidence: evidence(&cx, t, &v, quarantined),
+            same_commit: std::mem::take(&mut v.same_commit),
             key: t.key.clone(),
             project: t.id.project.clone(),
             file: t.id.file.clone(),
@@ -703,11 +714,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             flaky: v.flaky,
             flips: v.flips,
             last_outcome: v.last_outcome.map(RunOutcome::name),
-            same_commit: v.same_commit.clone(),
             since: run_ref(history, v.since),
             before: run_ref(history, v.before),
             quarantined,
-            evidence: evidence(&cx, t, &v, quarantined),
         })
         .collect();
 
