@@ -81,6 +81,13 @@ export declare class HistoryStore {
   decideRetry(key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions): RetryDecisionResult
   estimates(keys: Array<string>): EstimateBatch
   lastOutcomes(keys: Array<string>): Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>
+  /**
+   * The flaky report as JSON text, with the options of the reporter's
+   * settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`,
+   * and a command's `flags` above both): what every way of running
+   * judges its run with.
+   */
+  analyzeSettingsJson(settings?: Record<string, unknown> | undefined, runId?: string | undefined | null): string
   /** The flaky report as JSON text (parsed by js/history.js). */
   analyzeJson(options?: FlakyReportOptions | undefined | null): string
   runs(): Array<RunInfo>
@@ -223,12 +230,33 @@ export declare class WorkQueue {
 }
 
 /**
+ * Every error code shardwright raises, by kind: `{ config:
+ * 'ERR_SHARDWRIGHT_CONFIG', … }`.
+ */
+export declare function __errorCodes(): Record<string, string>
+
+/**
+ * Per-test durations folded into groups (`applyHistory` of the JS API):
+ * `groups[i]` is the list of test keys of group i; `durations[k]` and
+ * `failed[k]` are known for the k-th key in that order (NaN: unknown).
+ * Returns per group its duration (NaN: none) and whether a test failed
+ * last run.
+ */
+export declare function __foldDurations(counts: Array<number>, durations: Array<number>, failed: Array<boolean>): FoldedDurations
+
+/** A duration as shardwright prints it: `850 ms`, `12.3 s`, `4m 05s`, `1h 02m`. */
+export declare function __formatMs(ms: number): string
+
+/**
  * The plan as a readable table (per shard: groups, tests, expected time,
  * share; then total, lower bound, makespan, imbalance, fingerprint). Takes
  * the plan's numbers (js/shard.js sends each shard's `groupCount` instead
  * of its ids).
  */
 export declare function __formatShardPlan(plan: object): string
+
+/** The groups of the reporter's suite (flattened by js/playwright/suite.js). */
+export declare function __groupSuite(suite: string): SuiteGroups
 
 /**
  * Panics on purpose, synchronously or inside a promise, so the tests can
@@ -238,6 +266,12 @@ export declare function __formatShardPlan(plan: object): string
 export declare function __panicForTests(inPromise: boolean): unknown
 
 /**
+ * Plans a `playwright test --list --reporter=json` report (the CLI's
+ * `plan` and `shard`).
+ */
+export declare function __planReport(report: string, history: HistoryStore | undefined | null, options: ReportPlanOptions): ReportPlan
+
+/**
  * Plans packed groups (see `Packed`). Use `planShards()` from
  * `shardwright`, which takes the groups themselves. Throws
  * `ERR_SHARDWRIGHT_CONFIG` for bad options and `ERR_SHARDWRIGHT_PLAN` for
@@ -245,11 +279,50 @@ export declare function __panicForTests(inPromise: boolean): unknown
  */
 export declare function __planShards(groups: PackedGroups, options?: ShardOptions | undefined | null): NativePlan
 
+/**
+ * Plans the suite of `Reporter.preprocess()` (flattened by
+ * js/playwright/suite.js) with the history's durations — or takes the
+ * run's plan — and selects shard `options.index` of `options.shards`;
+ * without `shards`, only keys it.
+ */
+export declare function __planSuite(suite: string, history?: HistoryStore | undefined | null, options?: ShardOptions | undefined | null, run?: SuiteRun | undefined | null): SuitePlan
+
+/**
+ * The listed suite as `shardwright run` queues it: groups (joined where
+ * their `--test-list` lines would clash) with their lines and expected
+ * durations.
+ */
+export declare function __queueSuite(report: string, history?: HistoryStore | undefined | null, groupByOption?: 'auto' | 'file' | 'test' | undefined, quarantined?: Array<string> | undefined | null): QueueSuite
+
+/** The groups of a `playwright test --list --reporter=json` report. */
+export declare function __reportGroups(report: string, groupByOption?: 'auto' | 'file' | 'test' | undefined): ReportGroups
+
+/**
+ * Every test of a `--reporter=json` report by key: `{ [key]: { status,
+ * attempts } }` as JSON text. `status`: `passed` (as expected, an expected
+ * failure included), `flaky` (passed on a retry), `failed`, `skipped`;
+ * `attempts` as `History#addRun` takes them.
+ */
+export declare function __reportResults(report: string): string
+
 /** Checks `options.index` against `options.shards` (for `selectShard`). */
 export declare function __shardIndex(options?: ShardOptions | undefined | null): number
 
 /** The strategy names, for CLI help and validation. */
 export declare function __shardStrategies(): Array<string>
+
+/**
+ * The stable key of a test: `project › file › describe › title` (no
+ * project part when it is ''); `file` relative to the project's testDir;
+ * ` (repeat N)` for repeats after the first.
+ */
+export declare function __testKey(project: string, file: string, titlePath: Array<string>, repeat?: number | undefined | null): string
+
+/**
+ * The keys of many tests at once: `tests` is the JSON text of
+ * `[[project, file, titlePath, repeatEachIndex], …]`.
+ */
+export declare function __testKeys(tests: string): Array<string>
 
 export interface AddRunResult {
   runId: string
@@ -538,6 +611,12 @@ export interface FlakyReportOptions {
   startQuarantine?: string[]
 }
 
+export interface FoldedDurations {
+  durationMs: Array<number>
+  failedLastRun: Array<boolean>
+  withDuration: number
+}
+
 export interface GroupResultInput {
   status: 'passed' | 'failed'
   durationMs: number
@@ -592,6 +671,19 @@ export interface LeaseInfo {
   machine: string
   expiresInMs: number
   expectedMs: number
+}
+
+/** A listed test (`listReportGroups().tests`). */
+export interface ListedTest {
+  key: string
+  project: string
+  /** Relative to the config's rootDir. */
+  file: string
+  /** The same (the name `--test-list` lines use). */
+  rootFile: string
+  titlePath: Array<string>
+  /** Its `--test-list` line. */
+  listLine: string
 }
 
 /** `HistoryStore.load` off the JS thread. */
@@ -733,6 +825,19 @@ export interface PullInput {
   leaseMs?: number
 }
 
+/** A group of `shardwright run`'s queue. */
+export interface QueueGroup {
+  id: string
+  tests: Array<string>
+  /** The tests' `--test-list` lines. */
+  lines: Array<string>
+  /**
+   * Expected duration: from the history, or the tests' count × the
+   * engine's estimate for an unknown test.
+   */
+  expectedMs: number
+}
+
 export interface QueueGroup {
   id: string
   /** Expected duration in milliseconds (longest are handed out first). */
@@ -763,6 +868,24 @@ export interface QueueStatus {
   complete: boolean
 }
 
+export interface QueueSuite {
+  groups: Array<QueueGroup>
+  /** Quarantined tests left out (those of `quarantined` in the suite). */
+  quarantined: Array<string>
+  tests: number
+  /** No duration known: groups are ordered by test count. */
+  byCount: boolean
+  /**
+   * XXH3 of the groups and their tests (not of the estimates): machines
+   * listing different suites see different fingerprints.
+   */
+  fingerprint: string
+  /** Tests whose titles cannot be written to a `--test-list` line. */
+  unlistable: Array<string>
+  /** The first project's `outputDir`, where batches put their artifacts. */
+  outputDir?: string
+}
+
 /**
  * How many Playwright workers this machine runs well: the least of CPUs,
  * available memory and idle CPUs under the current load (cgroup-aware),
@@ -779,6 +902,39 @@ export interface RecoveredInfo {
 
 /** The URL with its password masked, for printing. */
 export declare function redactQueueUrl(url: string): string
+
+export interface ReportGroups {
+  groups: Array<SuiteGroup>
+  /** The planned tests (dependency projects left out), in Playwright's order. */
+  tests: Array<ListedTest>
+  rootDir: string
+}
+
+export interface ReportPlan {
+  plan: NativePlan
+  /** The planned groups' ids (the plan's shards give indexes into it). */
+  groupIds: Array<string>
+  /** Planned tests in the suite. */
+  tests: number
+  /** Groups whose duration came from the history. */
+  withHistory: number
+  /**
+   * With `plan.index`: that shard's tests as `--test-list` lines, in run
+   * order.
+   */
+  lines?: Array<string>
+}
+
+/** Options of [`plan_report`]: a plan's, and how `--list` tests group. */
+export interface ReportPlanOptions {
+  /** The plan's options (`shards` required; `index` selects a shard). */
+  plan?: ShardOptions
+  /**
+   * `auto` (per file, per test when fullyParallel), `file` or `test`.
+   * @default 'auto'
+   */
+  groupBy?: 'auto' | 'file' | 'test'
+}
 
 /**
  * The effective configuration: defaults < `options` < `SHARDWRIGHT_*`
@@ -998,6 +1154,92 @@ export interface SubmitReply {
   handles: Uint32Array
   /** Rejections (not all-or-nothing submissions only). */
   errors: Array<SubmitError>
+}
+
+/** A group as the public JS API shows it (`suiteGroups`, `listReportGroups`). */
+export interface SuiteGroup {
+  id: string
+  project: string
+  file: string
+  tests: Array<string>
+  tags: Array<string>
+  /** Tests expected to be skipped, when any. */
+  skipped?: number
+}
+
+export interface SuiteGroups {
+  /** The key of every test handed over, in order. */
+  keys: Array<string>
+  groups: Array<SuiteGroup>
+}
+
+/** The reporter's suite, keyed (and planned when `options.shards` is set). */
+export interface SuitePlan {
+  /** The stable key of every test, in the order they were handed over. */
+  keys: Array<string>
+  shard?: SuiteShard
+}
+
+/** What else the reporter knows when it plans its shard. */
+export interface SuiteRun {
+  /**
+   * Playwright's workers on this machine (`config.workers`).
+   * @default 1
+   */
+  workers?: number
+  /**
+   * What a worker takes to start (ms), for the predicted wall time.
+   * @default 0
+   */
+  workerStartMs?: number
+  /** A plan file's text that must be used, and where it came from. */
+  planFile?: string
+  planFileSource?: string
+  /** The plan kept by an earlier shard of this run, used if it fits. */
+  cachedPlan?: string
+  /**
+   * The CI run's id (default: from SHARDWRIGHT_RUN_ID or the CI's
+   * variables), which a new plan's id derives from.
+   */
+  runKey?: string
+  /** Now, in ms since the epoch. */
+  now?: number
+}
+
+/** One shard's share of the reporter's suite. */
+export interface SuiteShard {
+  /** Indexes (into the suite's tests) of this shard's tests. */
+  keep: Array<number>
+  /** Indexes of the planned tests of the other shards: to exclude. */
+  exclude: Array<number>
+  /** `shard i/n: … tests, by duration, expected … on N workers; plan …`. */
+  summary: string
+  /** Where the plan came from. */
+  source: 'plan-file' | 'cached' | 'history' | 'no-history'
+  /** Why the kept plan of an earlier shard was not used, if it was not. */
+  cacheNote?: string
+  /**
+   * The plan followed, as a plan file's JSON (kept for the run's other
+   * shards; the same as `shardwright plan --out` writes).
+   */
+  planFile: string
+  /** The run's id (the plan's): every shard of the run records under it. */
+  runId: string
+  fingerprint: string
+  suiteFingerprint: string
+  historyFingerprint?: string
+  strategy: string
+  balancedBy: 'duration' | 'count'
+  /** Expected wall time on the workers; absent when balanced by count. */
+  predictedMs?: number
+  /** The shard's summed durations (what balancing equalises). */
+  serialMs?: number
+  /** This shard's test keys, sorted. */
+  planned: Array<string>
+  /** Every planned test key of the suite, sorted. */
+  suite: Array<string>
+  /** Groups the plan did not know (placed by hash). */
+  unplanned: Array<string>
 }
 
 export interface TestOnShards {

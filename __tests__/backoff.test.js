@@ -5,10 +5,7 @@ const { BackoffPolicy } = require('../js/index.js');
 
 test('defaults come from the engine', () => {
   const p = new BackoffPolicy();
-  assert.deepEqual(
-    { ...p.toJSON() },
-    { initialDelayMs: 1000, multiplier: 2, maxDelayMs: 30000, maxRetries: 2, jitter: 'equal', jitterFactor: 1 },
-  );
+  assert.deepEqual({ ...p.toJSON() }, { initialDelayMs: 1000, multiplier: 2, maxDelayMs: 30000, maxRetries: 2, jitter: 'equal', jitterFactor: 1 });
   assert.equal(p.worstCaseTotalMs, 3000);
 });
 
@@ -26,7 +23,7 @@ test('a seed makes jittered delays exact and reproducible', () => {
     const b = new BackoffPolicy({ initialDelayMs: 200, maxRetries: 4, jitter, seed: 42 });
     assert.deepEqual(a.schedule(), b.schedule(), jitter);
     assert.notDeepEqual(a.schedule(), a.schedule(43), jitter);
-    a.schedule().forEach((d, i) => assert.equal(a.delay(i + 1), d));
+    for (const [i, d] of a.schedule().entries()) assert.equal(a.delay(i + 1), d);
   }
   const equal = new BackoffPolicy({ initialDelayMs: 200, maxRetries: 4, jitter: 'equal', seed: 42 }).schedule();
   equal.forEach((d, i) => {
@@ -61,12 +58,15 @@ const BAD = [
 
 for (const [options, message] of BAD) {
   test(`BackoffPolicy rejects ${JSON.stringify(options, (k, v) => (Number.isNaN(v) || v === Infinity ? String(v) : v))}`, () => {
-    assert.throws(() => new BackoffPolicy(options), (err) => {
-      assert.ok(err instanceof Error);
-      assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
-      assert.equal(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => new BackoffPolicy(options),
+      (err) => {
+        assert.ok(err instanceof Error);
+        assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
+        assert.equal(err.message, message);
+        return true;
+      },
+    );
   });
 }
 

@@ -7,12 +7,15 @@ const native = require('../js/native.js');
 const { run, ROOT } = require('./helpers.js');
 
 test('a panic in a sync call becomes an ERR_SHARDWRIGHT_INTERNAL error', () => {
-  assert.throws(() => native.__panicForTests(false), (err) => {
-    assert.ok(err instanceof Error);
-    assert.equal(err.code, 'ERR_SHARDWRIGHT_INTERNAL');
-    assert.match(err.message, /deliberate panic in a sync call/);
-    return true;
-  });
+  assert.throws(
+    () => native.__panicForTests(false),
+    (err) => {
+      assert.ok(err instanceof Error);
+      assert.equal(err.code, 'ERR_SHARDWRIGHT_INTERNAL');
+      assert.match(err.message, /deliberate panic in a sync call/);
+      return true;
+    },
+  );
   // The addon still works afterwards.
   assert.equal(new native.BackoffPolicy({ jitter: 'none' }).delay(1), 1000);
 });

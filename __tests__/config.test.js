@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const sw = require('../js/index.js');
-const { configTable } = require('../js/config.js');
+const { configTable } = require('../js/api/config.js');
 const { ROOT } = require('./helpers.js');
 
 const saved = { ...process.env };
@@ -93,7 +93,10 @@ test('quarantine lists: one entry per line in the variable, or a JSON array; Reg
   delete process.env.SHARDWRIGHT_QUARANTINE;
   assert.deepEqual(sw.resolveConfig({ quarantine: ['a › b', /flaky/i] }).values.quarantine, ['a › b', '/flaky/i']);
   assert.deepEqual(sw.resolveConfig({ quarantine: 'a › b' }).values.quarantine, ['a › b']);
-  assert.throws(() => sw.resolveConfig({ quarantine: 5 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid quarantine: 5 (an array of test keys, key prefixes or /regex/ strings)' });
+  assert.throws(() => sw.resolveConfig({ quarantine: 5 }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid quarantine: 5 (an array of test keys, key prefixes or /regex/ strings)',
+  });
   assert.throws(() => sw.resolveConfig({ onFlaky: 'log' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid onFlaky: 'log' (a function)" });
 });
 
@@ -112,8 +115,14 @@ test('precedence: default < option < environment, with the source of each value'
 
 test('bad options name the option; unknown options suggest the right name', () => {
   clearEnv();
-  assert.throws(() => sw.resolveConfig({ maxWorker: 2 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid option: "maxWorker" (unknown; did you mean maxWorkers?)' });
-  assert.throws(() => sw.resolveConfig({ memoryPerWorkerMb: '1GB' }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid memoryPerWorkerMb: "1GB" (a number)' });
+  assert.throws(() => sw.resolveConfig({ maxWorker: 2 }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid option: "maxWorker" (unknown; did you mean maxWorkers?)',
+  });
+  assert.throws(() => sw.resolveConfig({ memoryPerWorkerMb: '1GB' }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid memoryPerWorkerMb: "1GB" (a number)',
+  });
   assert.throws(() => sw.resolveConfig('fast'), { code: 'ERR_SHARDWRIGHT_CONFIG', message: "invalid options: 'fast' (an object)" });
   assert.throws(() => sw.resolveConfig({ minWorkers: 4, maxWorkers: 2 }), { message: 'invalid maxWorkers: 2 (must not be below minWorkers (4))' });
 });
@@ -184,7 +193,7 @@ test('README configuration table is generated from the Rust defaults (no drift)'
 
 test('npx shardwright config prints values and sources; bad variables exit 2', async () => {
   const { run } = require('./helpers.js');
-  const cli = path.join(ROOT, 'js/cli.js');
+  const cli = path.join(ROOT, 'js/cli/main.js');
   let r = await run(process.execPath, [cli, 'config'], { env: { SHARDWRIGHT_JITTER: 'none' } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^jitter\s+none\s+env SHARDWRIGHT_JITTER$/m);

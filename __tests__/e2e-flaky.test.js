@@ -69,7 +69,10 @@ test('five runs: flaky, broken, passed-on-retry and stable tests are told apart'
   assert.equal(flaky.evidence.outcomes, 'PFPFP');
   assert.deepEqual(flaky.sameCommit, ['c1', 'c2'], 'passed and failed at the same commit');
   assert.ok(flaky.score > 0.3, `score ${flaky.score}`);
-  assert.ok(flaky.evidence.errors.some((e) => /toHaveText/.test(e.message) && e.class === 'permanent'), JSON.stringify(flaky.evidence.errors));
+  assert.ok(
+    flaky.evidence.errors.some((e) => /toHaveText/.test(e.message) && e.class === 'permanent'),
+    JSON.stringify(flaky.evidence.errors),
+  );
 
   const broken = tests.get(BROKEN);
   assert.equal(broken.verdict, 'broken');
@@ -94,7 +97,7 @@ test('five runs: flaky, broken, passed-on-retry and stable tests are told apart'
   assert.equal(fs.readFileSync(SUMMARY, 'utf8').split('## shardwright flaky report').length - 1, 5);
 
   // The CLI reads the same history without running tests.
-  const cli = await run(process.execPath, [path.join(ROOT, 'js/cli.js'), 'report', '--history', HISTORY, '--json']);
+  const cli = await run(process.execPath, [path.join(ROOT, 'js/cli/main.js'), 'report', '--history', HISTORY, '--json']);
   assert.equal(cli.code, 0, cli.stderr);
   const again = byKey(JSON.parse(cli.stdout));
   assert.deepEqual([again.get(FLAKY).verdict, again.get(BROKEN).verdict, again.get(RETRIED).verdict], ['flaky', 'broken', 'flaky']);
@@ -108,7 +111,10 @@ test('quarantine (run mode): a run whose only failures are quarantined passes, a
   const pw = reportTests(result.report);
   assert.equal(pw.find((t) => t.title === 'checkout total is shown').status, 'unexpected', 'the flaky test failed');
   assert.equal(result.code, 0, `quarantined failures do not fail the run\n${result.stdout}\n${result.stderr}`);
-  assert.match(result.stdout, /only quarantined tests failed, so the run passes \(quarantineMode: run\):\n {2}- chromium › demo-faults\.spec\.ts › checkout total is shown/);
+  assert.match(
+    result.stdout,
+    /only quarantined tests failed, so the run passes \(quarantineMode: run\):\n {2}- chromium › demo-faults\.spec\.ts › checkout total is shown/,
+  );
   const report = JSON.parse(fs.readFileSync(path.join(REPORTS, 'flaky-report.json'), 'utf8'));
   assert.deepEqual(report.run.failedQuarantined, [FLAKY]);
   assert.deepEqual(report.run.failedNotQuarantined, []);

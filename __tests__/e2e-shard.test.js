@@ -25,7 +25,9 @@ async function bothShards(reportDir, extraEnv = {}) {
 }
 
 function ranTests(result) {
-  return reportTests(result.report).filter((t) => t.status !== 'skipped').map(key);
+  return reportTests(result.report)
+    .filter((t) => t.status !== 'skipped')
+    .map(key);
 }
 
 test('without history: shards balanced by count, every test once, the serial suite whole', async () => {
@@ -44,7 +46,11 @@ test('without history: shards balanced by count, every test once, the serial sui
   const records = [1, 2].map((i) => JSON.parse(fs.readFileSync(path.join(reportDir, `shard-${i}-of-2.json`), 'utf8')));
   assert.equal(records[0].fingerprint, records[1].fingerprint, 'both machines computed the same plan');
   assert.equal(records[0].balancedBy, 'count');
-  const coverage = checkShardCoverage(records[0].suite, records.map((r) => ({ index: r.index, fingerprint: r.fingerprint, tests: r.ran })), 2);
+  const coverage = checkShardCoverage(
+    records[0].suite,
+    records.map((r) => ({ index: r.index, fingerprint: r.fingerprint, tests: r.ran })),
+    2,
+  );
   assert.equal(coverage.ok, true, coverage.report);
   // Both runs were recorded despite saving at the same moment.
   assert.equal(History.load(HISTORY).runCount, 2);
@@ -55,7 +61,10 @@ test('with history: shards balanced by expected time, the prediction recorded be
   const [a, b] = await bothShards(reportDir);
   for (const r of [a, b]) {
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /shardwright: shard \d\/2: \d+ of 14 tests, by duration, expected [\d.]+ (ms|s) \(makespan [\d.]+ (ms|s), lower bound [\d.]+ (ms|s)\); plan [0-9a-f]{12}/);
+    assert.match(
+      r.stdout,
+      /shardwright: shard \d\/2: \d+ of 14 tests, by duration, expected [\d.]+ (ms|s) \(makespan [\d.]+ (ms|s), lower bound [\d.]+ (ms|s)\); plan [0-9a-f]{12}/,
+    );
     assert.match(r.stdout, /shardwright: shard \d\/2 took [\d.]+ (ms|s|min) \(prediction [\d.]+ (ms|s), error -?\d+%\)/);
   }
   const ran = [...ranTests(a), ...ranTests(b)];
@@ -74,7 +83,7 @@ test('with history: shards balanced by expected time, the prediction recorded be
 
   // The history holds each shard's prediction beside its real time.
   const runs = History.load(HISTORY).runs();
-  const sharded = runs.filter((r) => r.shard && r.shard.predictedMs);
+  const sharded = runs.filter((r) => r.shard?.predictedMs);
   assert.equal(sharded.length, 2, JSON.stringify(runs));
   assert.ok(sharded.every((r) => r.shard.actualMs > 0 && r.shard.fingerprint === records[0].fingerprint));
 });
@@ -90,7 +99,11 @@ test('a machine that planned from other inputs is caught by the coverage check',
   assert.equal(b.code, 0, b.stdout + b.stderr);
   const records = [1, 2].map((i) => JSON.parse(fs.readFileSync(path.join(reportDir, `shard-${i}-of-2.json`), 'utf8')));
   assert.notEqual(records[0].fingerprint, records[1].fingerprint);
-  const coverage = checkShardCoverage(records[0].suite, records.map((r) => ({ index: r.index, fingerprint: r.fingerprint, tests: r.ran })), 2);
+  const coverage = checkShardCoverage(
+    records[0].suite,
+    records.map((r) => ({ index: r.index, fingerprint: r.fingerprint, tests: r.ran })),
+    2,
+  );
   assert.equal(coverage.ok, false);
   assert.match(coverage.report, /fingerprint/i);
 });

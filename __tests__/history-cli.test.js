@@ -10,7 +10,7 @@ const addFormats = require('ajv-formats');
 const { History } = require('../js/index.js');
 const { ROOT, tempDir, run, runExamples } = require('./helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 const REPORTS = path.join(__dirname, 'fixtures', 'reports');
 const PW_JSON = path.join(REPORTS, 'playwright.json');
 const JUNIT = path.join(REPORTS, 'junit.xml');
@@ -39,7 +39,10 @@ test('import: real Playwright JSON and JUnit reports, one run each, never twice'
   assert.match(lines[3], /^saved \.shardwright\/history\.json: 3 runs, 13 tests, \d+ bytes$/);
 
   const history = History.load(path.join(cwd, '.shardwright', 'history.json'));
-  assert.deepEqual(history.runs().map((x) => x.source), ['playwright-json', 'junit-playwright', 'junit']);
+  assert.deepEqual(
+    history.runs().map((x) => x.source),
+    ['playwright-json', 'junit-playwright', 'junit'],
+  );
   assert.deepEqual(history.lastOutcomes([FLAKY, BROKEN, 'test › math › division › by zero', 'test › math › adds']), ['flaky', 'failed', 'failed', 'passed']);
 
   // The same reports again (and JUnit without retries of the same run as the
@@ -56,7 +59,10 @@ test('import: real Playwright JSON and JUnit reports, one run each, never twice'
   const before = fs.readFileSync(path.join(cwd, '.shardwright', 'history.json'));
   const failed = await cli(['import', PW_JSON, bad], { cwd });
   assert.equal(failed.code, 2);
-  assert.equal(failed.stderr, `shardwright import: report \`${bad}\` cannot be imported: neither a Playwright JSON report nor JUnit XML (not valid JSON: expected value at line 1 column 1) [ERR_SHARDWRIGHT_HISTORY]\n`);
+  assert.equal(
+    failed.stderr,
+    `shardwright import: report \`${bad}\` cannot be imported: neither a Playwright JSON report nor JUnit XML (not valid JSON: expected value at line 1 column 1) [ERR_SHARDWRIGHT_HISTORY]\n`,
+  );
   assert.deepEqual(fs.readFileSync(path.join(cwd, '.shardwright', 'history.json')), before);
 });
 
@@ -100,13 +106,19 @@ test('report: text, --json (the schema) and --markdown of a history', async () =
   assert.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout);
   assert.ok(validateReport(report), JSON.stringify(validateReport.errors));
-  assert.deepEqual(report.tests.map((t) => [t.key, t.verdict]), [
-    [BROKEN, 'broken'],
-    [FLAKY, 'flaky'],
-    ['chromium › cart.spec.ts › cart links back home', 'stable'],
-    ['chromium › cart.spec.ts › cart lists the items', 'stable'],
-  ]);
-  assert.deepEqual(report.quarantine.map((q) => q.reason), ['score', 'listed', 'listed']);
+  assert.deepEqual(
+    report.tests.map((t) => [t.key, t.verdict]),
+    [
+      [BROKEN, 'broken'],
+      [FLAKY, 'flaky'],
+      ['chromium › cart.spec.ts › cart links back home', 'stable'],
+      ['chromium › cart.spec.ts › cart lists the items', 'stable'],
+    ],
+  );
+  assert.deepEqual(
+    report.quarantine.map((q) => q.reason),
+    ['score', 'listed', 'listed'],
+  );
   assert.equal(report.options.brokenAfter, 2);
 
   const md = await cli(['report', '--markdown', '--history', file], { cwd });
@@ -120,7 +132,10 @@ test('merge: the histories of CI shards (artifact directories) into one, no run 
   const base = path.join(cwd, 'base.json');
   assert.equal((await cli(['import', PW_JSON, '--history', base], { cwd })).code, 0);
   // Two shards started from the same downloaded history and added their runs.
-  for (const [shard, report] of [['shard-1', JUNIT_RETRIES], ['shard-2', NODE_JUNIT]]) {
+  for (const [shard, report] of [
+    ['shard-1', JUNIT_RETRIES],
+    ['shard-2', NODE_JUNIT],
+  ]) {
     const dir = path.join(cwd, 'artifacts', shard);
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(base, path.join(dir, 'history.json'));
@@ -161,27 +176,51 @@ test('every bad flag or argument: a clear message and exit code 2', async () => 
     [['report', '--window', '0', '--history', file], 'shardwright report: invalid --window: "0" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', '--window', 'ten', '--history', file], 'shardwright report: invalid --window: "ten" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', '--window', '2.5', '--history', file], 'shardwright report: invalid --window: "2.5" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]'],
-    [['report', '--flaky-threshold', '2', '--history', file], 'shardwright report: invalid --flaky-threshold: "2" (a number from 0 to 1) [ERR_SHARDWRIGHT_CONFIG]'],
-    [['report', '--quarantine-threshold=-0.5', '--history', file], 'shardwright report: invalid --quarantine-threshold: "-0.5" (a number from 0 to 1) [ERR_SHARDWRIGHT_CONFIG]'],
-    [['report', '--broken-after', 'x', '--history', file], 'shardwright report: invalid --broken-after: "x" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]'],
+    [
+      ['report', '--flaky-threshold', '2', '--history', file],
+      'shardwright report: invalid --flaky-threshold: "2" (a number from 0 to 1) [ERR_SHARDWRIGHT_CONFIG]',
+    ],
+    [
+      ['report', '--quarantine-threshold=-0.5', '--history', file],
+      'shardwright report: invalid --quarantine-threshold: "-0.5" (a number from 0 to 1) [ERR_SHARDWRIGHT_CONFIG]',
+    ],
+    [
+      ['report', '--broken-after', 'x', '--history', file],
+      'shardwright report: invalid --broken-after: "x" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]',
+    ],
     [['report', '--max-tests', '0', '--history', file], 'shardwright report: invalid --max-tests: "0" (a whole number ≥ 1) [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', '--bogus'], 'shardwright report: unknown option --bogus [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', 'extra', '--history', file], 'shardwright report: unexpected argument "extra" (see `shardwright report --help`) [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', '--history', ''], 'shardwright report: invalid --history: "" (a file path) [ERR_SHARDWRIGHT_CONFIG]'],
     [['report', '--history'], /^shardwright report: Option '--history <value>' argument missing \[ERR_SHARDWRIGHT_CONFIG\]\n$/],
-    [['report', '--history', 'missing.json'], "shardwright report: no history at missing.json (add ['shardwright/reporter'] to your Playwright config, or seed it with `npx shardwright import <report…>`) [ERR_SHARDWRIGHT_CONFIG]"],
-    [['report', '--history', 'corrupt.json'], /^shardwright report: history file `corrupt\.json` is unusable: the file is truncated .* \[ERR_SHARDWRIGHT_HISTORY\]\n$/],
+    [
+      ['report', '--history', 'missing.json'],
+      "shardwright report: no history at missing.json (add ['shardwright/reporter'] to your Playwright config, or seed it with `npx shardwright import <report…>`) [ERR_SHARDWRIGHT_CONFIG]",
+    ],
+    [
+      ['report', '--history', 'corrupt.json'],
+      /^shardwright report: history file `corrupt\.json` is unusable: the file is truncated .* \[ERR_SHARDWRIGHT_HISTORY\]\n$/,
+    ],
     [['import'], 'shardwright import: no report given (usage: shardwright import <report…>) [ERR_SHARDWRIGHT_CONFIG]'],
     [['import', PW_JSON, '--max-runs', '0'], 'shardwright import: invalid --max-runs: "0" (a whole number from 1 to 1000) [ERR_SHARDWRIGHT_CONFIG]'],
     [['import', PW_JSON, '--history', ' '], 'shardwright import: invalid --history: " " (a file path) [ERR_SHARDWRIGHT_CONFIG]'],
     [['import', PW_JSON, '--reset=yes'], /^shardwright import: Option '--reset' does not take an argument \[ERR_SHARDWRIGHT_CONFIG\]\n$/],
-    [['import', 'nope.json', '--history', file], /^shardwright import: failed to read `nope\.json`: No such file or directory \(os error 2\) \[ERR_SHARDWRIGHT_IO\]\n$/],
-    [['import', PW_JSON, '--history', 'corrupt.json'], /^shardwright import: history file `corrupt\.json` is unusable: the file is truncated.*start afresh with `reset: true` \(CLI: --reset\).* \[ERR_SHARDWRIGHT_HISTORY\]\n$/],
+    [
+      ['import', 'nope.json', '--history', file],
+      /^shardwright import: failed to read `nope\.json`: No such file or directory \(os error 2\) \[ERR_SHARDWRIGHT_IO\]\n$/,
+    ],
+    [
+      ['import', PW_JSON, '--history', 'corrupt.json'],
+      /^shardwright import: history file `corrupt\.json` is unusable: the file is truncated.*start afresh with `reset: true` \(CLI: --reset\).* \[ERR_SHARDWRIGHT_HISTORY\]\n$/,
+    ],
     [['merge'], 'shardwright merge: no history given (usage: shardwright merge <files or dirs…>) [ERR_SHARDWRIGHT_CONFIG]'],
     [['merge', file, '--out', ''], 'shardwright merge: invalid --out: "" (a file path) [ERR_SHARDWRIGHT_CONFIG]'],
     [['merge', 'no-such-dir'], 'shardwright merge: no such file or directory: no-such-dir [ERR_SHARDWRIGHT_CONFIG]'],
     [['merge', 'empty-dir', '--out', 'out.json'], 'shardwright merge: no history files found in empty-dir [ERR_SHARDWRIGHT_CONFIG]'],
-    [['merge', PW_JSON, '--out', 'out.json'], /^shardwright merge: history file `.*playwright\.json` is unusable: not a shardwright history \(no `format` field\).* \[ERR_SHARDWRIGHT_HISTORY\]\n$/],
+    [
+      ['merge', PW_JSON, '--out', 'out.json'],
+      /^shardwright merge: history file `.*playwright\.json` is unusable: not a shardwright history \(no `format` field\).* \[ERR_SHARDWRIGHT_HISTORY\]\n$/,
+    ],
     [['merge', file, '--out', 'out.json', '--force'], 'shardwright merge: unknown option --force [ERR_SHARDWRIGHT_CONFIG]'],
   ];
   for (const [args, message] of cases) {
@@ -196,7 +235,10 @@ test('every bad flag or argument: a clear message and exit code 2', async () => 
   // With --reset the corrupt history is set aside and the import goes on.
   const reset = await cli(['import', PW_JSON, '--history', 'corrupt.json', '--reset'], { cwd });
   assert.equal(reset.code, 0, reset.stderr);
-  assert.match(reset.stderr, /^shardwright import: corrupt\.json was unusable \(the file is truncated.*\); kept as corrupt\.json\.bad-[0-9a-f]{16}, starting afresh\n$/);
+  assert.match(
+    reset.stderr,
+    /^shardwright import: corrupt\.json was unusable \(the file is truncated.*\); kept as corrupt\.json\.bad-[0-9a-f]{16}, starting afresh\n$/,
+  );
   assert.equal(History.load(path.join(cwd, 'corrupt.json')).runCount, 1);
 });
 
@@ -204,7 +246,17 @@ test('the package ships the report schema', async () => {
   const { code, stdout, stderr } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   assert.equal(code, 0, stderr);
   const files = JSON.parse(stdout)[0].files.map((f) => f.path);
-  for (const f of ['schema/flaky-report.schema.json', 'js/history.js', 'js/history.d.ts', 'js/flaky-events.js', 'js/flaky-format.js', 'js/commands/report.js', 'js/commands/import.js', 'js/commands/merge.js', 'js/cli-flags.js']) {
+  for (const f of [
+    'schema/flaky-report.schema.json',
+    'js/api/history.js',
+    'js/api/history.d.ts',
+    'js/api/flaky-events.js',
+    'js/api/flaky-format.js',
+    'js/cli/report.js',
+    'js/cli/import.js',
+    'js/cli/merge.js',
+    'js/cli/flags.js',
+  ]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   const schema = require('../schema/flaky-report.schema.json');

@@ -12,7 +12,10 @@ const { tempDir, run } = require('./helpers.js');
 const WRITER = path.join(__dirname, 'fixtures', 'history-writer.js');
 
 function savedIds(stdout) {
-  return stdout.split('\n').filter((l) => l.startsWith('saved ')).map((l) => l.slice(6));
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('saved '))
+    .map((l) => l.slice(6));
 }
 
 test('a writer SIGKILLed while it saves never leaves an unreadable history, and every completed run is there', async () => {
@@ -65,7 +68,10 @@ test('writers saving at once lose no run (lock + merge of what the other saved)'
   const results = await Promise.all(writers.map((w) => run(process.execPath, [WRITER, file, w, '15', '50', '20'])));
   for (const r of results) assert.equal(r.code, 0, r.stderr);
   const history = History.load(file);
-  const ids = history.runs().map((r) => r.id).sort();
+  const ids = history
+    .runs()
+    .map((r) => r.id)
+    .sort();
   const expected = writers.flatMap((w) => Array.from({ length: 15 }, (_, n) => `${w}-${n}`)).sort();
   assert.deepEqual(ids, expected);
   // Every test has one result per run: nothing duplicated either.
@@ -115,19 +121,31 @@ const MALFORMED = [
   ['JSON null', 'null', /not a shardwright history \(the JSON is not an object\)/],
   ['a JSON string', '"history"', /not a shardwright history \(the JSON is not an object\)/],
   ['deeply nested arrays', '['.repeat(100_000) + ']'.repeat(100_000), /not a shardwright history \(the JSON is not an object\)/],
-  ['deeply nested value in a field', swap('"format":"shardwright-history"', `"format":${'['.repeat(5000)}1${']'.repeat(5000)}`), /`format` is sequence, expected a string/],
+  [
+    'deeply nested value in a field',
+    swap('"format":"shardwright-history"', `"format":${'['.repeat(5000)}1${']'.repeat(5000)}`),
+    /`format` is sequence, expected a string/,
+  ],
   ['duration beyond f64', swap('"d":[10,', '"d":[1e400,'), /not valid JSON at line \d+ column \d+: number out of range/],
   ['duration beyond u32', swap('"d":[10,', '"d":[99999999999,'), /`tests\[0\]\.d\[0\]` is integer `99999999999`, expected u32/],
   ['negative duration', swap('"d":[10,', '"d":[-5,'), /`tests\[0\]\.d\[0\]` is integer `-5`, expected u32/],
   ['fractional duration', swap('"d":[10,', '"d":[10.5,'), /`tests\[0\]\.d\[0\]` is floating point `10\.5`, expected u32/],
   ['start time beyond i64', swap('"startedAt":1000', '"startedAt":1e300'), /`runs\[0\]\.startedAt` is floating point `1e\+300`, expected i64/],
   ['runs is an object', swap('"runs":[', '"runs":{"x":[').replace('}],\n"errors"', '}]},\n"errors"'), /`runs` is map, expected a sequence/],
-  ['statuses and durations disagree', swap('"s":"fp"', '"s":"fpp"'), /tests\[0\] \("chromium › a\.spec\.ts › t"\): `s` has 3 statuses, `r` 2 runs and `d` 2 durations/],
+  [
+    'statuses and durations disagree',
+    swap('"s":"fp"', '"s":"fpp"'),
+    /tests\[0\] \("chromium › a\.spec\.ts › t"\): `s` has 3 statuses, `r` 2 runs and `d` 2 durations/,
+  ],
   ['unknown status letter', swap('"s":"fp"', '"s":"fz"'), /attempt 1 has the status letter 'z' \(one of p f t s i\)/],
   ['run index out of range', swap('"r":[0,0]', '"r":[0,9]'), /attempt 1 refers to run 9, but there are 1 runs/],
   ['error index out of range', swap('"e":[1,0]', '"e":[2,0]'), /attempt 0 refers to error 2, but there are 1/],
   ['project index out of range', swap('"p":0', '"p":3'), /tests\[0\]\.p is 3 but there are 1 projects/],
-  ['duplicate run id', swap('{"id":"r1","startedAt":1000,"commit":"c1"}', '{"id":"r1","startedAt":1000,"commit":"c1"},\n{"id":"r1","startedAt":2000}'), /the run id "r1" appears twice/],
+  [
+    'duplicate run id',
+    swap('{"id":"r1","startedAt":1000,"commit":"c1"}', '{"id":"r1","startedAt":1000,"commit":"c1"},\n{"id":"r1","startedAt":2000}'),
+    /the run id "r1" appears twice/,
+  ],
   ['empty title path', swap('"t":["t"]', '"t":[]'), /tests\[0\]\.t \(the title path\) is empty/],
   ['unknown error class', swap('"retryable"', '"fatal"'), /errors\[0\] has the class "fatal" \(retryable or permanent\)/],
   ['trailing garbage', `${GOOD}}}`, /not valid JSON at line \d+ column \d+: trailing characters/],
@@ -141,14 +159,22 @@ test(`${MALFORMED.length} malformed history files: each a clear ERR_SHARDWRIGHT_
     fs.writeFileSync(file, content);
     const before = fs.readFileSync(file);
     let thrown;
-    assert.throws(() => History.load(file), (err) => {
-      thrown = err;
-      return true;
-    }, name);
+    assert.throws(
+      () => History.load(file),
+      (err) => {
+        thrown = err;
+        return true;
+      },
+      name,
+    );
     assert.equal(thrown.code, 'ERR_SHARDWRIGHT_HISTORY', `${name}: ${thrown.message}`);
     assert.ok(thrown.message.startsWith(`history file \`${file}\` is unusable: `), `${name}: ${thrown.message}`);
     assert.match(thrown.message, problem, name);
-    assert.match(thrown.message, /; nothing was changed — fix or remove it, or start afresh with `reset: true` \(CLI: --reset\), which keeps it as `[^`]+\.bad-[0-9a-f]{16}`$/, name);
+    assert.match(
+      thrown.message,
+      /; nothing was changed — fix or remove it, or start afresh with `reset: true` \(CLI: --reset\), which keeps it as `[^`]+\.bad-[0-9a-f]{16}`$/,
+      name,
+    );
     // The original is untouched, nothing else written.
     assert.deepEqual(fs.readFileSync(file), before, `${name}: the file is untouched`);
     const backup = /which keeps it as `([^`]+)`/.exec(thrown.message)[1];
@@ -166,7 +192,10 @@ test(`${MALFORMED.length} malformed history files: each a clear ERR_SHARDWRIGHT_
 
 test('a directory where the file should be is named as such', () => {
   const dir = tempDir();
-  assert.throws(() => History.load(dir), (err) => err.code === 'ERR_SHARDWRIGHT_HISTORY' && err.message === `history file \`${dir}\` is unusable: it is a directory, not a file`);
+  assert.throws(
+    () => History.load(dir),
+    (err) => err.code === 'ERR_SHARDWRIGHT_HISTORY' && err.message === `history file \`${dir}\` is unusable: it is a directory, not a file`,
+  );
 });
 
 test('saving over an unreadable file keeps it as a backup first', () => {
@@ -178,12 +207,22 @@ test('saving over an unreadable file keeps it as a backup first', () => {
   const saved = h.save(file);
   assert.match(saved.recovered.problem, /not valid JSON/);
   assert.equal(fs.readFileSync(saved.recovered.backup, 'utf8'), 'not json at all');
-  assert.deepEqual(History.load(file).runs().map((r) => r.id), ['r']);
+  assert.deepEqual(
+    History.load(file)
+      .runs()
+      .map((r) => r.id),
+    ['r'],
+  );
 });
 
 test('a UTF-8 byte order mark is accepted', () => {
   const dir = tempDir();
   const file = path.join(dir, 'history.json');
   fs.writeFileSync(file, `\ufeff${GOOD}`);
-  assert.deepEqual(History.load(file).runs().map((r) => r.id), ['r1']);
+  assert.deepEqual(
+    History.load(file)
+      .runs()
+      .map((r) => r.id),
+    ['r1'],
+  );
 });

@@ -83,12 +83,23 @@ test('a run added, saved and loaded back keeps every attempt', () => {
   assert.equal(back.existed, true);
   assert.deepEqual([back.runCount, back.testCount, back.attemptCount], [1, 2, 3]);
   assert.deepEqual(back.runs(), [
-    { id: 'ci-42-shard-1', startedAt: T0, endedAt: T0 + 5000, commit: 'abc123', shard: { index: 1, total: 2, fingerprint: 'f1', predictedMs: 4000, actualMs: 5000 } },
+    {
+      id: 'ci-42-shard-1',
+      startedAt: T0,
+      endedAt: T0 + 5000,
+      commit: 'abc123',
+      shard: { index: 1, total: 2, fingerprint: 'f1', predictedMs: 4000, actualMs: 5000 },
+    },
   ]);
   assert.deepEqual(back.testKeys(), [key('adds'), key('pays')]);
   assert.deepEqual(back.lastOutcomes([key('adds'), key('pays'), key('nope')]), ['flaky', 'passed', null]);
   // The same run again adds nothing.
-  assert.deepEqual(back.addRun({ id: 'ci-42-shard-1', attempts: [attempt('adds', 'passed')] }), { runId: 'ci-42-shard-1', newRun: false, tests: 0, attempts: 0 });
+  assert.deepEqual(back.addRun({ id: 'ci-42-shard-1', attempts: [attempt('adds', 'passed')] }), {
+    runId: 'ci-42-shard-1',
+    newRun: false,
+    tests: 0,
+    attempts: 0,
+  });
   // The file is compact: one line per test, per-test arrays.
   const text = fs.readFileSync(file, 'utf8');
   assert.match(text, /^\{"format":"shardwright-history","version":2,"revision":"[0-9a-f]{16}"/);
@@ -173,7 +184,10 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
   assert.equal(byTitle['flaky flips'].flips, 4);
   assert.ok(byTitle['flaky flips'].score > flaky.score && flaky.score >= 0.1, `${byTitle['flaky flips'].score} > ${flaky.score}`);
   // Quarantined: the flaky tests over 0.3.
-  assert.deepEqual(report.quarantine.map((q) => [q.key, q.reason]), report.tests.filter((t) => t.verdict === 'flaky' && t.score >= 0.3).map((t) => [t.key, 'score']));
+  assert.deepEqual(
+    report.quarantine.map((q) => [q.key, q.reason]),
+    report.tests.filter((t) => t.verdict === 'flaky' && t.score >= 0.3).map((t) => [t.key, 'score']),
+  );
   assert.equal(report.generatedAt, '2026-01-01T00:00:00.000Z');
   // The latest run's summary.
   assert.deepEqual(report.run, {
@@ -207,12 +221,19 @@ test('thresholds, the window and the quarantine list are options', () => {
   const strict = h.analyze({ flakyThreshold: 0.01 });
   assert.deepEqual(strict.tests.map((t) => t.titlePath[1]).sort(), ['a', 'c']);
   const narrow = h.analyze({ window: 5 });
-  assert.deepEqual(narrow.tests.map((t) => t.titlePath[1]), ['c'], 'a flaked before the window');
+  assert.deepEqual(
+    narrow.tests.map((t) => t.titlePath[1]),
+    ['c'],
+    'a flaked before the window',
+  );
   const listed = h.analyze({ quarantine: ['chromium › shop.spec.ts › shop › b', /SHOP › A$/i], quarantineThreshold: 1 });
-  assert.deepEqual(listed.quarantine.map((q) => [q.key, q.reason, q.rule]), [
-    [key('a'), 'listed', '/SHOP › A$/i'],
-    [key('b'), 'listed', 'chromium › shop.spec.ts › shop › b'],
-  ]);
+  assert.deepEqual(
+    listed.quarantine.map((q) => [q.key, q.reason, q.rule]),
+    [
+      [key('a'), 'listed', '/SHOP › A$/i'],
+      [key('b'), 'listed', 'chromium › shop.spec.ts › shop › b'],
+    ],
+  );
   assert.equal(listed.tests.find((t) => t.key === key('b')).quarantined, true, 'a listed stable test is reported');
   assert.deepEqual(h.analyze({ runId: 'run-18' }).run.flakyTests, [key('c')]);
 });
@@ -231,8 +252,14 @@ test('bad options and runs get ERR_SHARDWRIGHT_CONFIG naming the field', () => {
     [() => h.addRun(null), 'invalid run: null (an object with an `attempts` array)'],
     [() => h.addRun({}), 'invalid run.attempts: missing (a required field)'],
     [() => h.addRun({ attempts: [{ file: 'a', titlePath: ['t'], durationMs: NaN, status: 'passed' }] }), 'invalid run.attempts[0].durationMs: null (f64)'],
-    [() => h.addRun({ attempts: [{ file: 'a', titlePath: ['t'], durationMs: 1, status: 'ok' }] }), 'invalid attempts[0].status: "ok" (one of passed, failed, timedOut, skipped or interrupted)'],
-    [() => h.addRun({ attempts: [{ file: 'a', titlePath: 't', durationMs: 1, status: 'passed' }] }), 'invalid run.attempts[0].titlePath: string "t" (a sequence)'],
+    [
+      () => h.addRun({ attempts: [{ file: 'a', titlePath: ['t'], durationMs: 1, status: 'ok' }] }),
+      'invalid attempts[0].status: "ok" (one of passed, failed, timedOut, skipped or interrupted)',
+    ],
+    [
+      () => h.addRun({ attempts: [{ file: 'a', titlePath: 't', durationMs: 1, status: 'passed' }] }),
+      'invalid run.attempts[0].titlePath: string "t" (a sequence)',
+    ],
     [() => h.addRun({ shard: { index: 0, total: 2 }, attempts: [] }), 'invalid run.shard: 0/2 (index from 1 to total, total ≥ 1)'],
     [() => h.addRun({ startedAt: 'yesterday', attempts: [] }), 'invalid run.startedAt: "yesterday" (an ISO 8601 time or milliseconds since the epoch)'],
     [() => History.load('x.json', { maxRuns: 0 }), 'invalid maxRuns: 0 (a whole number from 1 to 1000)'],
@@ -258,13 +285,22 @@ test('merge: shards of one pipeline into one history, no run duplicated', () => 
   const shard1 = History.load(path.join(dir, 'base.json'));
   const shard2 = History.load(path.join(dir, 'base.json'));
   shard1.addRun({ id: 'pipe-9-1', startedAt: T0 + 1e6, commit: 'c9', shard: { index: 1, total: 2 }, attempts: [attempt('a', 'passed')] });
-  shard2.addRun({ id: 'pipe-9-2', startedAt: T0 + 1e6 + 5, commit: 'c9', shard: { index: 2, total: 2 }, attempts: [attempt('b', 'failed'), attempt('b', 'passed', 1)] });
+  shard2.addRun({
+    id: 'pipe-9-2',
+    startedAt: T0 + 1e6 + 5,
+    commit: 'c9',
+    shard: { index: 2, total: 2 },
+    attempts: [attempt('b', 'failed'), attempt('b', 'passed', 1)],
+  });
   const merged = History.load(path.join(dir, 'base.json'));
   assert.deepEqual(merged.merge(shard1), { runsAdded: 1, runsShared: 2, testsAdded: 0, attemptsAdded: 1 });
   assert.deepEqual(merged.merge(shard2), { runsAdded: 1, runsShared: 2, testsAdded: 0, attemptsAdded: 2 });
   assert.deepEqual(merged.merge(shard2), { runsAdded: 0, runsShared: 3, testsAdded: 0, attemptsAdded: 0 });
   assert.deepEqual(merged.merge(merged), { runsAdded: 0, runsShared: 4, testsAdded: 0, attemptsAdded: 0 });
-  assert.deepEqual(merged.runs().map((r) => r.id), ['run-0', 'run-1', 'pipe-9-1', 'pipe-9-2']);
+  assert.deepEqual(
+    merged.runs().map((r) => r.id),
+    ['run-0', 'run-1', 'pipe-9-1', 'pipe-9-2'],
+  );
   assert.equal(merged.attemptCount, 4 + 1 + 2);
   shard1.save(path.join(dir, 's1.json'));
   const viaPath = History.load(path.join(dir, 'base.json'));
@@ -279,7 +315,12 @@ test('bounds: the last maxRuns runs per test are kept', () => {
   const dir = tempDir();
   const saved = h.save(path.join(dir, 'h.json'));
   assert.equal(saved.runs, 3, 'runs no test refers to are dropped');
-  assert.deepEqual(History.load(path.join(dir, 'h.json')).runs().map((r) => r.id), ['r3', 'r4', 'r5']);
+  assert.deepEqual(
+    History.load(path.join(dir, 'h.json'))
+      .runs()
+      .map((r) => r.id),
+    ['r3', 'r4', 'r5'],
+  );
   assert.equal(History.load(path.join(dir, 'h.json')).maxRuns, 3, 'the bound is stored in the file');
   assert.equal(History.load(path.join(dir, 'h.json'), { maxRuns: 2 }).attemptCount, 2, 'an explicit option overrides it');
 });
@@ -296,7 +337,7 @@ test('flakyReport(): from a path or a History, callbacks once per test in order,
     onBroken: (t) => calls.push(['broken', t.titlePath[1]]),
     onFixed: (t) => calls.push(['fixed', t.titlePath[1]]),
     onFailing: (t) => calls.push(['failing', t.titlePath[1]]),
-    onQuarantined: (q, t) => calls.push(['quarantined', q.key.split(' › ').pop(), q.reason, t && t.verdict]),
+    onQuarantined: (q, t) => calls.push(['quarantined', q.key.split(' › ').pop(), q.reason, t?.verdict]),
     onReport: (r) => calls.push(['report', r.summary.tests]),
   });
   assertValidReport(report);
@@ -310,7 +351,10 @@ test('flakyReport(): from a path or a History, callbacks once per test in order,
   ]);
   const fromHistory = await flakyReport(await loadHistory(file), { now: 0, quarantine: ['chromium › shop.spec.ts › shop › stable'] });
   assert.deepEqual(fromHistory.summary, report.summary);
-  await assert.rejects(flakyReport(file, { onFlaky: 'yes' }), (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG' && err.message === "invalid onFlaky: 'yes' (a function)");
+  await assert.rejects(
+    flakyReport(file, { onFlaky: 'yes' }),
+    (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG' && err.message === "invalid onFlaky: 'yes' (a function)",
+  );
   await assert.rejects(loadHistory(path.join(dir)), (err) => err.code === 'ERR_SHARDWRIGHT_HISTORY');
 });
 
@@ -341,14 +385,20 @@ test('events: a published report reaches listeners; a throwing listener does not
     events.off('broken', onBroken);
     events.off('broken', onBroken2);
   }
-  assert.deepEqual(seen, [['broken', key('broken')], ['flaky', key('flaky')]]);
+  assert.deepEqual(seen, [
+    ['broken', key('broken')],
+    ['flaky', key('flaky')],
+  ]);
   assert.match(stderr, /shardwright: a 'broken' listener threw: Error: listener bug/);
   assert.equal(await next, report);
   assert.equal(await events.report(), report);
   assert.equal(events.lastReport, report);
   // One emitter per process, whichever copy of the module is loaded.
   assert.equal(globalThis[Symbol.for('shardwright.flakyEvents')], events);
-  assert.throws(() => events.publish({}), (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG');
+  assert.throws(
+    () => events.publish({}),
+    (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG',
+  );
 });
 
 test('Markdown and terminal summaries', () => {
@@ -358,7 +408,10 @@ test('Markdown and terminal summaries', () => {
   assert.match(md, /^## shardwright flaky report\n/);
   assert.match(md, /\*\*1 flaky\*\* · \*\*1 broken\*\* · 0 failing · 0 fixed · 1 stable · 1 quarantined — 3 tests over 4 runs/);
   assert.match(md, /### Broken \(1\)/);
-  assert.match(md, /\| `chromium › shop\.spec\.ts › shop › broken` \| `commit-` 2026-01-01 00:01 \| `commit-` 2026-01-01 00:00 \| `PFFF` \| unknown: Error: broken went wrong \|/);
+  assert.match(
+    md,
+    /\| `chromium › shop\.spec\.ts › shop › broken` \| `commit-` 2026-01-01 00:01 \| `commit-` 2026-01-01 00:00 \| `PFFF` \| unknown: Error: broken went wrong \|/,
+  );
   assert.match(md, /\| `chromium › shop\.spec\.ts › shop › flaky \\\| pipe` \| 0\.\d\d \| `PRPR` \| 2 \/ 0 \/ 2 \| yes \|/, 'pipes escaped');
   assert.match(md, /### Quarantined \(1\)\n\n- `chromium › shop\.spec\.ts › shop › flaky \\\| pipe` — score 0\.\d\d/);
   const text = flakySummary(report);
@@ -380,7 +433,10 @@ test('testKey() builds the keys the engine stores', () => {
   assert.deepEqual(tests.map(sw.testKey).sort(), h.testKeys().sort());
   assert.deepEqual(h.testKeys().sort(), ['chromium › a/b.spec.ts › group › does it', 'firefox › x.spec.ts › d › e › f', 'win/c.spec.ts › t']);
   assert.equal(History.testKey(tests[0]), 'chromium › a/b.spec.ts › group › does it');
-  assert.throws(() => sw.testKey({ file: 1 }), (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG');
+  assert.throws(
+    () => sw.testKey({ file: 1 }),
+    (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG',
+  );
 });
 
 test('the ESM entry exports the same API', async () => {

@@ -10,7 +10,7 @@ const path = require('node:path');
 const { History } = require('../js/index.js');
 const { ROOT, tempDir, run, runExamples } = require('./helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
 /** One CI shard: its own history and report dir (an artifact directory). */
 async function shard(index, total, artifact, historyFrom) {

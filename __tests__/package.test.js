@@ -8,8 +8,27 @@ const { run, ROOT, EXAMPLES } = require('./helpers.js');
 test('npm pack ships the loader, the types, the addon and js/', async () => {
   const { code, stdout, stderr } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   assert.equal(code, 0, stderr);
-  const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
-  for (const f of ['index.js', 'index.d.ts', 'shardwright.linux-x64-gnu.node', 'js/index.js', 'js/index.mjs', 'js/index.d.ts', 'js/test.js', 'js/test.mjs', 'js/test.d.ts', 'js/reporter.js', 'js/reporter.mjs', 'js/reporter.d.ts', 'js/cli.js', 'schema/flaky-report.schema.json', 'package.json', 'README.md']) {
+  const files = JSON.parse(stdout)[0]
+    .files.map((f) => f.path)
+    .sort();
+  for (const f of [
+    'index.js',
+    'index.d.ts',
+    'shardwright.linux-x64-gnu.node',
+    'js/index.js',
+    'js/index.mjs',
+    'js/index.d.ts',
+    'js/playwright/test.js',
+    'js/playwright/test.mjs',
+    'js/playwright/test.d.ts',
+    'js/playwright/reporter.js',
+    'js/playwright/reporter.mjs',
+    'js/playwright/reporter.d.ts',
+    'js/cli/main.js',
+    'schema/flaky-report.schema.json',
+    'package.json',
+    'README.md',
+  ]) {
     assert.ok(files.includes(f), `${f} is in the tarball: ${files.join(', ')}`);
   }
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('target/') || f.startsWith('__tests__/')), files.join(', '));

@@ -70,7 +70,10 @@ test('10,000 JS tasks with random dependencies and 1,000 processes each end exac
     submitted.push(m.submit(t).catch((err) => ({ rejected: err })));
   }
   const [results, late] = await Promise.all([running, Promise.all(submitted)]);
-  assert.ok(late.every((r) => !r.rejected), 'no late submission was rejected');
+  assert.ok(
+    late.every((r) => !r.rejected),
+    'no late submission was rejected',
+  );
 
   const all = new Map(results.map((r) => [r.id, r]));
   assert.equal(all.size, 11_000, 'one result per task');

@@ -54,7 +54,10 @@ test('dependencies: a DAG runs in order; dependents of a failure are skipped wit
     task('publish', ['docs', 'deploy']),
   ]);
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
-  assert.deepEqual(results.map((r) => r.id), ['deploy', 'test', 'build', 'lint', 'docs', 'publish']);
+  assert.deepEqual(
+    results.map((r) => r.id),
+    ['deploy', 'test', 'build', 'lint', 'docs', 'publish'],
+  );
   const at = (what) => log.indexOf(what);
   assert.ok(at('end build') < at('start test'));
   assert.ok(at('end test') < at('start deploy'));
@@ -72,13 +75,24 @@ test('a cycle or an unknown dependency rejects run() before anything runs', asyn
   const m = new WorkerManager(base);
   let ran = 0;
   const fn = async () => ran++;
-  await assert.rejects(m.run([{ id: 'a', fn }, { id: 'b', dependsOn: ['nope'], fn }]), (err) => {
-    assert.equal(err.code, 'ERR_SHARDWRIGHT_TASK');
-    assert.equal(err.message, 'task `b` cannot be scheduled: it depends on unknown task `nope`');
-    return true;
-  });
   await assert.rejects(
-    m.run([{ id: 'x', fn }, { id: 'a', dependsOn: ['c'], fn }, { id: 'b', dependsOn: ['a'], fn }, { id: 'c', dependsOn: ['b'], fn }]),
+    m.run([
+      { id: 'a', fn },
+      { id: 'b', dependsOn: ['nope'], fn },
+    ]),
+    (err) => {
+      assert.equal(err.code, 'ERR_SHARDWRIGHT_TASK');
+      assert.equal(err.message, 'task `b` cannot be scheduled: it depends on unknown task `nope`');
+      return true;
+    },
+  );
+  await assert.rejects(
+    m.run([
+      { id: 'x', fn },
+      { id: 'a', dependsOn: ['c'], fn },
+      { id: 'b', dependsOn: ['a'], fn },
+      { id: 'c', dependsOn: ['b'], fn },
+    ]),
     (err) => {
       assert.equal(err.code, 'ERR_SHARDWRIGHT_TASK');
       assert.equal(err.message, 'task `a` cannot be scheduled: dependency cycle a → c → b → a');
@@ -126,7 +140,14 @@ test('serial groups never overlap, other tasks still run in parallel', async () 
 test('timeouts: a JS task is abandoned and its signal aborted; a process group is killed', async () => {
   const m = new WorkerManager({ ...base, maxWorkers: 2, killGraceMs: 200 });
   let signal;
-  const js = m.submit({ id: 'hang', timeoutMs: 50, fn: (ctx) => { signal = ctx.signal; return new Promise(() => {}); } });
+  const js = m.submit({
+    id: 'hang',
+    timeoutMs: 50,
+    fn: (ctx) => {
+      signal = ctx.signal;
+      return new Promise(() => {});
+    },
+  });
   const t0 = Date.now();
   const proc = m.submit({ id: 'sleep', timeoutMs: 300, command: '/bin/sh', args: ['-c', 'sleep 30 & sleep 30'] });
   const [r1, r2] = await Promise.all([js, proc]);
@@ -156,20 +177,37 @@ test('retries go through the backoff engine: delays, classification, attempts', 
     },
   });
   const thrown = new Error('expect(received).toBe(expected)');
-  const permanent = m.submit({ id: 'assert', fn: async () => { throw thrown; } });
-  const once = m.submit({ id: 'once', retries: 0, fn: async () => { throw new Error('socket hang up'); } });
+  const permanent = m.submit({
+    id: 'assert',
+    fn: async () => {
+      throw thrown;
+    },
+  });
+  const once = m.submit({
+    id: 'once',
+    retries: 0,
+    fn: async () => {
+      throw new Error('socket hang up');
+    },
+  });
   const [r, p, o] = await Promise.all([flaky, permanent, once]);
   assert.equal(r.outcome, 'passed');
   assert.equal(r.value, 'finally');
   assert.equal(r.attempts, 3);
   assert.deepEqual(attempts, [1, 2, 3]);
-  assert.deepEqual(r.history.map((a) => [a.outcome, a.rule ?? null, a.delayMs ?? null]), [
-    ['failed', 'network', 20],
-    ['failed', 'network', 40],
-    ['passed', null, null],
-  ]);
+  assert.deepEqual(
+    r.history.map((a) => [a.outcome, a.rule ?? null, a.delayMs ?? null]),
+    [
+      ['failed', 'network', 20],
+      ['failed', 'network', 40],
+      ['passed', null, null],
+    ],
+  );
   assert.ok(starts[1] - starts[0] >= 19 && starts[2] - starts[1] >= 39, `waits ${starts[1] - starts[0]}, ${starts[2] - starts[1]}`);
-  assert.deepEqual(retries, [['flaky', 1, 20, 'network'], ['flaky', 2, 40, 'network']]);
+  assert.deepEqual(retries, [
+    ['flaky', 1, 20, 'network'],
+    ['flaky', 2, 40, 'network'],
+  ]);
   assert.equal(p.outcome, 'failed');
   assert.equal(p.attempts, 1);
   assert.equal(p.error, thrown, 'the thrown value itself');
@@ -182,7 +220,13 @@ test('an AbortSignal cancels pending and running tasks, JS and process', async (
   let jsSignal;
   const done = m.run(
     [
-      { id: 'js', fn: (ctx) => { jsSignal = ctx.signal; return new Promise(() => {}); } },
+      {
+        id: 'js',
+        fn: (ctx) => {
+          jsSignal = ctx.signal;
+          return new Promise(() => {});
+        },
+      },
       { id: 'proc', command: '/bin/sh', args: ['-c', 'sleep 30'] },
       { id: 'waiting', fn: async () => 'never' },
       { id: 'after', dependsOn: ['waiting'], fn: async () => 'never' },
@@ -204,7 +248,8 @@ test('an AbortSignal cancels pending and running tasks, JS and process', async (
 
 test('a child SIGKILLed mid-task is reported and retried', async () => {
   const m = new WorkerManager({ ...base, retry: { maxRetries: 2, initialDelayMs: 10, jitter: 'none' } });
-  const script = "if (process.env.SHARDWRIGHT_ATTEMPT === '1') { console.log(process.pid); setInterval(() => {}, 1000) } else console.log('attempt', process.env.SHARDWRIGHT_ATTEMPT)";
+  const script =
+    "if (process.env.SHARDWRIGHT_ATTEMPT === '1') { console.log(process.pid); setInterval(() => {}, 1000) } else console.log('attempt', process.env.SHARDWRIGHT_ATTEMPT)";
   const retries = [];
   m.on('retry', (e) => retries.push(e));
   m.on('output', (o) => {
@@ -241,7 +286,8 @@ test('graceful shutdown waits for running tasks up to the deadline, then kills',
   const quick = m.submit({ id: 'quick', fn: () => sleep(100).then(() => 'done') });
   const stuck = m.submit({ id: 'stuck', command: NODE, args: ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"] });
   const proc = m.submit({ id: 'proc', command: '/bin/sh', args: ['-c', 'sleep 0.2; echo ok'] });
-  const queued = m.submit({ id: 'queued', dependsOn: ['quick'], fn: async () => 'never' });
+  // Waits on the stuck process, so it has not started when the shutdown comes, however slow the machine.
+  const queued = m.submit({ id: 'queued', dependsOn: ['stuck'], fn: async () => 'never' });
   await sleep(50);
   const t0 = Date.now();
   const report = await m.shutdown({ deadlineMs: 800 });
@@ -263,7 +309,10 @@ test('events: taskStart and taskEnd once per task, progress to 100 %, workers sc
   const events = [];
   for (const name of ['taskStart', 'taskEnd', 'progress', 'workerScaled']) m.on(name, (e) => events.push([name, e]));
   const results = await m.run(Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, fn: () => sleep(10).then(() => i) })));
-  assert.deepEqual(results.map((r) => r.value), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    results.map((r) => r.value),
+    [0, 1, 2, 3, 4, 5],
+  );
   const starts = events.filter(([n]) => n === 'taskStart').map(([, e]) => e.id);
   const ends = events.filter(([n]) => n === 'taskEnd').map(([, e]) => e.id);
   assert.deepEqual([...starts].sort(), ['t0', 't1', 't2', 't3', 't4', 't5']);
@@ -274,7 +323,11 @@ test('events: taskStart and taskEnd once per task, progress to 100 %, workers sc
     assert.ok(s < e, `${id} started before it ended`);
   }
   const taskEnd = events.find(([n]) => n === 'taskEnd')[1];
-  assert.equal(taskEnd, results.find((r) => r.id === taskEnd.id), 'taskEnd carries the result');
+  assert.equal(
+    taskEnd,
+    results.find((r) => r.id === taskEnd.id),
+    'taskEnd carries the result',
+  );
   const last = events.filter(([n]) => n === 'progress').at(-1)[1];
   assert.deepEqual([last.total, last.passed, last.pending, last.running, last.percent], [6, 6, 0, 0, 100]);
   assert.deepEqual(events.find(([n]) => n === 'workerScaled')[1], { from: 1, to: 3, reason: 'queue' });
@@ -287,7 +340,10 @@ test('stats: busy time and utilisation per worker, queue-wait percentiles', asyn
   await m.run(Array.from({ length: 6 }, () => () => sleep(30)));
   const s = m.stats();
   assert.equal(s.workers.length, 2);
-  assert.deepEqual(s.workers.map((w) => w.tasks), [3, 3]);
+  assert.deepEqual(
+    s.workers.map((w) => w.tasks),
+    [3, 3],
+  );
   for (const w of s.workers) {
     assert.ok(w.busyMs >= 85, `busy ${w.busyMs}`);
     assert.ok(w.utilisation > 0 && w.utilisation <= 1);
@@ -315,8 +371,18 @@ test('maxFailures stops the run: what has not started is skipped', async () => {
   const m = new WorkerManager({ ...base, maxWorkers: 1, maxFailures: 2 });
   const stopped = [];
   m.on('stopped', (e) => stopped.push(e.reason));
-  const results = await m.run(Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, fn: async () => { throw new Error(`boom ${i}`); } })));
-  assert.deepEqual(results.map((r) => r.outcome), ['failed', 'failed', 'skipped', 'skipped', 'skipped']);
+  const results = await m.run(
+    Array.from({ length: 5 }, (_, i) => ({
+      id: `t${i}`,
+      fn: async () => {
+        throw new Error(`boom ${i}`);
+      },
+    })),
+  );
+  assert.deepEqual(
+    results.map((r) => r.outcome),
+    ['failed', 'failed', 'skipped', 'skipped', 'skipped'],
+  );
   assert.equal(results[4].reason, 'stopped after 2 failed tasks (maxFailures)');
   assert.deepEqual(stopped, ['stopped after 2 failed tasks (maxFailures)']);
 });
@@ -374,12 +440,15 @@ const BAD_OPTIONS = [
 
 for (const [options, message] of BAD_OPTIONS) {
   test(`new WorkerManager throws: ${message instanceof RegExp ? message.source : message}`, () => {
-    assert.throws(() => new WorkerManager(options), (err) => {
-      assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
-      if (message instanceof RegExp) assert.match(err.message, message);
-      else assert.equal(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => new WorkerManager(options),
+      (err) => {
+        assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
+        if (message instanceof RegExp) assert.match(err.message, message);
+        else assert.equal(err.message, message);
+        return true;
+      },
+    );
   });
 }
 

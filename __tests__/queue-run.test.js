@@ -13,7 +13,7 @@ const { History } = require('../js/index.js');
 const { ROOT, EXAMPLES, freePort, tempDir, run } = require('./helpers.js');
 const { startRedis } = require('./redis-helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
 let redis;
 before(async () => {
@@ -24,7 +24,7 @@ after(async () => {
 });
 
 /**
- * One CI machine: `node js/cli.js run …` in examples/ with its own port,
+ * One CI machine: `node js/cli/main.js run …` in examples/ with its own port,
  * output dir, history and report dir. Resolves `exited` with { code, signal }.
  */
 async function machine(name, args, { env = {} } = {}) {
@@ -148,7 +148,7 @@ test('3 machines, one SIGKILLed mid-run: every group completes exactly once, its
   // The victim: the first machine with a batch under way.
   const victim = await until(() => machines.find((m) => /batch 1 started/.test(m.stdout)), 'a batch to start');
   // Mid-batch: its Playwright runner, web server and browser are up.
-  await until(() => tree(victim.child.pid).length >= 5, 'the batch\'s Playwright processes', 60_000);
+  await until(() => tree(victim.child.pid).length >= 5, "the batch's Playwright processes", 60_000);
   const killed = killTree(victim.child.pid);
   const survivors = machines.filter((m) => m !== victim);
   const exits = await Promise.all(survivors.map((m) => m.exited));
@@ -164,7 +164,11 @@ test('3 machines, one SIGKILLed mid-run: every group completes exactly once, its
   assert.equal(status.failed, 0);
   assert.ok(status.reclaimed > 0, `the dead machine's leases were returned (reclaimed ${status.reclaimed})`);
   const victimId = `${require('node:os').hostname()}-${victim.child.pid}`;
-  assert.deepEqual(status.machines.filter((m) => m.state === 'running').map((m) => m.id), [victimId], 'only the dead machine never finished');
+  assert.deepEqual(
+    status.machines.filter((m) => m.state === 'running').map((m) => m.id),
+    [victimId],
+    'only the dead machine never finished',
+  );
 
   // Exactly once: one result per group, and every test in exactly one group's result.
   const results = await q.results();
@@ -174,7 +178,10 @@ test('3 machines, one SIGKILLed mid-run: every group completes exactly once, its
   const tests = perGroup.flat().sort();
   assert.deepEqual(tests, suite, 'every test ran to completion in exactly one group');
   // The group the victim had leased was completed by a survivor.
-  const victimBatch = victim.stdout.match(/batch 1 started: .*\((.*)\)/)[1].split(', ').filter((g) => g !== '…');
+  const victimBatch = victim.stdout
+    .match(/batch 1 started: .*\((.*)\)/)[1]
+    .split(', ')
+    .filter((g) => g !== '…');
   for (const g of victimBatch) assert.notEqual(results.find((r) => r.group === g).machine, victimId, g);
 
   // The last machine to finish merged the run into its history.
@@ -188,21 +195,29 @@ test('3 machines, one SIGKILLed mid-run: every group completes exactly once, its
   assert.equal(history.runs()[0].id, `queue-${runId}`);
   assert.deepEqual(history.testKeys().sort(), suite);
   assert.ok(fs.existsSync(path.join(mergers[0].dir, 'report', 'flaky-report.json')));
-  for (const m of survivors) assert.match(m.stdout, new RegExp(`^shardwright: run ${runId}: 6/6 groups done, 0 failed, \\d+ reclaimed from dead machines; this machine ran`, 'm'));
+  for (const m of survivors)
+    assert.match(m.stdout, new RegExp(`^shardwright: run ${runId}: 6/6 groups done, 0 failed, \\d+ reclaimed from dead machines; this machine ran`, 'm'));
 
   // `shardwright merge --queue` writes the same run anywhere, once.
   const out = path.join(tempDir(), 'merged.json');
   for (let i = 0; i < 2; i++) {
-    const r = await run(process.execPath, [CLI, 'merge', '--queue', redis.url, '--run-id', runId, '--out', out], { env: { SHARDWRIGHT_REPORT_DIR: path.dirname(out) } });
+    const r = await run(process.execPath, [CLI, 'merge', '--queue', redis.url, '--run-id', runId, '--out', out], {
+      env: { SHARDWRIGHT_REPORT_DIR: path.dirname(out) },
+    });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^run ${runId} on redis://127\\.0\\.0\\.1:${redis.port}/0: 6 of 6 groups done \\(0 failed\\) by 2 machines\\n${i ? 'already in' : 'merged into'} `));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^run ${runId} on redis://127\\.0\\.0\\.1:${redis.port}/0: 6 of 6 groups done \\(0 failed\\) by 2 machines\\n${i ? 'already in' : 'merged into'} `,
+      ),
+    );
   }
   const merged = History.load(out);
   assert.equal(merged.runCount, 1);
   assert.deepEqual(merged.testKeys().sort(), suite);
 });
 
-test('Redis lost mid-run: a clear failure naming the server, and this machine\'s results so far in a local file', async () => {
+test("Redis lost mid-run: a clear failure naming the server, and this machine's results so far in a local file", async () => {
   const own = await startRedis({ password: 'pa55word' });
   const runId = `lost-${process.pid}`;
   const m = await machine('lost', ['--queue', own.url, '--run-id', runId, '--workers', '1', '--reconnect-retries', '1']);
@@ -214,7 +229,10 @@ test('Redis lost mid-run: a clear failure naming the server, and this machine\'s
   const exit = await m.exited;
   assert.equal(exit.code, 2, m.stdout + m.stderr);
   const target = `redis://\\*\\*\\*@127\\.0\\.0\\.1:${own.port}/0`;
-  const match = new RegExp(`^shardwright run: lost the queue ${target} mid-run: queue \`${target}\`: failed to .*\\n  this machine's results so far \\((\\d+) groups?, (\\d+) tests?, 0 failed\\) are in (\\S+) — a shardwright history: \`npx shardwright merge \\S+\` adds them to yours \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`, 's').exec(m.stderr);
+  const match = new RegExp(
+    `^shardwright run: lost the queue ${target} mid-run: queue \`${target}\`: failed to .*\\n  this machine's results so far \\((\\d+) groups?, (\\d+) tests?, 0 failed\\) are in (\\S+) — a shardwright history: \`npx shardwright merge \\S+\` adds them to yours \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`,
+    's',
+  ).exec(m.stderr);
   assert.ok(match, m.stderr);
   assert.doesNotMatch(m.stdout + m.stderr, /pa55word/);
   const file = match[3];
@@ -235,7 +253,13 @@ test('Redis unreachable at start: exit 2 naming host and port, no test run; --fa
   const down = await machine('down', ['--queue', url, '--run-id', 'down', '--workers', '1', ...subset]);
   const exit = await down.exited;
   assert.equal(exit.code, 2);
-  assert.match(down.stderr, new RegExp(`^shardwright run: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  no test was run \\(with --fallback local this machine runs the whole suite alone instead\\) \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`, 's'));
+  assert.match(
+    down.stderr,
+    new RegExp(
+      `^shardwright run: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  no test was run \\(with --fallback local this machine runs the whole suite alone instead\\) \\[ERR_SHARDWRIGHT_QUEUE\\]\\n$`,
+      's',
+    ),
+  );
   assert.doesNotMatch(down.stdout + down.stderr, /s3cret/);
   assert.equal(down.stdout, '');
   assert.equal(fs.existsSync(path.join(down.dir, 'report')), false, 'nothing listed or run');
@@ -244,7 +268,13 @@ test('Redis unreachable at start: exit 2 naming host and port, no test run; --fa
   const local = await machine('fallback', ['--queue', url, '--run-id', 'down', '--workers', '1', '--fallback', 'local', ...subset]);
   const done = await local.exited;
   assert.equal(done.code, 0, local.stdout + local.stderr);
-  assert.match(local.stdout, new RegExp(`^shardwright: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  running the whole suite on this machine \\(--fallback local\\)$`, 'm'));
+  assert.match(
+    local.stdout,
+    new RegExp(
+      `^shardwright: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\`: failed to connect: .*\\n  running the whole suite on this machine \\(--fallback local\\)$`,
+      'm',
+    ),
+  );
   assert.doesNotMatch(local.stdout + local.stderr, /s3cret/);
   assert.match(local.stdout, /^shardwright: 5 tests in 2 groups · 1 Playwright process$/m);
   const history = History.load(path.join(local.dir, 'history.json'));

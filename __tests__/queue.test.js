@@ -33,7 +33,7 @@ test('the first machine seeds, exactly once, even when all arrive together', asy
   const seeded = await Promise.all(clients.map((c, i) => c.seed(groups(10 + i), 'fp')));
   assert.equal(seeded.filter(Boolean).length, 1);
   const status = await clients[0].status();
-  assert.equal(status.total, 10 + seeded.indexOf(true), 'the winner\'s plan is the queue');
+  assert.equal(status.total, 10 + seeded.indexOf(true), "the winner's plan is the queue");
   assert.equal(status.pending, status.total);
   assert.equal(status.fingerprint, 'fp');
 });
@@ -56,14 +56,23 @@ test('groups come out longest first, one lease each, and complete at most once',
   assert.equal(s.complete, true);
   assert.equal(s.remainingMs, 0);
   const results = await a.results();
-  assert.deepEqual(results.map((r) => [r.group, r.machine]), order.slice().sort().map((g) => [g, 'a']));
+  assert.deepEqual(
+    results.map((r) => [r.group, r.machine]),
+    order
+      .slice()
+      .sort()
+      .map((g) => [g, 'a']),
+  );
   await assert.rejects(a.complete('nope', { status: 'passed', durationMs: 1 }), { code: 'ERR_SHARDWRIGHT_QUEUE', message: /unknown group "nope"/ });
 });
 
 test('batches follow the remaining work: big first, single groups at the end', async () => {
   const run = runId();
   const a = await machine('a', run, 2);
-  await a.seed(groups(60, () => 100), null);
+  await a.seed(
+    groups(60, () => 100),
+    null,
+  );
   const sizes = [];
   for (;;) {
     const batch = await a.pull();
@@ -71,13 +80,19 @@ test('batches follow the remaining work: big first, single groups at the end', a
     sizes.push(batch.length);
     for (const g of batch) await a.complete(g.id, { status: 'passed', durationMs: 100 });
   }
-  assert.equal(sizes.reduce((x, y) => x + y, 0), 60);
+  assert.equal(
+    sizes.reduce((x, y) => x + y, 0),
+    60,
+  );
   assert.ok(sizes[0] >= 8, `first batch ${sizes[0]}`);
   assert.equal(sizes.at(-1), 1);
-  assert.ok(sizes.every((s, i) => i === 0 || s <= sizes[i - 1]), sizes.join(','));
+  assert.ok(
+    sizes.every((s, i) => i === 0 || s <= sizes[i - 1]),
+    sizes.join(','),
+  );
 });
 
-test('a dead machine\'s leases expire and go back to the front of the queue', async () => {
+test("a dead machine's leases expire and go back to the front of the queue", async () => {
   const run = runId();
   const dead = await machine('dead', run, 1, 300);
   const alive = await machine('alive', run, 1, 30_000);
@@ -86,13 +101,19 @@ test('a dead machine\'s leases expire and go back to the front of the queue', as
   assert.equal(taken[0].id, 'g002');
   dead.stopHeartbeat(); // dies without a word
   let s = await alive.status();
-  assert.deepEqual(s.leased.map((l) => [l.group, l.machine]), [['g002', 'dead']]);
+  assert.deepEqual(
+    s.leased.map((l) => [l.group, l.machine]),
+    [['g002', 'dead']],
+  );
   await new Promise((r) => setTimeout(r, 450));
   const next = await alive.pull({ maxGroups: 1 });
   assert.equal(next[0].id, 'g002', 'the reclaimed group is handed out first');
   s = await alive.status();
   assert.equal(s.reclaimed, 1);
-  assert.deepEqual(s.leased.map((l) => [l.group, l.machine]), [['g002', 'alive']]);
+  assert.deepEqual(
+    s.leased.map((l) => [l.group, l.machine]),
+    [['g002', 'alive']],
+  );
   // The "dead" machine was only slow: its late completion is accepted once,
   // and the live machine's is then refused.
   assert.equal(await dead.complete('g002', { status: 'passed', durationMs: 1 }), true);
@@ -122,12 +143,24 @@ test('an unreachable server is a clear error naming host and port', async () => 
 });
 
 test('bad arguments name the field', async () => {
-  await assert.rejects(WorkQueue.connect(redis.url, 'bad{id}'), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid --run-id: "bad{id}" (1 to 200 characters without braces)' });
-  await assert.rejects(async () => WorkQueue.connect('http://127.0.0.1:1', 'r'), { code: 'ERR_SHARDWRIGHT_QUEUE', message: /^queue `http:\/\/127.0.0.1:1`: invalid URL/ });
+  await assert.rejects(WorkQueue.connect(redis.url, 'bad{id}'), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid --run-id: "bad{id}" (1 to 200 characters without braces)',
+  });
+  await assert.rejects(async () => WorkQueue.connect('http://127.0.0.1:1', 'r'), {
+    code: 'ERR_SHARDWRIGHT_QUEUE',
+    message: /^queue `http:\/\/127.0.0.1:1`: invalid URL/,
+  });
   const a = await machine('a', runId());
-  assert.throws(() => a.pull({ leaseMs: 5 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid leaseMs: 5 (a number of milliseconds from 100 to 86400000)' });
+  assert.throws(() => a.pull({ leaseMs: 5 }), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid leaseMs: 5 (a number of milliseconds from 100 to 86400000)',
+  });
   assert.throws(() => a.pull({ maxGroups: 0 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid maxGroups: 0 (a whole number from 1 to 100000)' });
-  assert.throws(() => a.seed([{ id: 'x', expectedMs: NaN, payload: '' }]), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid groups[x].expectedMs: NaN (a finite number ≥ 0)' });
+  assert.throws(() => a.seed([{ id: 'x', expectedMs: NaN, payload: '' }]), {
+    code: 'ERR_SHARDWRIGHT_CONFIG',
+    message: 'invalid groups[x].expectedMs: NaN (a finite number ≥ 0)',
+  });
 });
 
 test('password and TLS: rediss:// with a private CA; a wrong password never shows', async (t) => {
@@ -181,7 +214,7 @@ test('a server lost mid-run: reconnects when it comes back, fails clearly when i
 
 test('npx shardwright status shows pending, leases by machine, done and time left', async () => {
   const { run, ROOT } = require('./helpers.js');
-  const cli = require('node:path').join(ROOT, 'js/cli.js');
+  const cli = require('node:path').join(ROOT, 'js/cli/main.js');
   const id = runId();
   const a = await machine('ci-box-1', id, 2);
   await a.seed(groups(5), 'fp1');
@@ -202,7 +235,10 @@ test('npx shardwright status shows pending, leases by machine, done and time lef
   const port = await freePort();
   r = await run(process.execPath, [cli, 'status', '--queue', `redis://:pw123@127.0.0.1:${port}`, '--run-id', 'x']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, new RegExp(`^shardwright status: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}\`: failed to connect: .*\\[ERR_SHARDWRIGHT_QUEUE\\]`));
+  assert.match(
+    r.stderr,
+    new RegExp(`^shardwright status: queue \`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}\`: failed to connect: .*\\[ERR_SHARDWRIGHT_QUEUE\\]`),
+  );
   assert.doesNotMatch(r.stderr, /pw123/);
   r = await run(process.execPath, [cli, 'status', '--run-id', 'x']);
   assert.equal(r.code, 2);

@@ -18,10 +18,13 @@ test('resolves with the value after retryable failures, calling onRetry before e
   );
   assert.deepEqual(value, { ok: 3 });
   assert.deepEqual(calls, [1, 2, 3]);
-  assert.deepEqual(events.map((e) => [e.attempt, e.delayMs, e.class, e.rule, e.error.code]), [
-    [1, 5, 'retryable', 'network', 'ECONNREFUSED'],
-    [2, 10, 'retryable', 'network', 'ECONNREFUSED'],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e.attempt, e.delayMs, e.class, e.rule, e.error.code]),
+    [
+      [1, 5, 'retryable', 'network', 'ECONNREFUSED'],
+      [2, 10, 'retryable', 'network', 'ECONNREFUSED'],
+    ],
+  );
 });
 
 test('waits the backoff between attempts (timestamps, lower bound)', async () => {
@@ -42,27 +45,37 @@ test('waits the backoff between attempts (timestamps, lower bound)', async () =>
 test('the JS thread stays free while Rust waits', async () => {
   let ticks = 0;
   const timer = setInterval(() => ticks++, 5);
-  await retry(async (n) => {
-    if (n === 1) throw new Error('ETIMEDOUT');
-  }, { initialDelayMs: 100, jitter: 'none' });
+  await retry(
+    async (n) => {
+      if (n === 1) throw new Error('ETIMEDOUT');
+    },
+    { initialDelayMs: 400, jitter: 'none' },
+  );
   clearInterval(timer);
-  assert.ok(ticks >= 10, `interval ran ${ticks} times during a 100 ms backoff`);
+  // 80 ticks on an idle machine; a blocked thread would give none.
+  assert.ok(ticks >= 10, `interval ran ${ticks} times during a 400 ms backoff`);
 });
 
 test('rejects with the last error and the attempt history when retries run out', async () => {
   let n = 0;
-  const err = await retry(async () => {
-    n++;
-    throw new TypeError(`fetch failed #${n}`);
-  }, { ...fast, maxRetries: 2 }).catch((e) => e);
+  const err = await retry(
+    async () => {
+      n++;
+      throw new TypeError(`fetch failed #${n}`);
+    },
+    { ...fast, maxRetries: 2 },
+  ).catch((e) => e);
   assert.ok(err instanceof TypeError);
   assert.equal(err.message, 'fetch failed #3');
   assert.equal(err.retryOutcome, 'exhausted');
-  assert.deepEqual(err.attempts.map((a) => [a.attempt, a.class, a.rule, a.delayMs ?? null]), [
-    [1, 'retryable', 'network', 5],
-    [2, 'retryable', 'network', 10],
-    [3, 'retryable', 'network', null],
-  ]);
+  assert.deepEqual(
+    err.attempts.map((a) => [a.attempt, a.class, a.rule, a.delayMs ?? null]),
+    [
+      [1, 'retryable', 'network', 5],
+      [2, 'retryable', 'network', 10],
+      [3, 'retryable', 'network', null],
+    ],
+  );
   assert.equal(err.attempts[0].error.message, 'fetch failed #1');
   assert.ok(err.attempts.every((a) => typeof a.startedAt === 'number' && a.durationMs >= 0));
 });
@@ -80,28 +93,40 @@ test('a permanent error is not retried', async () => {
 
 test('user patterns (strings and RegExps) decide before the built-in rules', async () => {
   let n = 0;
-  const err = await retry(async () => {
-    n++;
-    throw new Error(n === 1 ? 'Event turbo:load was not dispatched' : 'quota EXCEEDED for tenant 7');
-  }, { ...fast, retryable: [/not dispatched$/], permanent: ['quota exceeded'] }).catch((e) => e);
+  const err = await retry(
+    async () => {
+      n++;
+      throw new Error(n === 1 ? 'Event turbo:load was not dispatched' : 'quota EXCEEDED for tenant 7');
+    },
+    { ...fast, retryable: [/not dispatched$/], permanent: ['quota exceeded'] },
+  ).catch((e) => e);
   assert.equal(n, 2);
   assert.equal(err.retryOutcome, 'permanent');
-  assert.deepEqual(err.attempts.map((a) => a.rule), ['user:/not dispatched$/', 'user:quota exceeded']);
+  assert.deepEqual(
+    err.attempts.map((a) => a.rule),
+    ['user:/not dispatched$/', 'user:quota exceeded'],
+  );
 });
 
 test('retryUnknown: false stops on errors no rule knows', async () => {
   let n = 0;
-  await retry(async () => {
-    n++;
-    throw new Error('something odd');
-  }, { ...fast, retryUnknown: false }).catch(() => {});
+  await retry(
+    async () => {
+      n++;
+      throw new Error('something odd');
+    },
+    { ...fast, retryUnknown: false },
+  ).catch(() => {});
   assert.equal(n, 1);
 });
 
 test('non-Error throws are kept and wrapped only when they cannot carry the history', async () => {
-  const err = await retry(async () => {
-    throw 'ECONNRESET as a string';
-  }, { ...fast, maxRetries: 1 }).catch((e) => e);
+  const err = await retry(
+    async () => {
+      throw 'ECONNRESET as a string';
+    },
+    { ...fast, maxRetries: 1 },
+  ).catch((e) => e);
   assert.ok(err instanceof Error);
   assert.equal(err.cause, 'ECONNRESET as a string');
   assert.equal(err.attempts.length, 2);
@@ -113,10 +138,13 @@ test('an AbortSignal stops the wait at once', async () => {
   const started = Date.now();
   setTimeout(() => ac.abort(new Error('user cancelled')), 50);
   let n = 0;
-  const err = await retry(async () => {
-    n++;
-    throw new Error('503 Service Unavailable');
-  }, { initialDelayMs: 60_000, maxDelayMs: 60_000, signal: ac.signal }).catch((e) => e);
+  const err = await retry(
+    async () => {
+      n++;
+      throw new Error('503 Service Unavailable');
+    },
+    { initialDelayMs: 60_000, maxDelayMs: 60_000, signal: ac.signal },
+  ).catch((e) => e);
   assert.equal(err.name, 'AbortError');
   assert.equal(err.code, 'ERR_SHARDWRIGHT_ABORTED');
   assert.equal(err.cause.message, 'user cancelled');
@@ -129,10 +157,13 @@ test('an AbortSignal interrupts a running attempt and is passed to fn', async ()
   const ac = new AbortController();
   let seen;
   setTimeout(() => ac.abort(), 30);
-  const err = await retry((attempt, signal) => {
-    seen = signal;
-    return new Promise(() => {}); // never settles
-  }, { signal: ac.signal }).catch((e) => e);
+  const err = await retry(
+    (attempt, signal) => {
+      seen = signal;
+      return new Promise(() => {}); // never settles
+    },
+    { signal: ac.signal },
+  ).catch((e) => e);
   assert.equal(err.code, 'ERR_SHARDWRIGHT_ABORTED');
   assert.equal(seen, ac.signal);
 });
@@ -148,14 +179,25 @@ test('an onRetry that throws does not break the retry', async () => {
   const warnings = [];
   const onWarning = (w) => warnings.push(w.message);
   process.on('warning', onWarning);
-  const v = await retry(async (n) => {
-    if (n === 1) throw new Error('ECONNRESET');
-    return 'done';
-  }, { ...fast, onRetry: () => { throw new Error('listener bug'); } });
+  const v = await retry(
+    async (n) => {
+      if (n === 1) throw new Error('ECONNRESET');
+      return 'done';
+    },
+    {
+      ...fast,
+      onRetry: () => {
+        throw new Error('listener bug');
+      },
+    },
+  );
   await new Promise((r) => setImmediate(r));
   process.off('warning', onWarning);
   assert.equal(v, 'done');
-  assert.ok(warnings.some((w) => w.includes('listener bug')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.includes('listener bug')),
+    warnings.join('\n'),
+  );
 });
 
 // Every bad argument: code and message naming the field and the value.
@@ -174,7 +216,10 @@ const BAD = [
   [() => retry(async () => {}, { retryable: 'ECONNRESET' }), 'invalid retryable: "ECONNRESET" (an array of strings or RegExps)'],
   [() => retry(async () => {}, { retryable: [7] }), 'invalid retryable[0]: 7 (a string or a RegExp)'],
   [() => retry(async () => {}, { permanent: [''] }), 'invalid permanent[0]: "" (a non-empty string or a RegExp)'],
-  [() => retry(async () => {}, { permanent: [/(?<=x)y/] }), /^invalid permanent\[0\]: \/\(\?<=x\)y\/ \(a regular expression shardwright can compile: .*look-?around/i],
+  [
+    () => retry(async () => {}, { permanent: [/(?<=x)y/] }),
+    /^invalid permanent\[0\]: \/\(\?<=x\)y\/ \(a regular expression shardwright can compile: .*look-?around/i,
+  ],
   [() => retry(async () => {}, { retryUnknown: 'perhaps' }), 'invalid retryUnknown: "perhaps" (true or false)'],
 ];
 

@@ -9,9 +9,9 @@ const path = require('node:path');
 const { History } = require('../js/index.js');
 const { ROOT, EXAMPLES, freePort, tempDir, run, reportTests } = require('./helpers.js');
 
-const CLI = path.join(ROOT, 'js', 'cli.js');
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 
-/** `node js/cli.js run …` in `cwd`, with its own port, output, history and report dir. */
+/** `node js/cli/main.js run …` in `cwd`, with its own port, output, history and report dir. */
 async function shardwrightRun(args, { cwd = EXAMPLES, dir = tempDir('shardwright-run-'), env = {} } = {}) {
   const r = await run(process.execPath, [CLI, 'run', ...args], {
     cwd,
@@ -34,7 +34,10 @@ function batches(dir) {
   const batchDir = path.join(dir, 'report', 'batches');
   const n = fs.readdirSync(batchDir).filter((f) => /^batch-\d+\.txt$/.test(f)).length;
   return Array.from({ length: n }, (_, i) => {
-    const list = fs.readFileSync(path.join(batchDir, `batch-${i + 1}.txt`), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const list = fs
+      .readFileSync(path.join(batchDir, `batch-${i + 1}.txt`), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     const reportFile = path.join(batchDir, `batch-${i + 1}.json`);
     const report = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : null;
     return { list, report };
@@ -68,20 +71,29 @@ test('run --workers 2 on examples/: every test once, the history and flaky repor
   assert.match(first.stdout, /^shardwright: 14 tests in 6 groups · 2 Playwright processes$/m);
   const ran = batches(dir);
   assert.ok(ran.length >= 2, `${ran.length} batches`);
-  assert.ok(ran.every((b) => b.report), 'every batch wrote its report');
+  assert.ok(
+    ran.every((b) => b.report),
+    'every batch wrote its report',
+  );
   const keys = ran.flatMap((b) => keysOf(b.report)).sort();
   assert.deepEqual(keys, suite, 'every listed test ran in exactly one batch');
   // Each batch ran exactly its --test-list.
   for (const b of ran) assert.equal(keysOf(b.report).length, b.list.length);
   // Two Playwright processes at once: some batches overlapped in time.
   const spans = ran.map((b) => [Date.parse(b.report.stats.startTime), Date.parse(b.report.stats.startTime) + b.report.stats.duration]);
-  assert.ok(spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e)), 'two batches ran at the same time');
+  assert.ok(
+    spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e)),
+    'two batches ran at the same time',
+  );
 
   let history = History.load(path.join(dir, 'history.json'));
   assert.equal(history.runCount, 1);
   assert.deepEqual(history.testKeys().sort(), suite);
   assert.equal(history.runs()[0].source, 'shardwright-run');
-  assert.ok(history.lastOutcomes(suite).every((o) => o === 'passed' || o === 'flaky'), history.lastOutcomes(suite).join());
+  assert.ok(
+    history.lastOutcomes(suite).every((o) => o === 'passed' || o === 'flaky'),
+    history.lastOutcomes(suite).join(),
+  );
   const flaky = JSON.parse(fs.readFileSync(path.join(dir, 'report', 'flaky-report.json'), 'utf8'));
   assert.equal(flaky.run.runId, history.runs()[0].id);
   assert.equal(flaky.summary.tests, 14);
@@ -93,7 +105,10 @@ test('run --workers 2 on examples/: every test once, the history and flaky repor
   const second = await shardwrightRun(['--workers', '2'], { dir, env: { SHARDWRIGHT_DEMO_BROKEN: '1' } });
   assert.equal(second.code, 1, second.stdout + second.stderr);
   assert.doesNotMatch(second.stdout, /no history/);
-  assert.match(second.stdout, new RegExp(`^shardwright: failed:\\n  ✘ ${BROKEN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n      Error: expect\\(locator\\)\\.toHaveText`, 'm'));
+  assert.match(
+    second.stdout,
+    new RegExp(`^shardwright: failed:\\n  ✘ ${BROKEN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n      Error: expect\\(locator\\)\\.toHaveText`, 'm'),
+  );
   assert.match(second.stdout, /^shardwright: 6\/6 groups done, 1 failed, in /m);
   const again = batches(dir);
   assert.deepEqual(again.flatMap((b) => keysOf(b.report)).sort(), suite);
@@ -135,10 +150,20 @@ test('run: clashing --test-list lines run once; a batch whose Playwright dies wi
   const cwd = writeProject();
   const ok = await shardwrightRun(['--workers', '2'], { cwd, dir: cwd });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  const all = batches(cwd).flatMap((b) => reportTests(b.report).map((t) => [t.file, ...t.titlePath].join(' › '))).sort();
+  const all = batches(cwd)
+    .flatMap((b) => reportTests(b.report).map((t) => [t.file, ...t.titlePath].join(' › ')))
+    .sort();
   assert.deepEqual(all, [
-    'a.spec.js › login', 'a.spec.js › login › remembers', 'a.spec.js › login › works', 'a.spec.js › logout',
-    'b.spec.js › b0', 'b.spec.js › b1', 'b.spec.js › b2', 'b.spec.js › b3', 'b.spec.js › b4', 'b.spec.js › b5',
+    'a.spec.js › login',
+    'a.spec.js › login › remembers',
+    'a.spec.js › login › works',
+    'a.spec.js › logout',
+    'b.spec.js › b0',
+    'b.spec.js › b1',
+    'b.spec.js › b2',
+    'b.spec.js › b3',
+    'b.spec.js › b4',
+    'b.spec.js › b5',
     'crash.spec.js › kills its runner',
   ]);
   // The three "login" tests were one group (fullyParallel makes one per test otherwise).
@@ -146,7 +171,10 @@ test('run: clashing --test-list lines run once; a batch whose Playwright dies wi
 
   const crashed = await shardwrightRun(['--workers', '1'], { cwd, dir: cwd, env: { CRASH_RUNNER: '1' } });
   assert.equal(crashed.code, 1, crashed.stdout + crashed.stderr);
-  const m = /^shardwright: batch (\d+) failed: (\d+) groups? \((.*)\) failed because `npx playwright test --test-list (\S+) --reporter=json --workers=1 --output \S+` (exited with code \d+|was killed by SIG[A-Z]+) without a report/m.exec(crashed.stdout);
+  const m =
+    /^shardwright: batch (\d+) failed: (\d+) groups? \((.*)\) failed because `npx playwright test --test-list (\S+) --reporter=json --workers=1 --output \S+` (exited with code \d+|was killed by SIG[A-Z]+) without a report/m.exec(
+      crashed.stdout,
+    );
   assert.ok(m, crashed.stdout);
   const inCrash = m[3].split(', ');
   assert.ok(inCrash.includes('crash.spec.js › kills its runner'), m[3]);
@@ -164,16 +192,19 @@ test('run: clashing --test-list lines run once; a batch whose Playwright dies wi
 
 test('run: bad flags and commands are named, exit code 2, nothing run', async () => {
   const cases = [
-    [['--workers', '0'], 'invalid --workers: \'0\' (a whole number from 1 to 1000)'],
-    [['--workers', 'many'], 'invalid --workers: \'many\' (a whole number from 1 to 1000)'],
-    [['--lease-ms', '500'], 'invalid --lease-ms: \'500\' (only with --queue)'],
-    [['--fallback', 'local'], 'invalid --fallback: \'local\' (only with --queue)'],
-    [['--group-by', 'suite'], 'invalid --group-by: \'suite\' (one of auto, file, test)'],
-    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--lease-ms', '5'], 'invalid --lease-ms: \'5\' (a whole number from 100 to 86400000)'],
-    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--exit-status', 'mine'], 'invalid --exit-status: \'mine\' (run or own)'],
-    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--fallback', 'none'], 'invalid --fallback: \'none\' (local)'],
-    [['--queue', 'http://:pw@127.0.0.1:1/0', '--run-id', 'r'], 'invalid --queue: \'http://***@127.0.0.1:1/0\' (a Redis URL: redis://[:password@]host:port/db or rediss://…)'],
-    [['--', 'npx', 'playwright', 'test', '--shard=1/2'], 'invalid command argument: \'--shard=1/2\' (shardwright run sets --shard itself; leave it out)'],
+    [['--workers', '0'], "invalid --workers: '0' (a whole number from 1 to 1000)"],
+    [['--workers', 'many'], "invalid --workers: 'many' (a whole number from 1 to 1000)"],
+    [['--lease-ms', '500'], "invalid --lease-ms: '500' (only with --queue)"],
+    [['--fallback', 'local'], "invalid --fallback: 'local' (only with --queue)"],
+    [['--group-by', 'suite'], "invalid --group-by: 'suite' (one of auto, file, test)"],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--lease-ms', '5'], "invalid --lease-ms: '5' (a whole number from 100 to 86400000)"],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--exit-status', 'mine'], "invalid --exit-status: 'mine' (run or own)"],
+    [['--queue', 'redis://127.0.0.1:1/0', '--run-id', 'r', '--fallback', 'none'], "invalid --fallback: 'none' (local)"],
+    [
+      ['--queue', 'http://:pw@127.0.0.1:1/0', '--run-id', 'r'],
+      "invalid --queue: 'http://***@127.0.0.1:1/0' (a Redis URL: redis://[:password@]host:port/db or rediss://…)",
+    ],
+    [['--', 'npx', 'playwright', 'test', '--shard=1/2'], "invalid command argument: '--shard=1/2' (shardwright run sets --shard itself; leave it out)"],
     [['--bogus'], 'unknown option --bogus'],
   ];
   for (const [args, message] of cases) {
@@ -184,13 +215,19 @@ test('run: bad flags and commands are named, exit code 2, nothing run', async ()
     assert.equal(fs.existsSync(path.join(r.dir, 'report')), false);
   }
   // --queue without a run id outside CI.
-  const noId = await run(process.execPath, [CLI, 'run', '--queue', 'redis://127.0.0.1:1/0'], { cwd: EXAMPLES, env: { SHARDWRIGHT_RUN_ID: '', GITHUB_RUN_ID: '', CI_PIPELINE_ID: '', BUILDKITE_BUILD_ID: '', CIRCLE_WORKFLOW_ID: '' } });
+  const noId = await run(process.execPath, [CLI, 'run', '--queue', 'redis://127.0.0.1:1/0'], {
+    cwd: EXAMPLES,
+    env: { SHARDWRIGHT_RUN_ID: '', GITHUB_RUN_ID: '', CI_PIPELINE_ID: '', BUILDKITE_BUILD_ID: '', CIRCLE_WORKFLOW_ID: '' },
+  });
   assert.equal(noId.code, 2);
   assert.match(noId.stderr, /^shardwright run: invalid --run-id: undefined \(required with --queue outside a known CI/);
   // A command that cannot list the suite.
   const missing = await shardwrightRun(['--', 'no-such-playwright-command']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^shardwright run: failed to list the suite with `no-such-playwright-command --list --reporter=json` in .*examples: .*ENOENT.* \[ERR_SHARDWRIGHT_IO\]\n$/s);
+  assert.match(
+    missing.stderr,
+    /^shardwright run: failed to list the suite with `no-such-playwright-command --list --reporter=json` in .*examples: .*ENOENT.* \[ERR_SHARDWRIGHT_IO\]\n$/s,
+  );
 });
 
 test('quarantine in run: listed tests that fail do not fail the run (run mode), or are not run (skip mode)', async () => {
@@ -206,7 +243,10 @@ test('quarantine in run: listed tests that fail do not fail the run (run mode), 
 
   let r = await shardwrightRun(args, { dir, env });
   assert.equal(r.code, 0, `the only failure is quarantined\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout + r.stderr, new RegExp(`only quarantined tests failed, so the run passes \\(quarantineMode: run\\):\\n {2}- ${FLAKY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(
+    r.stdout + r.stderr,
+    new RegExp(`only quarantined tests failed, so the run passes \\(quarantineMode: run\\):\\n {2}- ${FLAKY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   const history = History.load(path.join(dir, 'history.json'));
   assert.equal(history.runCount, 1);
 

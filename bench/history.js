@@ -57,9 +57,10 @@ function makeRun(tests, r, random) {
       attempts.push({ ...base, status: 'passed' });
       continue;
     }
-    const error = t.kind === 'flaky'
-      ? { message: `Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:${3000 + (r % 7)}/` }
-      : { message: 'Error: expect(locator).toHaveText(expected) failed\n\nExpected: "Total: 2 items"\nReceived: "Total: 3 items"' };
+    const error =
+      t.kind === 'flaky'
+        ? { message: `Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:${3000 + (r % 7)}/` }
+        : { message: 'Error: expect(locator).toHaveText(expected) failed\n\nExpected: "Total: 2 items"\nReceived: "Total: 3 items"' };
     attempts.push({ ...base, status: 'failed', error });
     attempts.push({ ...base, retry: 1, status: t.kind === 'flaky' ? 'passed' : 'failed', error: t.kind === 'flaky' ? undefined : error });
   }
@@ -76,7 +77,17 @@ function makeRun(tests, r, random) {
 function naiveAdd(doc, run) {
   doc.runs.push({ id: run.id, startedAt: run.startedAt, commit: run.commit });
   for (const a of run.attempts) {
-    doc.attempts.push({ runId: run.id, project: a.project, file: a.file, titlePath: a.titlePath, line: a.line, status: a.status, retry: a.retry, durationMs: a.durationMs, error: a.error ? a.error.message : null });
+    doc.attempts.push({
+      runId: run.id,
+      project: a.project,
+      file: a.file,
+      titlePath: a.titlePath,
+      line: a.line,
+      status: a.status,
+      retry: a.retry,
+      durationMs: a.durationMs,
+      error: a.error ? a.error.message : null,
+    });
   }
 }
 
@@ -84,10 +95,10 @@ function naiveFlaky(doc) {
   const byTest = new Map();
   for (const a of doc.attempts) {
     const key = `${a.project} › ${a.file} › ${a.titlePath.join(' › ')}`;
-    let runs = byTest.get(key);
-    if (!runs) byTest.set(key, (runs = new Map()));
-    let r = runs.get(a.runId);
-    if (!r) runs.set(a.runId, (r = { passed: 0, failed: 0 }));
+    if (!byTest.has(key)) byTest.set(key, new Map());
+    const runs = byTest.get(key);
+    if (!runs.has(a.runId)) runs.set(a.runId, { passed: 0, failed: 0 });
+    const r = runs.get(a.runId);
     if (a.status === 'passed') r.passed++;
     else if (a.status !== 'skipped') r.failed++;
   }
@@ -129,7 +140,10 @@ async function main() {
   const peer = {};
   sw.load = await time(() => History.load(file), { runs: 5 });
   // Update = one addRun call with the whole run (100,000 attempts).
-  sw.update = await measureInside(() => History.load(file), (h) => h.addRun(extra));
+  sw.update = await measureInside(
+    () => History.load(file),
+    (h) => h.addRun(extra),
+  );
   // Save = write the updated history (the file is restored between runs so
   // each save starts from the same state).
   sw.save = await measureInside(
@@ -149,7 +163,10 @@ async function main() {
   for (const run of runs) naiveAdd(doc, run);
   fs.writeFileSync(naiveFile, JSON.stringify(doc));
   peer.load = await time(() => JSON.parse(fs.readFileSync(naiveFile, 'utf8')), { runs: 5 });
-  peer.update = await measureInside(() => JSON.parse(fs.readFileSync(naiveFile, 'utf8')), (d) => naiveAdd(d, extra));
+  peer.update = await measureInside(
+    () => JSON.parse(fs.readFileSync(naiveFile, 'utf8')),
+    (d) => naiveAdd(d, extra),
+  );
   peer.save = await measureInside(
     () => {
       const d = JSON.parse(fs.readFileSync(naiveFile, 'utf8'));

@@ -15,7 +15,12 @@ const suites = [
 
 async function main() {
   const only = process.argv.slice(2);
-  console.log(`# shardwright benchmarks\n\n${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `# shardwright benchmarks\n\n${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   for (const [name, suite] of suites) {
     if (only.length && !only.includes(name)) continue;
     await suite.main();

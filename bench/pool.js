@@ -72,7 +72,7 @@ async function main() {
   const { default: PQueue } = await import('p-queue');
   const noop = async () => {};
   const rows = [];
-  let crossings = {};
+  const crossings = {};
   for (const concurrency of [4, 16]) {
     const options = { minWorkers: concurrency, maxWorkers: concurrency, minAvailableMemoryMb: 0 };
     const [pq, submit, batch, unbatched] = await rounds([

@@ -26,7 +26,7 @@ const { planShards, applyHistory } = require('../js/index.js');
 const { WorkQueue } = require('../js/native.js');
 const { fileGroups } = require('./shard.js');
 const { table } = require('./util.js');
-const { PULL_SPREAD } = require('../js/commands/run.js'); // batch sizes as `shardwright run` pulls
+const { PULL_SPREAD } = require('../js/run/index.js'); // batch sizes as `shardwright run` pulls
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const STARTUP_MS = 2000; // one Playwright start (browser, web server), real time
@@ -78,12 +78,14 @@ function load() {
 
 async function staticRun(plan, real, scale, speeds) {
   const t0 = performance.now();
-  const ends = await Promise.all(plan.shards.map(async (shard, m) => {
-    const work = worker(speeds[m]);
-    await work(STARTUP_MS * scale);
-    for (const id of shard.groups) await work(real.get(id) * scale);
-    return performance.now() - t0;
-  }));
+  const ends = await Promise.all(
+    plan.shards.map(async (shard, m) => {
+      const work = worker(speeds[m]);
+      await work(STARTUP_MS * scale);
+      for (const id of shard.groups) await work(real.get(id) * scale);
+      return performance.now() - t0;
+    }),
+  );
   return { makespan: Math.max(...ends), starts: speeds.length };
 }
 
@@ -94,24 +96,29 @@ async function queueRun(url, planned, real, scale, speeds) {
   const t0 = performance.now();
   let starts = 0;
   // The machines arrive together; one of them seeds.
-  const ends = await Promise.all(queues.map(async (q, m) => {
-    await q.seed(planned.map((g) => ({ id: g.id, expectedMs: g.durationMs, payload: '' })), 'bench');
-    const work = worker(speeds[m]);
-    for (;;) {
-      const batch = await q.pull({ spread: PULL_SPREAD });
-      if (!batch.length) {
-        if ((await q.status()).complete) break;
-        await sleep(5);
-        continue;
+  const ends = await Promise.all(
+    queues.map(async (q, m) => {
+      await q.seed(
+        planned.map((g) => ({ id: g.id, expectedMs: g.durationMs, payload: '' })),
+        'bench',
+      );
+      const work = worker(speeds[m]);
+      for (;;) {
+        const batch = await q.pull({ spread: PULL_SPREAD });
+        if (!batch.length) {
+          if ((await q.status()).complete) break;
+          await sleep(5);
+          continue;
+        }
+        starts++;
+        await work(STARTUP_MS * scale);
+        // One Playwright process runs the batch; its groups complete when it ends.
+        for (const g of batch) await work(real.get(g.id) * scale);
+        await Promise.all(batch.map((g) => q.complete(g.id, { status: 'passed', durationMs: real.get(g.id) })));
       }
-      starts++;
-      await work(STARTUP_MS * scale);
-      // One Playwright process runs the batch; its groups complete when it ends.
-      for (const g of batch) await work(real.get(g.id) * scale);
-      await Promise.all(batch.map((g) => q.complete(g.id, { status: 'passed', durationMs: real.get(g.id) })));
-    }
-    return performance.now() - t0;
-  }));
+      return performance.now() - t0;
+    }),
+  );
   const status = await queues[0].status();
   for (const q of queues) await q.leave();
   if (status.done !== planned.length) throw new Error(`queue run incomplete: ${status.done} of ${planned.length}`);
@@ -159,8 +166,20 @@ async function main() {
         const { makespan, starts } = await fn();
         const ratio = makespan / (lowerBound * scale);
         ratios.push(ratio);
-        const range = plan ? staticRange(plan, real, speeds).map((x) => (x / lowerBound).toFixed(2)).join('–') : '—';
-        rows.push([rows.length % 3 ? '' : `${scenario} (lower bound ${(lowerBound / 60000).toFixed(1)} min)`, name, `${(makespan / scale / 60000).toFixed(1)} min`, `**${ratio.toFixed(3)}**`, `+${((ratio - 1) * 100).toFixed(1)}%`, range, starts]);
+        const range = plan
+          ? staticRange(plan, real, speeds)
+              .map((x) => (x / lowerBound).toFixed(2))
+              .join('–')
+          : '—';
+        rows.push([
+          rows.length % 3 ? '' : `${scenario} (lower bound ${(lowerBound / 60000).toFixed(1)} min)`,
+          name,
+          `${(makespan / scale / 60000).toFixed(1)} min`,
+          `**${ratio.toFixed(3)}**`,
+          `+${((ratio - 1) * 100).toFixed(1)}%`,
+          range,
+          starts,
+        ]);
       }
       results.push({ scenario, queue: ratios[0], duration: ratios[1], playwright: ratios[2] });
     }
@@ -172,8 +191,13 @@ async function main() {
     ['machines', 'mode', 'makespan (unscaled)', 'makespan ÷ lower bound', 'over', 'static: machines in any order', 'Playwright starts'],
     rows,
   );
-  console.log(`\nLower bound = max(total ÷ the machines' summed speed, longest file ${(longest / 1000).toFixed(0)} s). Static plans run shard i on machine i; the "any order" column is the range over every assignment, from the real durations.`);
-  for (const r of results) console.log(`${r.scenario}: queue mode ${r.queue.toFixed(3)}, static duration shards ${r.duration.toFixed(3)}, Playwright's split ${r.playwright.toFixed(3)} — queue mode's makespan is ${(r.queue / r.duration).toFixed(2)}× the static shards' and ${(r.queue / r.playwright).toFixed(2)}× Playwright's.`);
+  console.log(
+    `\nLower bound = max(total ÷ the machines' summed speed, longest file ${(longest / 1000).toFixed(0)} s). Static plans run shard i on machine i; the "any order" column is the range over every assignment, from the real durations.`,
+  );
+  for (const r of results)
+    console.log(
+      `${r.scenario}: queue mode ${r.queue.toFixed(3)}, static duration shards ${r.duration.toFixed(3)}, Playwright's split ${r.playwright.toFixed(3)} — queue mode's makespan is ${(r.queue / r.duration).toFixed(2)}× the static shards' and ${(r.queue / r.playwright).toFixed(2)}× Playwright's.`,
+    );
   return { rows, results };
 }
 

@@ -28,7 +28,7 @@ async function plainRetry(fn, { initialDelayMs = 0, multiplier = 2, maxDelayMs =
     try {
       return await fn(attempt);
     } catch (err) {
-      const message = String(err && err.message);
+      const message = String(err?.message);
       const permanent = PERMANENT.some((r) => r.test(message));
       const retryable = !permanent && (RETRYABLE.some((r) => r.test(message)) || true);
       attempts.push({ attempt, startedAt, message, retryable });
@@ -83,7 +83,11 @@ async function main() {
       `+${(per(native) - per(plain)).toFixed(2)} µs`,
     ]);
   }
-  table('retry() per attempt vs a plain JS retry loop (median of 5 runs, 5 attempts per call, zero delay)', ['shape', 'shardwright retry()', 'plain JS loop', 'ratio', 'overhead'], rows);
+  table(
+    'retry() per attempt vs a plain JS retry loop (median of 5 runs, 5 attempts per call, zero delay)',
+    ['shape', 'shardwright retry()', 'plain JS loop', 'ratio', 'overhead'],
+    rows,
+  );
   return rows;
 }
 

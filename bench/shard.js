@@ -82,7 +82,9 @@ function balance() {
   );
   const worst = Math.max(...summary.map((s) => s.ours));
   const within = summary.filter((s) => s.ours <= 1.02).length;
-  console.log(`\n\`duration\` within 2% of the lower bound in ${within} of ${summary.length} cases (worst ${pct(worst)} over); Playwright's count split: median ${pct(median(summary.map((s) => s.playwright)))} over, worst ${pct(Math.max(...summary.map((s) => s.playwright)))}.`);
+  console.log(
+    `\n\`duration\` within 2% of the lower bound in ${within} of ${summary.length} cases (worst ${pct(worst)} over); Playwright's count split: median ${pct(median(summary.map((s) => s.playwright)))} over, worst ${pct(Math.max(...summary.map((s) => s.playwright)))}.`,
+  );
   return summary;
 }
 
@@ -101,7 +103,7 @@ function bigSuite(parallel) {
     const keys = Array.from({ length: 20 }, (_, i) => `chromium › ${file} › feature ${f} › does thing ${i}`);
     const durations = keys.map(() => real[k++ % real.length]);
     const tags = f % 7 ? [] : ['@slow'];
-    if (parallel) keys.forEach((id, i) => groups.push({ id, project: 'chromium', file, tags, durationMs: durations[i] }));
+    if (parallel) for (const [i, id] of keys.entries()) groups.push({ id, project: 'chromium', file, tags, durationMs: durations[i] });
     else groups.push({ id: `chromium › ${file}`, project: 'chromium', file, tests: keys, tags, durationMs: durations.reduce((a, b) => a + b, 0) });
   }
   return groups;
@@ -109,14 +111,31 @@ function bigSuite(parallel) {
 
 async function speed() {
   const rows = [];
-  for (const [shape, parallel] of [['5,000 files × 20 tests (default mode)', false], ['100,000 single-test groups (fullyParallel)', true]]) {
+  for (const [shape, parallel] of [
+    ['5,000 files × 20 tests (default mode)', false],
+    ['100,000 single-test groups (fullyParallel)', true],
+  ]) {
     const groups = bigSuite(parallel);
     let plan;
-    const planMs = await time(() => { plan = planShards(groups, { shards: 64 }); }, { runs: 7, warmup: 2 });
+    const planMs = await time(
+      () => {
+        plan = planShards(groups, { shards: 64 });
+      },
+      { runs: 7, warmup: 2 },
+    );
     const selectMs = await time(() => selectShard(groups, { shards: 64, index: 7 }), { runs: 7, warmup: 1 });
     const lptMs = await time(() => planShards(groups, { shards: 64, improve: false }), { runs: 7, warmup: 1 });
     const pwMs = await time(() => planShards(groups, { shards: 64, strategy: 'playwright' }), { runs: 7, warmup: 1 });
-    rows.push([shape, groups.length, `**${planMs.toFixed(0)} ms**`, `${selectMs.toFixed(0)} ms`, `${lptMs.toFixed(0)} ms`, `${pwMs.toFixed(0)} ms`, plan.imbalance.toFixed(5), planMs < 200 ? 'yes' : 'no']);
+    rows.push([
+      shape,
+      groups.length,
+      `**${planMs.toFixed(0)} ms**`,
+      `${selectMs.toFixed(0)} ms`,
+      `${lptMs.toFixed(0)} ms`,
+      `${pwMs.toFixed(0)} ms`,
+      plan.imbalance.toFixed(5),
+      planMs < 200 ? 'yes' : 'no',
+    ]);
   }
   table(
     'Planning 100,000 tests into 64 shards through the JS API (median of 7 runs; target < 200 ms)',

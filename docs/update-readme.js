@@ -5,7 +5,7 @@
 // when README.md and the engine drift apart.
 const fs = require('node:fs');
 const path = require('node:path');
-const { configTable } = require('../js/config.js');
+const { configTable } = require('../js/api/config.js');
 
 const file = path.join(__dirname, '..', 'README.md');
 const readme = fs.readFileSync(file, 'utf8');

@@ -14,10 +14,7 @@ export default withShardwright(
     testDir: './tests',
     outputDir: process.env.EXAMPLES_OUTPUT_DIR || 'test-results',
     timeout: 15_000,
-    reporter: [
-      ['list'],
-      ['json', { outputFile: process.env.EXAMPLES_JSON_REPORT || 'results/report.json' }],
-    ],
+    reporter: [['list'], ['json', { outputFile: process.env.EXAMPLES_JSON_REPORT || 'results/report.json' }]],
     use: {
       baseURL: `http://127.0.0.1:${PORT}`,
       launchOptions: {

@@ -1,17 +1,30 @@
 'use strict';
-// Errors raised by the JS layer itself, in the same shape as the engine's:
-// an Error with a stable `code` and a message naming the field and the value.
+// Errors raised by the JS layer, in the engine's shape: an Error with a
+// stable `code` from the engine's one table (src/error.rs, `ErrorKind`) and
+// a message naming the field and the value.
 
 const { inspect } = require('node:util');
+const native = require('./native.js');
+
+/** `{ config: 'ERR_SHARDWRIGHT_CONFIG', io: …, plan: …, … }` */
+const CODES = Object.freeze(native.__errorCodes());
 
 function show(value) {
   return inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80 });
 }
 
-function configError(field, value, expected) {
-  const err = new Error(`invalid ${field}: ${show(value)} (${expected})`);
-  err.code = 'ERR_SHARDWRIGHT_CONFIG';
+/** An Error of `kind` (a key of CODES) with `message`; `extra` is assigned onto it (exitCode, cause…). */
+function codedError(kind, message, extra) {
+  const code = CODES[kind];
+  if (!code) throw new Error(`shardwright: unknown error kind ${JSON.stringify(kind)}`);
+  const err = new Error(message);
+  err.code = code;
+  if (extra) Object.assign(err, extra);
   return err;
 }
 
-module.exports = { configError, show };
+function configError(field, value, expected) {
+  return codedError('config', `invalid ${field}: ${show(value)} (${expected})`);
+}
+
+module.exports = { CODES, codedError, configError, show };

@@ -1,30 +1,30 @@
 import type {
+  AttemptRecord,
   BackoffOptions,
   ClassifyOptions,
-  RetryEvent,
-  AttemptRecord,
-  RetryReport,
-  EffectiveConfig,
   ConfigEntry,
-  WorkerExplanation,
-  ResourceSnapshot,
-  ProcessUsage,
+  EffectiveConfig,
   MachineInputs,
+  ProcessUsage,
+  ResourceSnapshot,
+  RetryEvent,
+  RetryReport,
+  WorkerExplanation,
 } from '../index';
 
 export { BackoffPolicy } from '../index';
 export type {
+  AttemptRecord,
   BackoffOptions,
   ClassifyOptions,
-  RetryEvent,
-  AttemptRecord,
-  RetryReport,
-  EffectiveConfig,
   ConfigEntry,
-  WorkerExplanation,
-  ResourceSnapshot,
-  ProcessUsage,
+  EffectiveConfig,
   MachineInputs,
+  ProcessUsage,
+  ResourceSnapshot,
+  RetryEvent,
+  RetryReport,
+  WorkerExplanation,
 };
 
 export interface RetryOptions extends BackoffOptions, ClassifyOptions {
@@ -45,10 +45,7 @@ export type RetryError<E = unknown> = E & {
  * are spent, or it fails with a permanent error, waiting the backoff delay
  * between attempts (in Rust, off the JS thread).
  */
-export declare function retry<T>(
-  fn: (attempt: number, signal?: AbortSignal) => T | Promise<T>,
-  options?: RetryOptions,
-): Promise<T>;
+export declare function retry<T>(fn: (attempt: number, signal?: AbortSignal) => T | Promise<T>, options?: RetryOptions): Promise<T>;
 
 /**
  * shardwright's settings. Each can be overridden by its environment variable
@@ -113,10 +110,12 @@ export declare function resolveConfig(options?: ShardwrightOptions): EffectiveCo
 export declare function recommendWorkers(options?: ShardwrightOptions): number;
 export declare function explainWorkers(options?: ShardwrightOptions): WorkerExplanation;
 export declare function resourceSnapshot(options?: { intervalMs?: number }): Promise<ResourceSnapshot>;
+
 // ── Sharding ────────────────────────────────────────────────────────────────
 
-import type { ShardOptions, ShardCoverage, ShardRunRecord } from '../index';
-export type { ShardOptions, ShardCoverage, ShardRunRecord };
+import type { ShardCoverage, ShardOptions, ShardRunRecord } from '../index';
+
+export type { ShardCoverage, ShardOptions, ShardRunRecord };
 
 /** A group of tests that stays on one shard (formed as Playwright's createTestGroups forms them). */
 export interface ShardGroup {
@@ -225,32 +224,32 @@ export declare function applyHistory(
 
 /** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
-export { WorkerManager } from './pool';
-export type {
-  WorkerManagerOptions,
-  RetryPolicyOptions,
-  Task,
-  FunctionTask,
-  ProcessTask,
-  TaskContext,
-  TaskResult,
-  AttemptInfo,
-  Outcome,
-  Priority,
-  Progress,
-  WorkerStats,
-  WorkerManagerStats,
-  WorkerManagerEvents,
-  ShutdownReport,
-} from './pool';
+export type * from './api/history';
 export {
+  defaultHistoryPath,
+  events,
+  flakyMarkdown,
+  flakyReport,
+  flakySummary,
   History,
   loadHistory,
-  flakyReport,
-  flakyMarkdown,
-  flakySummary,
-  events,
-  defaultHistoryPath,
   testKey,
-} from './history';
-export type * from './history';
+} from './api/history';
+export type {
+  AttemptInfo,
+  FunctionTask,
+  Outcome,
+  Priority,
+  ProcessTask,
+  Progress,
+  RetryPolicyOptions,
+  ShutdownReport,
+  Task,
+  TaskContext,
+  TaskResult,
+  WorkerManagerEvents,
+  WorkerManagerOptions,
+  WorkerManagerStats,
+  WorkerStats,
+} from './api/pool';
+export { WorkerManager } from './api/pool';

@@ -1,20 +1,24 @@
 'use strict';
 // shardwright's JS API (CommonJS). ESM: index.mjs re-exports the same names.
+// The API lives in js/api/ (one file per area); withShardwright() in
+// js/playwright/config.js, beside the reporter and the test fixture.
 
 const native = require('./native.js');
-const { retry } = require('./retry.js');
-const config = require('./config.js');
-const shard = require('./shard.js');
-const groups = require('./groups.js');
-const { WorkerManager } = require('./pool.js');
-const { History, loadHistory, flakyReport, defaultHistoryPath, testKey } = require('./history.js');
-const { flakyMarkdown, flakySummary } = require('./flaky-format.js');
-const { events } = require('./flaky-events.js');
+const { retry } = require('./api/retry.js');
+const config = require('./api/config.js');
+const shard = require('./api/shard.js');
+const groups = require('./api/groups.js');
+const { WorkerManager } = require('./api/pool.js');
+const { History, loadHistory, flakyReport, defaultHistoryPath, testKey } = require('./api/history.js');
+const { flakyMarkdown, flakySummary } = require('./api/flaky-format.js');
+const { events } = require('./api/flaky-events.js');
+const { withShardwright } = require('./playwright/config.js');
+const { CODES } = require('./errors.js');
 
 module.exports = {
   retry,
   BackoffPolicy: native.BackoffPolicy,
-  withShardwright: config.withShardwright,
+  withShardwright,
   printConfig: config.printConfig,
   resolveConfig: config.resolveConfig,
   recommendWorkers: config.recommendWorkers,
@@ -38,4 +42,5 @@ module.exports = {
   events,
   defaultHistoryPath,
   testKey,
+  ERROR_CODES: CODES,
 };

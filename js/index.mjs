@@ -27,5 +27,6 @@ export const {
   flakySummary,
   events,
   defaultHistoryPath,
+  ERROR_CODES,
 } = api;
 export default api;

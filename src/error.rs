@@ -31,6 +31,31 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::Config,
+        ErrorKind::Io,
+        ErrorKind::History,
+        ErrorKind::Plan,
+        ErrorKind::Task,
+        ErrorKind::Queue,
+        ErrorKind::Aborted,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind's name in the JS table of codes (`config`, `io`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Io => "io",
+            ErrorKind::History => "history",
+            ErrorKind::Plan => "plan",
+            ErrorKind::Task => "task",
+            ErrorKind::Queue => "queue",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     /// The stable code exposed to JS as `error.code`.
     pub const fn code(self) -> &'static str {
         match self {

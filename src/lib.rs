@@ -10,13 +10,13 @@ pub mod config;
 pub mod error;
 pub mod flaky;
 pub mod history;
+pub mod playwright;
 pub mod pool;
 pub mod queue;
 pub mod resources;
 pub mod retry;
 pub mod shard;
 pub mod signature;
-pub mod testid;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.
 #[cfg_attr(test, allow(dead_code))]

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { test, expect } from 'shardwright/test';
+import { expect, test } from 'shardwright/test';
 
 // A loopback port that nothing listens on: bind an ephemeral port, then close it.
 async function closedPort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { test, expect } from 'shardwright/test';
+import { expect, test } from 'shardwright/test';
 
 test('cart lists the items', async ({ page }) => {
   await page.goto('/cart.html');

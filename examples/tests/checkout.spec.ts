@@ -1,11 +1,12 @@
-import { test, expect } from 'shardwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from 'shardwright/test';
 
 // A serial suite: its tests share a page and must run in order on one worker,
 // so a sharded run keeps the suite whole.
 test.describe.configure({ mode: 'serial' });
 
 test.describe('checkout flow', () => {
-  let page;
+  let page: Page;
 
   test.beforeAll(async ({ browser }) => {
     page = await browser.newPage();

@@ -1,4 +1,4 @@
-import { test, expect } from 'shardwright/test';
+import { expect, test } from 'shardwright/test';
 
 // Faults on demand, for the end-to-end tests of flaky detection. With no
 // SHARDWRIGHT_DEMO_* variable set (a normal run) both tests pass.

@@ -1,4 +1,4 @@
-import { test, expect } from 'shardwright/test';
+import { expect, test } from 'shardwright/test';
 
 test('home page shows the shop', { tag: '@smoke' }, async ({ page }) => {
   await page.goto('/');

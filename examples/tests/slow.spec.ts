@@ -1,4 +1,4 @@
-import { test, expect } from 'shardwright/test';
+import { expect, test } from 'shardwright/test';
 
 // Tests of unequal length, as real suites have: sharding by count puts them
 // together, sharding by duration spreads them.

@@ -5,7 +5,7 @@ mod ci;
 mod read;
 mod settings;
 
-pub use ci::detect_ci;
+pub use ci::{ci_run_id, detect_ci};
 pub use read::{boolean, choice, non_negative, number, number_in, show, string, whole};
 pub use settings::{Config, Entry, Setting, Source, Workers, SETTINGS};
 pub use settings::{FlakySettings, QUARANTINE_MODES, STRATEGIES};

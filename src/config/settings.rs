@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 use super::ci::detect_ci;
 use super::read;
 use crate::backoff::{BackoffPolicy, FieldNames, Jitter};
+use crate::classify::PatternSpec;
 use crate::error::{Error, Num, Result};
-use crate::flaky::FlakyOptions;
+use crate::flaky::{FlakyOptions, QuarantineRule};
 use crate::history::Limits;
 use crate::resources::WorkerOptions;
 
@@ -33,7 +34,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "maxWorkers", env: "SHARDWRIGHT_MAX_WORKERS", doc: "upper bound of the `auto` worker count (none: no cap)" },
     Setting { key: "cpusPerWorker", env: "SHARDWRIGHT_CPUS_PER_WORKER", doc: "CPUs one worker needs (browser and test process together)" },
     Setting { key: "memoryPerWorkerMb", env: "SHARDWRIGHT_MEMORY_PER_WORKER_MB", doc: "memory one worker needs, in MiB" },
-    Setting { key: "considerLoad", env: "SHARDWRIGHT_CONSIDER_LOAD", doc: "leave CPUs that the machine's current load keeps busy" },
+    Setting { key: "considerLoad", env: "SHARDWRIGHT_CONSIDER_LOAD", doc: "leave CPUs that the machine's load average keeps busy (off: it lags by minutes, e.g. behind a build step)" },
     Setting { key: "maxRetries", env: "SHARDWRIGHT_MAX_RETRIES", doc: "retries after the first attempt; `withShardwright` sets Playwright's `retries` to it on CI (0 locally unless set)" },
     Setting { key: "initialDelayMs", env: "SHARDWRIGHT_INITIAL_DELAY_MS", doc: "backoff before the first retry, in ms" },
     Setting { key: "maxDelayMs", env: "SHARDWRIGHT_MAX_DELAY_MS", doc: "cap on one backoff delay, in ms" },
@@ -44,7 +45,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "historyRuns", env: "SHARDWRIGHT_HISTORY_RUNS", doc: "runs kept per test in the history" },
     Setting { key: "resetHistory", env: "SHARDWRIGHT_RESET_HISTORY", doc: "when the history file is unusable, keep it as a backup and start fresh (otherwise the run is not recorded)" },
     Setting { key: "strategy", env: "SHARDWRIGHT_STRATEGY", doc: "sharding strategy: `duration`, `round-robin`, `file`, `tag` or `fail-first`" },
-    Setting { key: "reportDir", env: "SHARDWRIGHT_REPORT_DIR", doc: "where the flaky report (JSON, Markdown) and shard records are written" },
+    Setting { key: "plan", env: "SHARDWRIGHT_PLAN", doc: "a shard plan file (`shardwright plan --out`) every shard follows, instead of planning from its own history" },
+    Setting { key: "reportDir", env: "SHARDWRIGHT_REPORT_DIR", doc: "where the flaky report, shard records and scratch files go (safe to ignore: a `.gitignore` is written there)" },
     Setting { key: "flakyWindow", env: "SHARDWRIGHT_FLAKY_WINDOW", doc: "latest runs of a test judged for flakiness" },
     Setting { key: "flakyThreshold", env: "SHARDWRIGHT_FLAKY_THRESHOLD", doc: "flip score (0–1, recent runs weigh more) from which a test is flaky" },
     Setting { key: "quarantineThreshold", env: "SHARDWRIGHT_QUARANTINE_THRESHOLD", doc: "flaky score (0–1) from which a test is quarantined" },
@@ -98,6 +100,48 @@ pub struct FlakySettings {
     pub quarantine: Vec<String>,
 }
 
+/// The quarantine list as rules: `/pattern/flags` entries are regular
+/// expressions over the key, the others test keys or key prefixes.
+fn quarantine_rules(field: &str, entries: &[String]) -> Result<Vec<QuarantineRule>> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let spec = match entry
+                .strip_prefix('/')
+                .and_then(|rest| rest.rsplit_once('/'))
+            {
+                Some((regex, flags))
+                    if !regex.is_empty() && flags.bytes().all(|b| b.is_ascii_lowercase()) =>
+                {
+                    PatternSpec::Regex {
+                        regex: regex.to_string(),
+                        flags: Some(flags.to_string()),
+                    }
+                }
+                _ => PatternSpec::Text(entry.clone()),
+            };
+            QuarantineRule::from_spec(&format!("{field}[{i}]"), &spec)
+        })
+        .collect()
+}
+
+impl FlakySettings {
+    /// The options of flaky analysis these settings stand for.
+    pub fn options(&self) -> Result<FlakyOptions> {
+        let options = FlakyOptions {
+            window: self.window,
+            flaky_threshold: self.flaky_threshold,
+            quarantine_threshold: self.quarantine_threshold,
+            broken_after: self.broken_after,
+            quarantine: quarantine_rules("quarantine", &self.quarantine)?,
+            ..FlakyOptions::DEFAULT
+        };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
 impl Default for FlakySettings {
     fn default() -> Self {
         let d = FlakyOptions::DEFAULT;
@@ -146,6 +190,8 @@ pub struct Config {
     pub reset_history: bool,
     pub strategy: &'static str,
     pub report_dir: String,
+    /// A plan file the shards follow.
+    pub plan: Option<String>,
     pub flaky: FlakySettings,
     /// The CI provider, when running on CI.
     pub ci: Option<&'static str>,
@@ -165,7 +211,8 @@ impl Default for Config {
             history_runs: Limits::DEFAULT.max_runs,
             reset_history: false,
             strategy: "duration",
-            report_dir: ".shardwright".into(),
+            report_dir: ".shardwright/reports".into(),
+            plan: None,
             flaky: FlakySettings::default(),
             ci: None,
             sources: vec![Source::Default; SETTINGS.len()],
@@ -350,6 +397,8 @@ impl Config {
         if let Some(s) = read::string(f, v)? {
             c.report_dir = s;
         }
+        let (v, f) = get("plan");
+        c.plan = read::string(f, v)?.filter(|s| !s.trim().is_empty());
         let (v, f) = get("historyRuns");
         if let Some(n) = read::whole(f, v, 1, Limits::MAX_RUNS_CAP as u64)? {
             c.history_runs = n as u32;
@@ -407,8 +456,31 @@ impl Config {
         let (v, f) = get("quarantine");
         if let Some(v) = v {
             fl.quarantine = string_list(f, v)?;
+            // Checked now, not when first used: a bad pattern stops the run
+            // before any test starts.
+            quarantine_rules(f, &fl.quarantine)?;
         }
         Ok(c)
+    }
+
+    /// Like [`Config::from_env`], with `flags` (a command's own flags, by
+    /// option name) above the environment: flags > `SHARDWRIGHT_*` >
+    /// `options` > defaults.
+    pub fn with_flags(options: &Map<String, Value>, flags: &Map<String, Value>) -> Result<Config> {
+        let mut merged = options.clone();
+        merged.extend(flags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let masked: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|s| flags.contains_key(s.key))
+            .map(|s| s.env)
+            .collect();
+        Config::resolve(&merged, &|k| {
+            if masked.contains(&k) {
+                None
+            } else {
+                std::env::var(k).ok()
+            }
+        })
     }
 
     /// Like [`Config::resolve`], reading the process environment and noting
@@ -449,6 +521,7 @@ impl Config {
             "resetHistory" => self.reset_history.into(),
             "strategy" => self.strategy.into(),
             "reportDir" => self.report_dir.clone().into(),
+            "plan" => self.plan.clone().into(),
             "flakyWindow" => self.flaky.window.into(),
             "flakyThreshold" => self.flaky.flaky_threshold.into(),
             "quarantineThreshold" => self.flaky.quarantine_threshold.into(),
@@ -724,7 +797,8 @@ mod tests {
                     .count(),
                 1
             );
-            if s.key != "maxWorkers" {
+            // Optional settings have no default.
+            if s.key != "maxWorkers" && s.key != "plan" {
                 assert!(!c.value_of(s.key).is_null(), "{} has no value", s.key);
             }
         }

@@ -5,7 +5,7 @@ use regex::{Regex, RegexBuilder};
 use super::incident::IncidentOptions;
 use crate::classify::{Classifier, PatternSpec};
 use crate::error::{Error, Result};
-use crate::testid::SEPARATOR;
+use crate::playwright::testid::SEPARATOR;
 
 #[derive(Debug, Clone)]
 pub struct FlakyOptions {

@@ -775,7 +775,7 @@ mod tests {
     use crate::history::model::tests::meta;
     use crate::history::model::NewAttempt;
     use crate::history::{Limits, Status};
-    use crate::testid::TestId;
+    use crate::playwright::testid::TestId;
 
     /// Tests by pattern (one letter per run, as in verdict.rs).
     fn suite(tests: &[(&str, &str)]) -> History {

@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::model::{History, RunOutcome, Status, TestRecord};
-use crate::testid::SEPARATOR;
+use crate::playwright::testid::SEPARATOR;
 
 pub const RECENT_PASSES: usize = 10;
 pub const DEFAULT_ESTIMATE_MS: f64 = 1000.0;
@@ -189,7 +189,7 @@ mod tests {
     use super::*;
     use crate::history::model::tests::{attempt, meta};
     use crate::history::model::{Limits, NewAttempt};
-    use crate::testid::TestId;
+    use crate::playwright::testid::TestId;
 
     fn at(file: &str, title: &str, status: Status, ms: u32) -> NewAttempt {
         NewAttempt {

@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use super::infra::Incident;
 use super::model::{Attempt, ErrorInfo, History, Limits, RunMeta, ShardInfo, Status, TestRecord};
 use crate::classify::ErrorClass;
-use crate::testid::TestId;
+use crate::playwright::testid::TestId;
 
 pub const FORMAT: &str = "shardwright-history";
 /// The version written.

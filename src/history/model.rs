@@ -9,7 +9,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::classify::ErrorClass;
-use crate::testid::TestId;
+use crate::playwright::testid::TestId;
 
 /// How many runs per test are kept unless configured otherwise, and how long a
 /// test that no longer runs is remembered.
@@ -585,11 +585,11 @@ pub fn write_key(buf: &mut String, project: &str, file: &str, titles: &[String])
     buf.clear();
     if !project.is_empty() {
         buf.push_str(project);
-        buf.push_str(crate::testid::SEPARATOR);
+        buf.push_str(crate::playwright::testid::SEPARATOR);
     }
     buf.push_str(file);
     for t in titles {
-        buf.push_str(crate::testid::SEPARATOR);
+        buf.push_str(crate::playwright::testid::SEPARATOR);
         buf.push_str(t);
     }
 }

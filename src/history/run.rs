@@ -10,7 +10,7 @@ use super::model::{ErrorInfo, NewAttempt, RunMeta, ShardInfo, Status, MAX_ERROR_
 use super::time;
 use crate::classify::{strip_ansi, Classifier};
 use crate::error::{Error, Result};
-use crate::testid::{normalize_file, TestId};
+use crate::playwright::testid::{normalize_file, TestId};
 
 /// A timestamp: milliseconds since the epoch, or RFC 3339 text (what
 /// `JSON.stringify(new Date())` gives).

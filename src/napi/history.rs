@@ -411,6 +411,13 @@ fn open(path: String, options: Option<HistoryOptions>) -> Result<HistoryStore> {
     })
 }
 
+impl HistoryStore {
+    /// The engine's history, for the other bindings (planning).
+    pub(super) fn history(&self) -> &History {
+        &self.inner
+    }
+}
+
 #[napi]
 impl HistoryStore {
     /// Reads a history file (a missing file is an empty history).
@@ -632,6 +639,33 @@ impl HistoryStore {
             .into_iter()
             .map(|o| o.map(|o| o.name().to_string()))
             .collect()
+    }
+
+    /// The flaky report as JSON text, with the options of the reporter's
+    /// settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`,
+    /// and a command's `flags` above both): what every way of running
+    /// judges its run with.
+    #[napi]
+    pub fn analyze_settings_json(
+        &self,
+        #[napi(ts_arg_type = "Record<string, unknown> | undefined")] settings: Option<Loose>,
+        run_id: Option<String>,
+    ) -> napi::Result<String, &'static str> {
+        sync(|| {
+            let settings = match settings.map(|l| l.0) {
+                None | Some(Value::Null) => serde_json::Map::new(),
+                Some(Value::Object(m)) => m,
+                Some(other) => {
+                    return Err(Error::invalid("options", config::show(&other), "an object"))
+                }
+            };
+            let mut opts = crate::config::Config::from_env(&settings)?
+                .flaky
+                .options()?;
+            opts.run_id = run_id;
+            let report = flaky::analyze(&self.inner, &opts)?;
+            serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))
+        })
     }
 
     /// The flaky report as JSON text (parsed by js/history.js).

@@ -4,6 +4,7 @@
 mod backoff;
 mod config;
 mod history;
+mod playwright;
 mod pool;
 mod queue;
 mod retry;

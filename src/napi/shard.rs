@@ -134,7 +134,7 @@ impl ShardOptions {
         Ok(options)
     }
 
-    fn index(&self, shards: u32) -> Result<u32> {
+    pub(super) fn index(&self, shards: u32) -> Result<u32> {
         let expected = format!("a whole number from 1 to {shards}");
         match config::number("index", json(&self.index))? {
             None => Err(Error::invalid("index", "undefined", expected)),
@@ -309,7 +309,7 @@ pub struct NativePlan {
     pub fingerprint: String,
 }
 
-fn to_js(plan: &shard::Plan) -> NativePlan {
+pub(super) fn to_js(plan: &shard::Plan) -> NativePlan {
     let by_duration = plan.balanced_by == BalancedBy::Duration;
     NativePlan {
         shards: plan
@@ -541,4 +541,14 @@ pub fn check_shard_coverage(
 #[napi(js_name = "__shardStrategies")]
 pub fn shard_strategies() -> Vec<&'static str> {
     Strategy::NAMES.to_vec()
+}
+
+/// A duration as shardwright prints it: `850 ms`, `12.3 s`, `4m 05s`, `1h 02m`.
+#[napi(js_name = "__formatMs")]
+pub fn format_ms(ms: f64) -> String {
+    if ms.is_finite() {
+        shard::format_ms(ms)
+    } else {
+        "?".into()
+    }
 }

@@ -25,7 +25,7 @@
 use xxhash_rust::xxh3::Xxh3;
 
 use super::group::Group;
-use super::plan::PlanOptions;
+use super::options::PlanOptions;
 
 /// Bumped whenever the planner would give a different plan for the same
 /// inputs, so machines on different shardwright versions never agree by
@@ -89,6 +89,19 @@ impl Writer {
     }
 }
 
+/// A fingerprint of a list of strings (a suite's sorted test keys, a
+/// history's run ids) under a `kind` label: the same layout's `str`s after
+/// `kind` and a 0 byte.
+pub fn of_strings<'a>(kind: &str, items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut w = Writer::new();
+    w.bytes(kind.as_bytes());
+    w.u8(0);
+    for item in items {
+        w.str(item);
+    }
+    format!("{:032x}", w.finish())
+}
+
 /// The fingerprint of planning `groups` with `options`.
 pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
     let mut w = Writer::new();
@@ -135,7 +148,7 @@ pub fn fingerprint(groups: &[Group], options: &PlanOptions) -> String {
 mod tests {
     use super::*;
     use crate::shard::group::tests::group;
-    use crate::shard::plan::Strategy;
+    use crate::shard::options::Strategy;
 
     #[test]
     fn a_known_vector_and_sensitivity_to_every_input() {

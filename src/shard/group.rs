@@ -19,7 +19,7 @@ pub struct Group {
     pub project: Arc<str>,
     /// The test file (relative to the project's testDir, `/` separators).
     pub file: Arc<str>,
-    /// Stable test keys (see `crate::testid`). Empty: the group is one test
+    /// Stable test keys (see `crate::playwright::testid`). Empty: the group is one test
     /// whose key is `id` (a parallel-mode test), which spares 100,000
     /// single-test groups a second copy of every key.
     pub tests: Vec<String>,

@@ -127,7 +127,8 @@ pub fn render(plan: &Plan) -> String {
 mod tests {
     use super::*;
     use crate::shard::group::tests::group;
-    use crate::shard::plan::{plan, PlanOptions};
+    use crate::shard::options::PlanOptions;
+    use crate::shard::plan::plan;
 
     #[test]
     fn durations_read_naturally() {

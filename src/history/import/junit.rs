@@ -18,7 +18,7 @@ use quick_xml::{Reader, XmlVersion};
 
 use crate::history::run::{AttemptInput, ErrorInput, RunInput, TimeInput};
 use crate::history::time;
-use crate::testid::SEPARATOR;
+use crate::playwright::testid::SEPARATOR;
 
 #[derive(Default)]
 struct SuiteFrame {

@@ -4,4 +4,5 @@ mod junit;
 mod playwright;
 mod report;
 
+pub use playwright::attempts;
 pub use report::{parse_report, read_report, ReportFormat};

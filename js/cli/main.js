@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+'use strict';
+// `npx shardwright <command> [options]`. Each command is a file of js/cli/
+// (`run`'s loop lives in js/run/) exporting { summary, usage, options, run },
+// where `options` is a node:util parseArgs spec and `run(values,
+// positionals, io)` returns the exit code (or a promise of it).
+//
+// Exit codes: 0 success, 1 the command ran and found a failure (failed tests,
+// a coverage gap), 2 bad usage or an error before anything ran.
+
+const { parseArgs } = require('node:util');
+const { usageError } = require('./flags.js');
+
+const COMMANDS = {
+  config: './config.js',
+  import: './import.js',
+  merge: './merge.js',
+  plan: './plan.js',
+  report: './report.js',
+  run: './run.js',
+  shard: './shard.js',
+  status: './status.js',
+};
+
+function commands() {
+  return Object.keys(COMMANDS);
+}
+
+function load(name) {
+  return require(COMMANDS[name]);
+}
+
+function help(io) {
+  const lines = ['Usage: shardwright <command> [options]', '', 'Commands:'];
+  for (const name of commands()) lines.push(`  ${name.padEnd(8)} ${load(name).summary}`);
+  lines.push('', 'Run `shardwright <command> --help` for its options.');
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Turns parseArgs' own errors into ours: the flag and the value named. */
+function parse(command, argv) {
+  try {
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageError(err.message.replace(/^Unknown option '(.+?)'.*$/s, 'unknown option $1').replace(/\. To specify a positional.*$/s, ''));
+  }
+}
+
+async function main(argv = process.argv.slice(2), io = { stdout: process.stdout, stderr: process.stderr }) {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${require('../../package.json').version}\n`);
+    return 0;
+  }
+  if (!commands().includes(name)) {
+    io.stderr.write(`shardwright: unknown command ${JSON.stringify(name)} (one of ${commands().join(', ')})\n`);
+    return 2;
+  }
+  const command = load(name);
+  try {
+    const { values, positionals } = parse(command, rest);
+    if (values.help) {
+      io.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    return (await command.run(values, positionals, io)) ?? 0;
+  } catch (err) {
+    const code = err?.code ? ` [${err.code}]` : '';
+    io.stderr.write(`shardwright ${name}: ${err?.message ? err.message : err}${code}\n`);
+    if (process.env.SHARDWRIGHT_LOG && err?.stack) io.stderr.write(`${err.stack}\n`);
+    return err && err.exitCode !== undefined ? err.exitCode : 2;
+  }
+}
+
+module.exports = { main };
+
+if (require.main === module) {
+  main().then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,71 @@
+'use strict';
+// `shardwright report`: the flaky report of a history, without running tests.
+
+const fs = require('node:fs');
+const { usageError, numberFlag, noPositionals } = require('./flags.js');
+const { History } = require('../api/history.js');
+const { analyzeWith } = require('../api/record.js');
+const { flakyMarkdown, flakySummary } = require('../api/flaky-format.js');
+const { effectiveSettings } = require('./options.js');
+
+module.exports = {
+  summary: 'print the flaky report of a history (text, --json or --markdown)',
+  usage: `Usage: shardwright report [--history FILE] [--json | --markdown] [options]
+
+Prints the flaky report of a test history: flaky, broken, failing and fixed
+tests with their scores and evidence, and the quarantine list — judged with
+the options of the shardwright reporter in your Playwright config, then
+SHARDWRIGHT_* variables, then these flags, as the end of a run judges it.
+
+Options:
+  --config, -c FILE           the Playwright config (default: playwright.config.*
+                              here)
+  --history FILE              the history file (default: the reporter's
+                              \`history\`, $SHARDWRIGHT_HISTORY or
+                              .shardwright/history.json)
+  --json                      the full report as JSON (schema/flaky-report.schema.json)
+  --markdown                  a Markdown summary (e.g. for $GITHUB_STEP_SUMMARY)
+  --window N                  latest runs judged per test (default 20)
+  --flaky-threshold X         score from which a test is flaky, 0–1 (default 0.1)
+  --quarantine-threshold X    score from which a flaky test is quarantined (default 0.3)
+  --broken-after N            consecutive failing runs that make a test broken (default 3)
+  --quarantine KEY            quarantine this test key or key prefix (repeatable)
+  --max-tests N               rows per section in text and Markdown (default 10 / 50)
+  -h, --help                  this help`,
+  options: {
+    config: { type: 'string', short: 'c' },
+    history: { type: 'string' },
+    json: { type: 'boolean' },
+    markdown: { type: 'boolean' },
+    window: { type: 'string' },
+    'flaky-threshold': { type: 'string' },
+    'quarantine-threshold': { type: 'string' },
+    'broken-after': { type: 'string' },
+    quarantine: { type: 'string', multiple: true },
+    'max-tests': { type: 'string' },
+  },
+  async run(values, positionals, io) {
+    noPositionals(positionals, 'report');
+    if (values.json && values.markdown) throw usageError('--json and --markdown cannot be used together');
+    if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);
+    const maxTests = numberFlag(values, 'max-tests', { min: 1, integer: true });
+    const settings = await effectiveSettings(values.config, {
+      history: values.history,
+      flakyWindow: numberFlag(values, 'window', { min: 1, max: 1000, integer: true }),
+      flakyThreshold: numberFlag(values, 'flaky-threshold', { min: 0, max: 1 }),
+      quarantineThreshold: numberFlag(values, 'quarantine-threshold', { min: 0, max: 1 }),
+      brokenAfter: numberFlag(values, 'broken-after', { min: 1, max: 1000, integer: true }),
+    });
+    if (values.quarantine) settings.flags.quarantine = [...settings.values.quarantine, ...values.quarantine];
+    const file = settings.values.history;
+    if (!fs.existsSync(file)) {
+      throw usageError(`no history at ${file} (add ['shardwright/reporter'] to your Playwright config, or seed it with \`npx shardwright import <report…>\`)`);
+    }
+    if (settings.source && !values.json) io.stderr.write(`shardwright report: options of ${settings.source}\n`);
+    const report = analyzeWith(History.load(file), settings.options, undefined, settings.flags);
+    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
+    else io.stdout.write(flakySummary(report, { maxTests: maxTests ?? 10, color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR }));
+    return 0;
+  },
+};

@@ -1,0 +1,120 @@
+'use strict';
+// `shardwright run [options] [-- npx playwright test [args…]]`: its flags.
+// The run itself — list, queue, N Playwright processes pulling batches,
+// record — is js/run/.
+
+const fs = require('node:fs');
+const { configError } = require('../errors.js');
+const { intFlag, choice, runIdFrom } = require('./flags.js');
+
+const summary = 'run the suite as N Playwright processes pulling test groups from a queue (local, or shared on Redis by CI machines)';
+
+const usage = `Usage: shardwright run [options] [-- npx playwright test [args…]]
+
+Lists the suite once (the command + --list), then runs it as N Playwright
+processes on this machine that pull test groups, longest expected first,
+from a queue, each batch through --test-list, so they finish together. At
+the end the history has the run and the flaky report is written, as the
+shardwright reporter does. The command defaults to \`npx playwright test\`;
+your arguments (--project, --grep, files…) apply to the listing too.
+
+Options:
+  --workers, -j auto|N   Playwright processes on this machine (default: auto,
+                         the worker recommendation of \`shardwright config\`)
+  --history FILE         the test history (default: $SHARDWRIGHT_HISTORY or
+                         .shardwright/history.json); expected durations come
+                         from it, and this run is added to it
+  --group-by WHAT        auto | file | test: how tests are grouped (auto: per
+                         file, per test when the config is fullyParallel)
+
+Queue mode (every CI machine of a run runs the same command):
+  --queue URL            the Redis server: redis://[:password@]host:6379/0 or
+                         rediss://… (the password is never printed)
+  --run-id ID            shared by the machines of one run (default:
+                         $SHARDWRIGHT_RUN_ID, or the CI's run id)
+  --tls-ca FILE          a CA certificate (PEM) to trust for rediss://
+  --lease-ms N           a machine silent this long loses its groups to the
+                         others (default 60000; heartbeats every third of it)
+  --reconnect-retries N  reconnection attempts when Redis is lost (default 8)
+  --fallback local       Redis unreachable at start: run the whole suite on
+                         this machine instead of failing
+  --exit-status run|own  exit 1 when a test of the run failed (run, default),
+                         or only when one of this machine's did (own)
+
+Exit codes: 0 every test passed, 1 a test failed, 2 bad usage or an
+infrastructure error (the listing failed, the queue was lost).`;
+
+const options = {
+  workers: { type: 'string', short: 'j' },
+  history: { type: 'string' },
+  'group-by': { type: 'string' },
+  queue: { type: 'string' },
+  'run-id': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'lease-ms': { type: 'string' },
+  'reconnect-retries': { type: 'string' },
+  fallback: { type: 'string' },
+  'exit-status': { type: 'string' },
+};
+
+const DEFAULT_COMMAND = ['npx', 'playwright', 'test'];
+// Arguments `run` sets itself for each batch, or that would break it.
+const OWN_ARGS = [
+  '--list',
+  '--shard',
+  '--test-list',
+  '--test-list-invert',
+  '--reporter',
+  '--output',
+  '--workers',
+  '-j',
+  '--last-failed',
+  '--only-changed',
+  '--ui',
+  '--debug',
+];
+const QUEUE_ONLY = ['run-id', 'tls-ca', 'lease-ms', 'reconnect-retries', 'fallback', 'exit-status'];
+
+/** The options, each checked and named as the user wrote it. */
+function parseOptions(values, positionals, env = process.env) {
+  const o = {};
+  o.workers = values.workers === undefined || values.workers === 'auto' ? 'auto' : intFlag('--workers', values.workers, 1, 1000);
+  if (values.history !== undefined && values.history.trim() === '') throw configError('--history', values.history, 'a file path');
+  o.history = values.history;
+  o.groupBy = choice('--group-by', values['group-by'] ?? 'auto', ['auto', 'file', 'test']);
+  if (values.queue === undefined) {
+    const stray = QUEUE_ONLY.find((k) => values[k] !== undefined);
+    if (stray) throw configError(`--${stray}`, values[stray], 'only with --queue');
+  } else {
+    if (!/^rediss?:\/\/./.test(values.queue))
+      throw configError('--queue', values.queue.replace(/\/\/[^@/]*@/, '//***@'), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
+    o.queue = values.queue;
+    o.runId = runIdFrom(values, env);
+    if (values['tls-ca'] !== undefined) {
+      try {
+        o.tlsCa = fs.readFileSync(values['tls-ca'], 'utf8');
+      } catch (err) {
+        throw configError('--tls-ca', values['tls-ca'], `a readable PEM file (${err.code || err.message})`);
+      }
+    }
+    o.leaseMs = intFlag('--lease-ms', values['lease-ms'], 100, 86_400_000) ?? 60_000;
+    o.reconnectRetries = intFlag('--reconnect-retries', values['reconnect-retries'], 0, 100);
+    if (values.fallback !== undefined && values.fallback !== 'local') throw configError('--fallback', values.fallback, 'local');
+    o.fallback = values.fallback;
+    o.exitStatus = values['exit-status'] ?? 'run';
+    if (!['run', 'own'].includes(o.exitStatus)) throw configError('--exit-status', o.exitStatus, 'run or own');
+  }
+  o.command = positionals.length ? positionals : DEFAULT_COMMAND;
+  for (const arg of o.command.slice(1)) {
+    const own = OWN_ARGS.find((a) => arg === a || arg.startsWith(`${a}=`));
+    if (own) throw configError('command argument', arg, `shardwright run sets ${own} itself; leave it out`);
+  }
+  return o;
+}
+
+async function run(values, positionals, io) {
+  const o = parseOptions(values, positionals);
+  return require('../run/index.js').runSuite(o, io);
+}
+
+module.exports = { summary, usage, options, run, parseOptions };
