@@ -24,7 +24,8 @@ const T0 = Date.UTC(2026, 10, 30, 10, 0);
 const FILES = 6;
 const PER_FILE = 10;
 const key = (i, project = 'chromium') => `${project} › area/f${Math.floor(i / PER_FILE)}.spec.ts › suite › test ${i}`;
-const REFUSED = (i) => `Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:${3000 + (i % 3)}/page-${i}\nCall log:\n  - navigating to "http://127.0.0.1:${3000 + (i % 3)}/page-${i}", waiting until "load"`;
+const REFUSED = (i) =>
+  `Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:${3000 + (i % 3)}/page-${i}\nCall log:\n  - navigating to "http://127.0.0.1:${3000 + (i % 3)}/page-${i}", waiting until "load"`;
 
 function attempt(i, status, retry, error, project = 'chromium') {
   return {
@@ -49,7 +50,11 @@ function addRuns(history, runs, outcome, { from = 0, project = 'chromium' } = {}
     for (let i = 0; i < FILES * PER_FILE; i++) {
       const o = outcome(r, i);
       if (o === 'P') attempts.push(attempt(i, 'passed', 0, null, project));
-      else if (o === 'R') attempts.push(attempt(i, 'failed', 0, `Error: Timed out 5000ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator('#t${i}')`, project), attempt(i, 'passed', 1, null, project));
+      else if (o === 'R')
+        attempts.push(
+          attempt(i, 'failed', 0, `Error: Timed out 5000ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator('#t${i}')`, project),
+          attempt(i, 'passed', 1, null, project),
+        );
       else {
         const message = o === 'F' ? `Error: test ${i} failed` : o;
         attempts.push(attempt(i, 'failed', 0, message, project), attempt(i, 'failed', 1, message, project));
@@ -68,10 +73,11 @@ test('an outage run: stable tests stay stable, the report lists the incident', (
   h.save(file);
   const back = History.load(file);
   // The history records the incident (and the file keeps it).
-  assert.deepEqual(back.incidents(), [
-    { runId: 'ci-417', signature: 'ERR_CONNECTION_REFUSED', tests: 60, files: 6, ran: 60, confirmed: true, streak: 1 },
-  ]);
-  assert.match(fs.readFileSync(file, 'utf8'), /\n"incidents":\[\n\{"run":"ci-417","signature":"ERR_CONNECTION_REFUSED","tests":60,"files":6,"ran":60,"confirmed":true,"streak":1\}\],/);
+  assert.deepEqual(back.incidents(), [{ runId: 'ci-417', signature: 'ERR_CONNECTION_REFUSED', tests: 60, files: 6, ran: 60, confirmed: true, streak: 1 }]);
+  assert.match(
+    fs.readFileSync(file, 'utf8'),
+    /\n"incidents":\[\n\{"run":"ci-417","signature":"ERR_CONNECTION_REFUSED","tests":60,"files":6,"ran":60,"confirmed":true,"streak":1\}\],/,
+  );
 
   const report = back.analyze({ now: T0 });
   assertValidReport(report);
@@ -109,7 +115,7 @@ test('an outage run: stable tests stay stable, the report lists the incident', (
   assert.equal(run.quarantineAsOf, 'run-start');
 });
 
-test('an outage of one project is that project\'s incident; the same test is judged per project', () => {
+test("an outage of one project is that project's incident; the same test is judged per project", () => {
   const h = History.empty();
   addRuns(h, 6, () => 'P');
   // webkit's browser crashed in one run (chromium fine); chromium's test 3
@@ -125,8 +131,14 @@ test('an outage of one project is that project\'s incident; the same test is jud
   }
   const report = h.analyze({ incidentMinShare: 0.6 });
   assertValidReport(report);
-  assert.deepEqual(report.incidents.map((i) => [i.runId, i.project, i.signature, i.tests, i.ran]), [['w-2', 'webkit', 'browser crashed', 60, 60]]);
-  assert.deepEqual(report.tests.map((t) => [t.key, t.project, t.verdict]), [[key(3), 'chromium', 'flaky']]);
+  assert.deepEqual(
+    report.incidents.map((i) => [i.runId, i.project, i.signature, i.tests, i.ran]),
+    [['w-2', 'webkit', 'browser crashed', 60, 60]],
+  );
+  assert.deepEqual(
+    report.tests.map((t) => [t.key, t.project, t.verdict]),
+    [[key(3), 'chromium', 'flaky']],
+  );
 });
 
 test('flaky in one run: flaky, not quarantined; in two runs: quarantined', () => {
@@ -142,13 +154,16 @@ test('flaky in one run: flaky, not quarantined; in two runs: quarantined', () =>
   report = h.analyze();
   t = report.tests.find((x) => x.key === key(1));
   assert.equal(t.quarantined, true);
-  assert.deepEqual(report.quarantine.map((q) => [q.key, q.reason, q.flakyRuns, q.flakyCommits, q.since.runId, q.cleanRuns]), [[key(1), 'score', 2, 2, 'ci-415', 0]]);
+  assert.deepEqual(
+    report.quarantine.map((q) => [q.key, q.reason, q.flakyRuns, q.flakyCommits, q.since.runId, q.cleanRuns]),
+    [[key(1), 'score', 2, 2, 'ci-415', 0]],
+  );
   assertValidReport(report);
   // quarantineMinRuns: 3 asks for more evidence.
   assert.deepEqual(h.analyze({ quarantineMinRuns: 3 }).quarantine, []);
 });
 
-test('a quarantined test that fails again is judged by the quarantine as of its run\'s start, and stays quarantined', () => {
+test("a quarantined test that fails again is judged by the quarantine as of its run's start, and stays quarantined", () => {
   const dir = tempDir();
   const file = path.join(dir, 'history.json');
   const h = History.empty();
@@ -156,7 +171,10 @@ test('a quarantined test that fails again is judged by the quarantine as of its 
   h.save(file);
   // What the reporter prints before run 4.
   const atStart = History.load(file).analyze();
-  assert.deepEqual(atStart.quarantine.map((q) => q.key), [key(0)]);
+  assert.deepEqual(
+    atStart.quarantine.map((q) => q.key),
+    [key(0)],
+  );
   // Run 4: the quarantined test fails on every attempt.
   const after = History.load(file);
   addRuns(after, 1, (r, i) => (i === 0 ? 'F' : 'P'), { from: 3 });
@@ -164,14 +182,21 @@ test('a quarantined test that fails again is judged by the quarantine as of its 
   const report = History.load(file).analyze({ runId: 'ci-415' });
   assert.deepEqual(report.run.failedQuarantined, [key(0)]);
   assert.deepEqual(report.run.failedNotQuarantined, []);
-  assert.deepEqual(report.quarantine.map((q) => q.key), [key(0)], 'still quarantined after its failure');
+  assert.deepEqual(
+    report.quarantine.map((q) => q.key),
+    [key(0)],
+    'still quarantined after its failure',
+  );
   // The list printed at the start can be passed as such.
   const given = History.load(file).analyze({ runId: 'ci-415', startQuarantine: atStart.quarantine.map((q) => q.key) });
   assert.deepEqual([given.run.failedQuarantined, given.run.quarantineAsOf], [[key(0)], 'given']);
   // It leaves quarantine after quarantineReleaseAfter clean runs.
   const released = History.load(file);
   addRuns(released, 3, () => 'P', { from: 4 });
-  assert.deepEqual(released.analyze({ quarantineReleaseAfter: 4 }).quarantine.map((q) => q.cleanRuns), [3]);
+  assert.deepEqual(
+    released.analyze({ quarantineReleaseAfter: 4 }).quarantine.map((q) => q.cleanRuns),
+    [3],
+  );
   assert.deepEqual(released.analyze({ quarantineReleaseAfter: 3 }).quarantine, []);
 });
 
@@ -203,28 +228,45 @@ test('a version 1 history file loads and is saved as version 2', () => {
   assert.deepEqual(History.load(file).lastOutcomes(['chromium › cart.spec.ts › cart lists the items']), ['passed']);
 });
 
-test('a version 1 report (an earlier release\'s) still validates; version 2 requires the new parts', () => {
+test("a version 1 report (an earlier release's) still validates; version 2 requires the new parts", () => {
   const v1 = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/flaky-report-v1.json'), 'utf8'));
   assert.equal(v1.schemaVersion, 1);
   assertValidReport(v1);
   const v2missing = { ...v1, schemaVersion: 2 };
   assert.equal(validateReport(v2missing), false, 'a version 2 report needs `incidents`');
-  assert.ok(validateReport.errors.some((e) => e.params && e.params.missingProperty === 'incidents'), JSON.stringify(validateReport.errors));
+  assert.ok(
+    validateReport.errors.some((e) => e.params && e.params.missingProperty === 'incidents'),
+    JSON.stringify(validateReport.errors),
+  );
 });
 
-test('the user\'s patterns classify the history\'s errors; retry decisions from a flaky-keys file', () => {
+test("the user's patterns classify the history's errors; retry decisions from a flaky-keys file", () => {
   const dir = tempDir();
   const h = History.empty();
   const options = { permanent: ['license expired'], retryable: [/^TypeError: Cannot read properties of null/] };
-  addRuns(h, 4, (r, i) => {
-    if (i === 0 && (r === 1 || r === 3)) return 'R';
-    if (i === 2) return 'Error: the license expired';
-    return 'P';
-  }, {});
+  addRuns(
+    h,
+    4,
+    (r, i) => {
+      if (i === 0 && (r === 1 || r === 3)) return 'R';
+      if (i === 2) return 'Error: the license expired';
+      return 'P';
+    },
+    {},
+  );
   const h2 = History.empty();
   h2.addRun({ id: 'x', commit: null, attempts: [attempt(2, 'failed', 0, 'Error: the license expired')] }, options);
-  assert.deepEqual(h2.analyze().tests[0].evidence.errors.map((e) => [e.class, e.rule]), [['permanent', 'user:license expired']]);
-  assert.deepEqual(h.analyze(options).tests.find((t) => t.key === key(2)).evidence.errors.map((e) => [e.class, e.rule]), [['permanent', 'user:license expired']]);
+  assert.deepEqual(
+    h2.analyze().tests[0].evidence.errors.map((e) => [e.class, e.rule]),
+    [['permanent', 'user:license expired']],
+  );
+  assert.deepEqual(
+    h
+      .analyze(options)
+      .tests.find((t) => t.key === key(2))
+      .evidence.errors.map((e) => [e.class, e.rule]),
+    [['permanent', 'user:license expired']],
+  );
 
   const keysFile = path.join(dir, 'flaky-keys.json');
   assert.deepEqual(h.writeFlakyKeys(keysFile), { path: keysFile, keys: 1 });
@@ -244,15 +286,24 @@ test('the user\'s patterns classify the history\'s errors; retry decisions from 
   assert.equal(ask(key(5), "TypeError: Cannot read properties of null (reading 'x')", options).retry, true);
   // No flaky-keys file yet (no history): retried.
   assert.deepEqual(
-    [History.decideRetry({ key: key(5), error: 'TypeError: boom', flakyKeys: path.join(dir, 'none.json') }).retry, History.decideRetry({ key: key(5), error: 'TypeError: boom', flakyKeys: path.join(dir, 'none.json') }).reason],
+    [
+      History.decideRetry({ key: key(5), error: 'TypeError: boom', flakyKeys: path.join(dir, 'none.json') }).retry,
+      History.decideRetry({ key: key(5), error: 'TypeError: boom', flakyKeys: path.join(dir, 'none.json') }).reason,
+    ],
     [true, 'no-history'],
   );
   // On the history itself.
   assert.equal(h.decideRetry(key(5), 'TypeError: boom').retry, false);
   assert.equal(h.decideRetry(key(0), 'TypeError: boom').retry, true);
-  assert.throws(() => History.decideRetry({ key: key(5), error: 5, flakyKeys: keysFile }), (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG' && err.message === 'invalid error: 5 (an error message or { name, message })');
+  assert.throws(
+    () => History.decideRetry({ key: key(5), error: 5, flakyKeys: keysFile }),
+    (err) => err.code === 'ERR_SHARDWRIGHT_CONFIG' && err.message === 'invalid error: 5 (an error message or { name, message })',
+  );
   fs.writeFileSync(path.join(dir, 'bad.json'), '{"format":"other","version":1,"keys":[]}');
-  assert.throws(() => History.decideRetry({ key: key(5), error: 'x', flakyKeys: path.join(dir, 'bad.json') }), (err) => err.code === 'ERR_SHARDWRIGHT_HISTORY');
+  assert.throws(
+    () => History.decideRetry({ key: key(5), error: 'x', flakyKeys: path.join(dir, 'bad.json') }),
+    (err) => err.code === 'ERR_SHARDWRIGHT_HISTORY',
+  );
 });
 
 test('bad thresholds name the option', () => {
@@ -265,11 +316,14 @@ test('bad thresholds name the option', () => {
     [{ startQuarantine: 'x' }, 'invalid startQuarantine: "x" (an array of test keys)'],
     [{ permanent: [{ regex: '(' }] }, /^invalid permanent\[0\]: \/\(\//],
   ]) {
-    assert.throws(() => h.analyze(options), (err) => {
-      assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
-      if (typeof message === 'string') assert.equal(err.message, message);
-      else assert.match(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => h.analyze(options),
+      (err) => {
+        assert.equal(err.code, 'ERR_SHARDWRIGHT_CONFIG');
+        if (typeof message === 'string') assert.equal(err.message, message);
+        else assert.match(err.message, message);
+        return true;
+      },
+    );
   }
 });

@@ -162,19 +162,27 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
   const report = h.analyze({ now: T0 });
   assertValidReport(report);
   assert.deepEqual(report.summary, { tests: 7, stable: 1, flaky: 2, broken: 1, failing: 1, fixed: 1, skipped: 1, quarantined: 1, incidents: 0 });
-  assert.deepEqual(report.tests.map((t) => [t.titlePath[1], t.verdict]), [
-    ['broken', 'broken'],
-    ['flaky flips', 'flaky'],
-    ['flaky retry', 'flaky'],
-    ['new failure', 'failing'],
-    ['fixed', 'fixed'],
-  ]);
+  assert.deepEqual(
+    report.tests.map((t) => [t.titlePath[1], t.verdict]),
+    [
+      ['broken', 'broken'],
+      ['flaky flips', 'flaky'],
+      ['flaky retry', 'flaky'],
+      ['new failure', 'failing'],
+      ['fixed', 'fixed'],
+    ],
+  );
   const byTitle = Object.fromEntries(report.tests.map((t) => [t.titlePath[1], t]));
   const broken = byTitle.broken;
   assert.deepEqual([broken.since.commit, broken.since.runId, broken.before.commit], ['commit-5', 'run-5', 'commit-4']);
   assert.equal(broken.evidence.outcomes, 'PPPPPFFF');
-  assert.deepEqual(broken.evidence.errors, [{ message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', signature: 'Error: broken went wrong', count: 6 }]);
-  assert.deepEqual(broken.evidence.runs.map((r) => r.runId), ['run-7', 'run-6', 'run-5']);
+  assert.deepEqual(broken.evidence.errors, [
+    { message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', signature: 'Error: broken went wrong', count: 6 },
+  ]);
+  assert.deepEqual(
+    broken.evidence.runs.map((r) => r.runId),
+    ['run-7', 'run-6', 'run-5'],
+  );
   const fixed = byTitle.fixed;
   assert.deepEqual([fixed.since.commit, fixed.before.commit], ['commit-4', 'commit-1']);
   const flaky = byTitle['flaky retry'];

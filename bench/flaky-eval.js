@@ -115,7 +115,11 @@ function loadRates() {
 // its noise-free twin draw the same behaviour -----------------------------------
 
 function hash(a, b, c, d) {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35) ^ Math.imul(c + 0x1b873593, 0x27d4eb2f) ^ Math.imul(d + 0x165667b1, 0x9e3779b1);
+  let h =
+    Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^
+    Math.imul(b + 0x632be5ab, 0xc2b2ae35) ^
+    Math.imul(c + 0x1b873593, 0x27d4eb2f) ^
+    Math.imul(d + 0x165667b1, 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
@@ -128,11 +132,11 @@ function hash(a, b, c, d) {
 // ../shared/data/flaky/turbo-playwright-offline-*.json) for flaky tests; the
 // engine's classifier test corpus for programming errors.
 const FLAKY_MESSAGES = [
-  'Error: Timed out 5000ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator(\'#total\')',
-  'Error: Timed out 5000ms waiting for expect(locator).toHaveURL(expected)\n\nLocator: locator(\':root\')',
+  "Error: Timed out 5000ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator('#total')",
+  "Error: Timed out 5000ms waiting for expect(locator).toHaveURL(expected)\n\nLocator: locator(':root')",
   'Error: page.evaluate: Execution context was destroyed, most likely because of a navigation',
-  'Error: Event turbo:frame-render with {} wasn\'t dispatched within 2000ms',
-  'Error: Network request wasn\'t made when it should have been.',
+  "Error: Event turbo:frame-render with {} wasn't dispatched within 2000ms",
+  "Error: Network request wasn't made when it should have been.",
   'Error: Timed out 5000ms waiting for expect(locator).toHaveCount(expected)',
   'Error: expect(received).toEqual(expected) // deep equality\n\nExpected: 0\nReceived: 2',
   'Error: Event turbo:render with {"renderMethod":"morph"} wasn\'t dispatched within 2000ms',
@@ -141,7 +145,7 @@ const FLAKY_MESSAGES = [
   'Error: no more events',
 ];
 const BROKEN_MESSAGES = [
-  'TypeError: Cannot read properties of undefined (reading \'getId\')',
+  "TypeError: Cannot read properties of undefined (reading 'getId')",
   'Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 3\nReceived: 2',
   'ReferenceError: fixture is not defined',
   'Error: expect(locator).toHaveText(expected) failed\n\nLocator: locator(\'#status\')\nExpected: "ready"\nReceived: "error"',
@@ -169,8 +173,13 @@ function regressionsOf(tests) {
   const map = new Map(); // test index → { from, to, message }
   for (const t of stable) {
     const h = hash(t.i, 7, 7, 7);
-    if (t.file === oneFile) map.set(t.i, { from: 5, to: 8, message: 'TypeError: Cannot read properties of undefined (reading \'assignee\')' });
-    else if (h < 0.25) map.set(t.i, { from: 8, to: 12, message: "Error: expect(locator).toBeVisible() failed\n\nLocator: getByRole('button', { name: 'Sign in' })\nExpected: visible\nTimeout: 5000ms" });
+    if (t.file === oneFile) map.set(t.i, { from: 5, to: 8, message: "TypeError: Cannot read properties of undefined (reading 'assignee')" });
+    else if (h < 0.25)
+      map.set(t.i, {
+        from: 8,
+        to: 12,
+        message: "Error: expect(locator).toBeVisible() failed\n\nLocator: getByRole('button', { name: 'Sign in' })\nExpected: visible\nTimeout: 5000ms",
+      });
     else if (h < 0.26) map.set(t.i, { from: 15, to: RUNS - 1, message: 'ReferenceError: formatPrice is not defined' });
   }
   return map;
@@ -199,9 +208,10 @@ function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
     const reg = !twin && regressions && regressions.get(t.i);
     const regressed = reg && r >= reg.from && r <= reg.to;
     const brokenMessage = BROKEN_MESSAGES[t.i % BROKEN_MESSAGES.length];
-    const flakyMessage = variant.flakyTypeErrors && hash(t.i, 9, 9, 9) < variant.flakyTypeErrors
-      ? "TypeError: Cannot read properties of null (reading 'textContent')"
-      : FLAKY_MESSAGES[t.i % FLAKY_MESSAGES.length];
+    const flakyMessage =
+      variant.flakyTypeErrors && hash(t.i, 9, 9, 9) < variant.flakyTypeErrors
+        ? "TypeError: Cannot read properties of null (reading 'textContent')"
+        : FLAKY_MESSAGES[t.i % FLAKY_MESSAGES.length];
     const out = [];
     // What each attempt would do, noise aside.
     const natural = (k) => (t.broken || hash(t.i, r, k, 1) < t.p ? (t.broken ? brokenMessage : flakyMessage) : null);
@@ -239,7 +249,14 @@ function makeRun(tests, variant, r, { twin, regressions, decide, stats }) {
     }
     attempts.push(...out);
   }
-  const run = { id: `ci-${412 + r}`, startedAt, endedAt: startedAt + 120_000, commit: `c${String(commitOf(r)).padStart(7, '0')}`, source: 'reporter', attempts };
+  const run = {
+    id: `ci-${412 + r}`,
+    startedAt,
+    endedAt: startedAt + 120_000,
+    commit: `c${String(commitOf(r)).padStart(7, '0')}`,
+    source: 'reporter',
+    attempts,
+  };
   // Not part of the run: which tests the outage hit (for measuring).
   Object.defineProperty(run, 'hitKeys', { value: hitKeys, enumerable: false });
   return run;
@@ -256,7 +273,7 @@ function commitOf(r) {
 function prf(predicted, truth, allowed) {
   let tp = 0;
   let fp = 0;
-  for (const k of predicted) (allowed(k) ? tp++ : fp++);
+  for (const k of predicted) allowed(k) ? tp++ : fp++;
   let found = 0;
   for (const k of truth) if (predicted.has(k)) found++;
   return {
@@ -363,7 +380,8 @@ function retryCost(h, tmp) {
   const keys = path.join(tmp, 'keys.json');
   const written = h.writeFlakyKeys(keys);
   const key = h.testKeys()[0];
-  const ask = (flakyKeys) => History.decideRetry({ key, error: { name: 'TypeError', message: "TypeError: Cannot read properties of undefined (reading 'id')" }, flakyKeys });
+  const ask = (flakyKeys) =>
+    History.decideRetry({ key, error: { name: 'TypeError', message: "TypeError: Cannot read properties of undefined (reading 'id')" }, flakyKeys });
   const first = median((i) => {
     const copy = path.join(tmp, `keys-${i}.json`);
     fs.copyFileSync(keys, copy);
@@ -403,7 +421,18 @@ async function main() {
   const label = process.env.SW_ROOT ? ` — ${ROOT}` : '';
   table(
     `flaky detection under noise: ${rates.tests.length.toLocaleString('en')} FlakeFlagger tests × ${RUNS} runs (${rates.from})${label}`,
-    ['variant', 'flaky: precision', 'recall', 'called flaky (wrongly)', 'quarantine: precision', 'recall', 'quarantined (wrongly / missed)', 'flaky failures that failed a run', 'real failures hidden', 'incidents'],
+    [
+      'variant',
+      'flaky: precision',
+      'recall',
+      'called flaky (wrongly)',
+      'quarantine: precision',
+      'recall',
+      'quarantined (wrongly / missed)',
+      'flaky failures that failed a run',
+      'real failures hidden',
+      'incidents',
+    ],
     results.map(([v, r]) => [
       v.name,
       f(r.detection.precision),

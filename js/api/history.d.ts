@@ -1,19 +1,32 @@
 import type {
-  HistoryOptions,
-  FlakyReportOptions,
   AddRunResult,
-  ImportResult,
-  MergeResult,
-  SaveResult,
-  RecoveredInfo,
-  RunInfo,
-  IncidentInfo,
   FlakyKeysFile,
+  FlakyReportOptions,
+  HistoryOptions,
+  ImportResult,
+  IncidentInfo,
+  MergeResult,
+  RecoveredInfo,
   RetryDecisionInput,
   RetryDecisionResult,
+  RunInfo,
+  SaveResult,
 } from '../../index';
 
-export type { HistoryOptions, FlakyReportOptions, AddRunResult, ImportResult, MergeResult, SaveResult, RecoveredInfo, RunInfo, IncidentInfo, FlakyKeysFile, RetryDecisionInput, RetryDecisionResult };
+export type {
+  AddRunResult,
+  FlakyKeysFile,
+  FlakyReportOptions,
+  HistoryOptions,
+  ImportResult,
+  IncidentInfo,
+  MergeResult,
+  RecoveredInfo,
+  RetryDecisionInput,
+  RetryDecisionResult,
+  RunInfo,
+  SaveResult,
+};
 
 export type AttemptStatus = 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
 export type RunOutcome = 'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted';
@@ -150,11 +163,30 @@ export interface FlakyReport {
   schemaVersion: 2;
   generatedAt: string;
   options: {
-    window: number; flakyThreshold: number; quarantineThreshold: number; brokenAfter: number; halfLife: number; quarantine: string[];
-    quarantineMinRuns: number; quarantineReleaseAfter: number; incidentMinTests: number; incidentMinShare: number; incidentMinFiles: number;
+    window: number;
+    flakyThreshold: number;
+    quarantineThreshold: number;
+    brokenAfter: number;
+    halfLife: number;
+    quarantine: string[];
+    quarantineMinRuns: number;
+    quarantineReleaseAfter: number;
+    incidentMinTests: number;
+    incidentMinShare: number;
+    incidentMinFiles: number;
   };
   history: { runs: number; tests: number; attempts: number; commits: number; firstRunAt: string | null; lastRunAt: string | null };
-  summary: { tests: number; stable: number; flaky: number; broken: number; failing: number; fixed: number; skipped: number; quarantined: number; incidents: number };
+  summary: {
+    tests: number;
+    stable: number;
+    flaky: number;
+    broken: number;
+    failing: number;
+    fixed: number;
+    skipped: number;
+    quarantined: number;
+    incidents: number;
+  };
   incidents: Incident[];
   quarantine: QuarantineEntry[];
   /** Broken, then flaky, failing, fixed (then listed stable ones); by score, then key. */
