@@ -75,6 +75,13 @@ export declare class HistoryStore {
    */
   writeFlakyKeys(path: string, options?: FlakyReportOptions | undefined | null): FlakyKeysFile
   /**
+   * [`HistoryStore::write_flaky_keys`] with the options of the reporter's
+   * settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`), as
+   * `analyzeSettingsJson` judges: what the reporter writes at a run's
+   * start for `shardwright/test`.
+   */
+  writeFlakyKeysSettings(path: string, settings?: Record<string, unknown> | undefined): FlakyKeysFile
+  /**
    * Whether the test `key`, whose attempt failed with `error`, should be
    * retried, judged on this history (see `decideRetry`).
    */

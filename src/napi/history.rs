@@ -575,16 +575,32 @@ impl HistoryStore {
     ) -> napi::Result<FlakyKeysFile, &'static str> {
         sync(|| {
             let opts = options.unwrap_or_default().resolve()?;
-            let keys = FlakyKeys::from_history(&self.inner, &opts);
-            let at = crate::history::time::format_iso(
-                opts.now_ms.unwrap_or_else(crate::history::time::now_ms),
-            );
-            let path = PathBuf::from(path);
-            write_atomic(&path, keys.to_json(&at).as_bytes())?;
-            Ok(FlakyKeysFile {
-                path: path.display().to_string(),
-                keys: keys.len() as u32,
-            })
+            self.write_keys(PathBuf::from(path), &opts)
+        })
+    }
+
+    /// [`HistoryStore::write_flaky_keys`] with the options of the reporter's
+    /// settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`), as
+    /// `analyzeSettingsJson` judges: what the reporter writes at a run's
+    /// start for `shardwright/test`.
+    #[napi]
+    pub fn write_flaky_keys_settings(
+        &self,
+        path: String,
+        #[napi(ts_arg_type = "Record<string, unknown> | undefined")] settings: Option<Loose>,
+    ) -> napi::Result<FlakyKeysFile, &'static str> {
+        sync(|| {
+            let settings = match settings.map(|l| l.0) {
+                None | Some(Value::Null) => serde_json::Map::new(),
+                Some(Value::Object(m)) => m,
+                Some(other) => {
+                    return Err(Error::invalid("options", config::show(&other), "an object"))
+                }
+            };
+            let opts = crate::config::Config::from_env(&settings)?
+                .flaky
+                .options()?;
+            self.write_keys(PathBuf::from(path), &opts)
         })
     }
 
@@ -751,6 +767,19 @@ impl HistoryStore {
     fn record_incidents(&mut self) {
         let (opts, broken_after) = self.incidents;
         incident::record(&mut self.inner, &opts, broken_after);
+    }
+
+    /// Writes the flaky keys judged with `opts` to `path`, atomically.
+    fn write_keys(&self, path: PathBuf, opts: &FlakyOptions) -> Result<FlakyKeysFile> {
+        let keys = FlakyKeys::from_history(&self.inner, opts);
+        let at = crate::history::time::format_iso(
+            opts.now_ms.unwrap_or_else(crate::history::time::now_ms),
+        );
+        write_atomic(&path, keys.to_json(&at).as_bytes())?;
+        Ok(FlakyKeysFile {
+            path: path.display().to_string(),
+            keys: keys.len() as u32,
+        })
     }
 }
 
