@@ -94,7 +94,7 @@ export declare class HistoryStore {
    * and a command's `flags` above both): what every way of running
    * judges its run with.
    */
-  analyzeSettingsJson(settings?: Record<string, unknown> | undefined, runId?: string | undefined | null): string
+  analyzeSettingsJson(settings?: Record<string, unknown> | undefined, runId?: string | undefined | null, flags?: Record<string, unknown> | undefined): string
   /** The flaky report as JSON text (parsed by js/history.js). */
   analyzeJson(options?: FlakyReportOptions | undefined | null): string
   runs(): Array<RunInfo>
@@ -930,6 +930,11 @@ export interface ReportPlan {
    * order.
    */
   lines?: Array<string>
+  /**
+   * The plan as a plan file's JSON (`shardwright plan --out`): every
+   * shard of a run that follows it runs its share, whatever its history.
+   */
+  planFile: string
 }
 
 /** Options of [`plan_report`]: a plan's, and how `--list` tests group. */
@@ -1195,8 +1200,8 @@ export interface SuiteRun {
    */
   workers?: number
   /**
-   * What a worker takes to start (ms), for the predicted wall time.
-   * @default 0
+   * What a shard takes to start (ms), for the predicted wall time.
+   * @default learnt from the history's sharded runs
    */
   workerStartMs?: number
   /** A plan file's text that must be used, and where it came from. */
@@ -1237,8 +1242,16 @@ export interface SuiteShard {
   historyFingerprint?: string
   strategy: string
   balancedBy: 'duration' | 'count'
-  /** Expected wall time on the workers; absent when balanced by count. */
+  /**
+   * Expected wall time on the workers, start-up included; absent when
+   * balanced by count.
+   */
   predictedMs?: number
+  /**
+   * The same without the start-up (kept in the history, which learns the
+   * start-up from it).
+   */
+  scheduleMs?: number
   /** The shard's summed durations (what balancing equalises). */
   serialMs?: number
   /** This shard's test keys, sorted. */

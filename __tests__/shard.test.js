@@ -510,7 +510,9 @@ test('CLI: plan prints the preview, shard writes a --test-list that a real run o
   const dir = tempDir();
   const listFile = path.join(dir, 'list.json');
   fs.writeFileSync(listFile, JSON.stringify(await list(EXAMPLES)));
+  // An empty history: nothing known, so the plan balances by count.
   const noHistory = path.join(dir, 'none.json');
+  History.empty().save(noHistory);
 
   const suite = listReportGroups(JSON.parse(fs.readFileSync(listFile, 'utf8')));
   const total = suite.tests.size;
@@ -594,7 +596,14 @@ test('CLI: bad flags and files are named, exit code 2', async () => {
   fs.writeFileSync(bad, '{ nope');
   for (const [args, message] of [
     [['plan', '--shards', '0', '--report', listFile], "shardwright plan: invalid --shards: '0' (a whole number from 1 to 10000) [ERR_SHARDWRIGHT_CONFIG]"],
-    [['plan', '--report', listFile], 'shardwright plan: invalid --shards: undefined (a whole number from 1 to 10000) [ERR_SHARDWRIGHT_CONFIG]'],
+    [
+      ['plan', '--report', listFile],
+      'shardwright plan: invalid --shards: undefined (required: how many shards to plan, e.g. `shardwright plan --shards 4`) [ERR_SHARDWRIGHT_CONFIG]',
+    ],
+    [
+      ['plan', '--shards', '2', '--report', listFile, '--history', 'missing.json'],
+      /^shardwright plan: invalid --history: 'missing\.json' \(an existing history file/,
+    ],
     [
       ['plan', '--shards', '2', '--strategy', 'fast', '--report', listFile],
       "shardwright plan: invalid --strategy: 'fast' (one of duration, round-robin, file, tag, fail-first, playwright) [ERR_SHARDWRIGHT_CONFIG]",
@@ -633,7 +642,9 @@ test('CLI: bad flags and files are named, exit code 2', async () => {
 });
 
 test('CLI: without --report, plan lists the suite with playwright itself', async () => {
-  const r = await cli(['plan', '--shards', '3', '--json', '--history', path.join(tempDir(), 'none.json')]);
+  const none = path.join(tempDir(), 'none.json');
+  History.empty().save(none);
+  const r = await cli(['plan', '--shards', '3', '--json', '--history', none]);
   assert.equal(r.code, 0, r.stderr);
   const plan = JSON.parse(r.stdout);
   const listed = listReportGroups(await list(EXAMPLES));

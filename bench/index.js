@@ -7,6 +7,7 @@ const os = require('node:os');
 const suites = [
   ['retry', require('./retry.js')],
   ['shard', require('./shard.js')],
+  ['predict', require('./predict.js')],
   ['pool', require('./pool.js')],
   ['history', require('./history.js')],
   ['flaky-eval', require('./flaky-eval.js')],

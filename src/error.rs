@@ -28,10 +28,13 @@ pub enum ErrorKind {
     Aborted,
     /// A bug in shardwright (a panic caught at the boundary).
     Internal,
+    /// A feature this build of shardwright does not have: the WebAssembly
+    /// (WASI) build has no child processes, sockets or process readings.
+    Unsupported,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Config,
         ErrorKind::Io,
         ErrorKind::History,
@@ -40,6 +43,7 @@ impl ErrorKind {
         ErrorKind::Queue,
         ErrorKind::Aborted,
         ErrorKind::Internal,
+        ErrorKind::Unsupported,
     ];
 
     /// The kind's name in the JS table of codes (`config`, `io`, …).
@@ -53,6 +57,7 @@ impl ErrorKind {
             ErrorKind::Queue => "queue",
             ErrorKind::Aborted => "aborted",
             ErrorKind::Internal => "internal",
+            ErrorKind::Unsupported => "unsupported",
         }
     }
 
@@ -67,6 +72,7 @@ impl ErrorKind {
             ErrorKind::Queue => "ERR_SHARDWRIGHT_QUEUE",
             ErrorKind::Aborted => "ERR_SHARDWRIGHT_ABORTED",
             ErrorKind::Internal => "ERR_SHARDWRIGHT_INTERNAL",
+            ErrorKind::Unsupported => "ERR_SHARDWRIGHT_UNSUPPORTED",
         }
     }
 }
@@ -123,6 +129,14 @@ pub enum Error {
 
     #[error("internal error (a bug in shardwright, please report it): {0}")]
     Internal(String),
+
+    /// `feature` (what the user called) is missing from this build.
+    #[error("{feature} is not available on {platform}: {reason}")]
+    Unsupported {
+        feature: String,
+        platform: &'static str,
+        reason: &'static str,
+    },
 }
 
 fn backup_note(backup: &Option<PathBuf>) -> String {
@@ -143,6 +157,7 @@ impl Error {
             Error::Queue { .. } => ErrorKind::Queue,
             Error::Aborted(_) => ErrorKind::Aborted,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
         }
     }
 
@@ -161,6 +176,21 @@ impl Error {
             field: field.into(),
             value: value.to_string(),
             expected: expected.into(),
+        }
+    }
+
+    /// `feature` (what the user called, e.g. "queue mode on Redis
+    /// (`WorkQueue.connect`)") cannot work in this build. Only the WebAssembly
+    /// build, which has no child processes, sockets or /proc, raises it.
+    #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+    pub fn unsupported(feature: impl Into<String>) -> Self {
+        Error::Unsupported {
+            feature: feature.into(),
+            platform: "the WebAssembly build of shardwright (wasm32-wasip1-threads, \
+                       loaded because no prebuilt binary fits this machine)",
+            reason: "WASI gives it no child processes, network sockets or process \
+                     readings; install shardwright where a prebuilt binary exists \
+                     (README › Install) or build it from source with Rust",
         }
     }
 
@@ -204,6 +234,24 @@ mod tests {
         assert_eq!(
             Error::Aborted("retry".into()).code(),
             "ERR_SHARDWRIGHT_ABORTED"
+        );
+        assert_eq!(
+            Error::unsupported("x").code(),
+            "ERR_SHARDWRIGHT_UNSUPPORTED"
+        );
+    }
+
+    #[test]
+    fn unsupported_names_the_feature_and_the_platform() {
+        let e = Error::unsupported("queue mode on Redis (`WorkQueue.connect`)");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("queue mode on Redis (`WorkQueue.connect`) is not available on the WebAssembly build of shardwright (wasm32-wasip1-threads,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("no child processes, network sockets"),
+            "{text}"
         );
     }
 

@@ -56,6 +56,7 @@ function collect(inputs) {
   const files = [];
   const skipped = [];
   const shards = [];
+  const named = new Set();
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, entry.name);
@@ -78,14 +79,23 @@ function collect(inputs) {
     else {
       const record = readShardRecord(input);
       if (record) shards.push(record);
-      else files.push(input);
+      else {
+        files.push(input);
+        named.add(input);
+      }
     }
   }
-  return { files, skipped, shards };
+  return { files, skipped, shards, named };
 }
 
-/** The records grouped by the run they belong to (the plan's run id). */
+/**
+ * The records grouped by run: one run when each shard index appears once
+ * (shards that planned differently are then caught by the check, not
+ * split apart), else by the run id of their plan.
+ */
 function byRun(records) {
+  const indexes = records.map((r) => `${r.index}/${r.total}`);
+  if (new Set(indexes).size === indexes.length) return new Map(records.length ? [[records[0].runId ?? '(no run id)', records]] : []);
   const runs = new Map();
   for (const r of records) {
     const id = r.runId ?? '(no run id)';
@@ -115,17 +125,29 @@ function shardCoverage(records) {
  * Returns what each input added.
  */
 function mergeHistories(inputs, out, { reset = false } = {}) {
-  const { files, skipped, shards } = collect(inputs);
+  const { files, skipped, shards, named } = collect(inputs);
   if (!files.length) return { target: null, added: [], skipped, files, shards };
   const target = History.load(out, { reset });
   const outAbs = path.resolve(out);
   const added = [];
+  const unusable = [];
   for (const file of files) {
     if (path.resolve(file) === outAbs) continue;
-    const m = target.merge(History.load(file));
-    added.push({ file, ...m });
+    let other;
+    try {
+      other = History.load(file);
+    } catch (err) {
+      // A file named on the command line must merge, or nothing is written.
+      // One found in a directory (one machine's broken cache among the
+      // artifacts) must not stop the merge of the others, nor the check: it
+      // is named, left as it is, and fails the merge.
+      if (err.code !== 'ERR_SHARDWRIGHT_HISTORY' || named.has(file)) throw err;
+      unusable.push({ file, problem: err.message });
+      continue;
+    }
+    added.push({ file, ...target.merge(other) });
   }
-  return { target, added, skipped, files, shards };
+  return { target, added, skipped, unusable, files, shards };
 }
 
 /** `merge --queue`: the run's history run and flaky report, from Redis. */
@@ -205,7 +227,7 @@ Options:
     for (const flag of ['run-id', 'tls-ca']) if (values[flag] !== undefined) throw configError(`--${flag}`, values[flag], 'only with --queue');
     if (!positionals.length) throw usageError('no history given (usage: shardwright merge <files or dirs…>)');
     const out = values.out ?? defaultHistoryPath();
-    const { target, added, skipped, files, shards } = mergeHistories(positionals, out, { reset: Boolean(values.reset) });
+    const { target, added, skipped, unusable = [], files, shards } = mergeHistories(positionals, out, { reset: Boolean(values.reset) });
     if (!files.length && !shards.length) throw usageError(`no history files found in ${positionals.join(', ')}`);
     let code = 0;
     for (const [runId, records] of byRun(shards)) {
@@ -222,6 +244,10 @@ Options:
       io.stdout.write(`merged ${a.file}: ${a.runsAdded} new runs, ${a.runsShared} already present, ${a.attemptsAdded} attempts\n`);
     }
     for (const s of skipped) io.stdout.write(`skipped ${s} (not a shardwright history)\n`);
+    for (const u of unusable) {
+      io.stderr.write(`shardwright merge: not merged, left as it is: ${u.problem}\n`);
+      code = 1;
+    }
     const saved = target.save(out);
     io.stdout.write(`saved ${saved.path}: ${saved.runs} runs, ${saved.tests} tests, ${saved.bytes} bytes\n`);
     // The merged flaky report, as the reporter writes it after a run.

@@ -234,7 +234,9 @@ class ShardwrightReporter {
           index: this._shard.index,
           total: this._shard.total,
           fingerprint: this._shard.fingerprint,
-          predictedMs: this._shard.predictedMs ?? undefined,
+          // The tests' predicted schedule beside the real time: later
+          // predictions learn the start-up from their difference.
+          predictedMs: this._shard.scheduleMs ?? undefined,
           actualMs: result.duration,
         };
       }
@@ -259,6 +261,7 @@ class ShardwrightReporter {
       balancedBy: s.balancedBy,
       workers: s.workers,
       predictedMs: s.predictedMs ?? null,
+      scheduleMs: s.scheduleMs ?? null,
       serialMs: s.serialMs ?? null,
       actualMs: result.duration,
       workerStartMs: shards.workerStartMs(this._firstStart, this._startedAt) ?? null,

@@ -20,7 +20,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::format;
 use super::merge::MergeSummary;
@@ -94,11 +94,7 @@ fn keep_backup(path: &Path, bytes: &[u8], move_it: bool) -> Result<PathBuf> {
     if !backup.exists() {
         // Not the writers' temp name: a concurrent save's clean-up must not
         // take it.
-        let tmp = backup.with_file_name(format!(
-            ".backup-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let tmp = backup.with_file_name(format!(".backup-{}-{:08x}", pid(), rand::random::<u32>()));
         write_durably(&tmp, bytes).map_err(|e| Error::io("back up", &backup, e))?;
         fs::rename(&tmp, &backup).map_err(|e| Error::io("back up", &backup, e))?;
     }
@@ -178,9 +174,19 @@ fn temp_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     path.with_file_name(format!(
         ".{name}.tmp-{}-{:08x}",
-        std::process::id(),
+        pid(),
         rand::random::<u32>()
     ))
+}
+
+/// This process's id, for temp names. WASI has none (std panics there): 0,
+/// the random suffix keeps the names apart.
+fn pid() -> u32 {
+    if cfg!(target_os = "wasi") {
+        0
+    } else {
+        std::process::id()
+    }
 }
 
 fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -206,6 +212,21 @@ struct WriteLock {
 }
 
 impl WriteLock {
+    /// WASI has no file locks: the WebAssembly build saves unlocked, so two
+    /// processes saving one history at the same moment can lose a run there.
+    #[cfg(target_family = "wasm")]
+    fn acquire(path: &Path) -> Result<WriteLock> {
+        let lock_path = lock_path(path);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
+        Ok(WriteLock { file })
+    }
+
+    #[cfg(not(target_family = "wasm"))]
     fn acquire(path: &Path) -> Result<WriteLock> {
         let lock_path = lock_path(path);
         let file = OpenOptions::new()
@@ -215,7 +236,7 @@ impl WriteLock {
             .truncate(false)
             .open(&lock_path)
             .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
             match fs4::FileExt::try_lock(&file) {
@@ -245,7 +266,10 @@ impl WriteLock {
 
 impl Drop for WriteLock {
     fn drop(&mut self) {
+        #[cfg(not(target_family = "wasm"))]
         let _ = fs4::FileExt::unlock(&self.file);
+        #[cfg(target_family = "wasm")]
+        let _ = &self.file;
     }
 }
 

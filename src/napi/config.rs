@@ -221,6 +221,11 @@ pub fn resource_snapshot(
     options: Option<Loose>,
 ) -> napi::Result<PromiseRaw<'_, ResourceSnapshot>, &'static str> {
     let interval = sync(|| {
+        if cfg!(target_family = "wasm") {
+            return Err(Error::unsupported(
+                "resource snapshots (`resourceSnapshot`)",
+            ));
+        }
         let map = options_map(options)?;
         Ok(config::non_negative("intervalMs", map.get("intervalMs"))?.unwrap_or(250.0))
     })?;

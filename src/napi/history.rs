@@ -666,16 +666,17 @@ impl HistoryStore {
         &self,
         #[napi(ts_arg_type = "Record<string, unknown> | undefined")] settings: Option<Loose>,
         run_id: Option<String>,
+        #[napi(ts_arg_type = "Record<string, unknown> | undefined")] flags: Option<Loose>,
     ) -> napi::Result<String, &'static str> {
         sync(|| {
-            let settings = match settings.map(|l| l.0) {
-                None | Some(Value::Null) => serde_json::Map::new(),
-                Some(Value::Object(m)) => m,
-                Some(other) => {
-                    return Err(Error::invalid("options", config::show(&other), "an object"))
-                }
+            let object = |field: &str, v: Option<Loose>| match v.map(|l| l.0) {
+                None | Some(Value::Null) => Ok(serde_json::Map::new()),
+                Some(Value::Object(m)) => Ok(m),
+                Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
             };
-            let mut opts = crate::config::Config::from_env(&settings)?
+            let settings = object("options", settings)?;
+            let flags = object("flags", flags)?;
+            let mut opts = crate::config::Config::with_flags(&settings, &flags)?
                 .flaky
                 .options()?;
             opts.run_id = run_id;

@@ -40,8 +40,12 @@ pub struct SuiteShard {
     pub strategy: String,
     #[napi(ts_type = "'duration' | 'count'")]
     pub balanced_by: String,
-    /// Expected wall time on the workers; absent when balanced by count.
+    /// Expected wall time on the workers, start-up included; absent when
+    /// balanced by count.
     pub predicted_ms: Option<f64>,
+    /// The same without the start-up (kept in the history, which learns the
+    /// start-up from it).
+    pub schedule_ms: Option<f64>,
     /// The shard's summed durations (what balancing equalises).
     pub serial_ms: Option<f64>,
     /// This shard's test keys, sorted.
@@ -67,8 +71,8 @@ pub struct SuiteRun {
     /// Playwright's workers on this machine (`config.workers`).
     /// @default 1
     pub workers: Option<u32>,
-    /// What a worker takes to start (ms), for the predicted wall time.
-    /// @default 0
+    /// What a shard takes to start (ms), for the predicted wall time.
+    /// @default learnt from the history's sharded runs
     pub worker_start_ms: Option<f64>,
     /// A plan file's text that must be used, and where it came from.
     pub plan_file: Option<String>,
@@ -178,6 +182,7 @@ pub fn plan_suite(
                 strategy: s.plan.strategy.clone(),
                 balanced_by: s.plan.balanced_by.clone(),
                 predicted_ms: s.predicted_ms,
+                schedule_ms: s.schedule_ms,
                 serial_ms: s.serial_ms,
                 planned,
                 suite: sorted(suite.planned_keys()),
@@ -213,6 +218,9 @@ pub struct ReportPlan {
     /// With `plan.index`: that shard's tests as `--test-list` lines, in run
     /// order.
     pub lines: Option<Vec<String>>,
+    /// The plan as a plan file's JSON (`shardwright plan --out`): every
+    /// shard of a run that follows it runs its share, whatever its history.
+    pub plan_file: String,
 }
 
 /// Plans a `playwright test --list --reporter=json` report (the CLI's
@@ -246,8 +254,21 @@ pub fn plan_report(
                 Some(playwright::test_list_lines(&suite, &selected)?)
             }
         };
+        let plan_file = PlanFile::new(
+            config::ci_run_id(&|k| std::env::var(k).ok()).as_deref(),
+            &plan,
+            &grouping,
+            playwright::suite_fingerprint(suite.planned_keys()),
+            history
+                .map(HistoryStore::history)
+                .filter(|h| !h.runs().is_empty())
+                .map(playwright::history_fingerprint),
+            crate::history::time::now_ms(),
+        )
+        .to_json();
         Ok(ReportPlan {
             plan: to_js(&plan),
+            plan_file,
             group_ids: grouping.groups.iter().map(|g| g.id.clone()).collect(),
             tests: suite.planned_keys().count() as u32,
             with_history: with_history as u32,

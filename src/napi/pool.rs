@@ -488,7 +488,10 @@ impl WorkerManagerCore {
             pending.append(self.manager.take());
             // SAFETY: JS calls this synchronously on its own thread and does
             // not touch the buffer until the call returns.
-            fill(&mut pending, unsafe { out.as_mut() })
+            let more = fill(&mut pending, unsafe { out.as_mut() });
+            #[cfg(target_family = "wasm")]
+            wasm::copy_back(&out)?;
+            more
         })
     }
 
@@ -602,6 +605,42 @@ impl Drop for WorkerManagerCore {
         // processes are killed when their runner is dropped with the runtime,
         // or end on their own.
         self.manager.dispose();
+    }
+}
+
+/// The WebAssembly build: under emnapi a typed array from JS is read
+/// through a copy in wasm memory, so what `take` wrote must be copied back.
+#[cfg(target_family = "wasm")]
+mod wasm {
+    use napi::bindgen_prelude::*;
+
+    extern "C" {
+        // emnapi's own call (linked in by napi-build on wasm).
+        fn emnapi_sync_memory(
+            env: napi::sys::napi_env,
+            js_to_wasm: bool,
+            arraybuffer_or_view: *mut napi::sys::napi_value,
+            byte_offset: usize,
+            length: usize,
+        ) -> napi::sys::napi_status;
+    }
+
+    pub(super) fn copy_back(out: &Float64ArraySlice) -> crate::error::Result<()> {
+        let bytes = out.len() * std::mem::size_of::<f64>();
+        if bytes == 0 {
+            return Ok(());
+        }
+        let view = out.value();
+        let mut value = view.value;
+        // SAFETY: `view.env` and `value` are the live arguments of this call.
+        let status = unsafe { emnapi_sync_memory(view.env, false, &mut value, 0, bytes) };
+        if status == napi::sys::Status::napi_ok {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Internal(format!(
+                "emnapi_sync_memory failed with status {status}"
+            )))
+        }
     }
 }
 

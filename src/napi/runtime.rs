@@ -78,16 +78,21 @@ pub fn sync<T>(f: impl FnOnce() -> crate::error::Result<T>) -> napi::Result<T, &
 }
 
 /// Builds the JS `Error` for an engine error, on the JS thread.
+#[cfg(not(target_family = "wasm"))]
 fn js_error(env: &Env, error: &EngineError) -> napi::Error {
-    let build = || -> napi::Result<napi::Error> {
-        let mut object =
-            env.create_error(napi::Error::new(Status::GenericFailure, error.to_string()))?;
-        object.set_named_property("code", error.code())?;
-        Ok(napi::Error::from(object.into_unknown(env)?))
-    };
+    let build =
+        || -> napi::Result<napi::Error> { Ok(napi::Error::from(js_error_value(env, error)?)) };
     // If even building the error fails, napi's own error still carries the
     // message.
     build().unwrap_or_else(|e| e)
+}
+
+/// The JS `Error` object of an engine error, with its `code`.
+fn js_error_value<'env>(env: &'env Env, error: &EngineError) -> napi::Result<Unknown<'env>> {
+    let mut object =
+        env.create_error(napi::Error::new(Status::GenericFailure, error.to_string()))?;
+    object.set_named_property("code", error.code())?;
+    object.into_unknown(env)
 }
 
 /// Runs `work` on the tokio runtime and returns a promise of its value. The
@@ -108,12 +113,31 @@ where
             Err(_) => Err(EngineError::Aborted("the task".into())),
         })
     };
-    env.spawn_future_with_callback(guarded, |env, result| {
-        result.map_err(|error| js_error(env, &error))
-    })
-    // Only creating the promise can fail here (N-API out of memory or Node
-    // shutting down): the work's own errors reject the promise.
-    .map_err(|e| to_napi(EngineError::Internal(e.reason)))
+    #[cfg(not(target_family = "wasm"))]
+    {
+        env.spawn_future_with_callback(guarded, |env, result| {
+            result.map_err(|error| js_error(env, &error))
+        })
+        // Only creating the promise can fail here (N-API out of memory or Node
+        // shutting down): the work's own errors reject the promise.
+        .map_err(|e| to_napi(EngineError::Internal(e.reason)))
+    }
+    // napi-rs on wasm rejects with a new error built from the message alone,
+    // so the `code` would be lost: the promise adopts one already rejected
+    // with the whole error object instead.
+    #[cfg(target_family = "wasm")]
+    {
+        let promise = env
+            .spawn_future_with_callback(guarded, |env, result| match result {
+                Ok(value) => Ok(Either::A(value)),
+                Err(error) => {
+                    let rejected = PromiseRaw::<()>::reject(env, js_error_value(env, &error)?)?;
+                    Ok(Either::B(rejected.to_unknown()))
+                }
+            })
+            .map_err(|e| to_napi(EngineError::Internal(e.reason)))?;
+        Ok(PromiseRaw::new(env.raw(), promise.raw()))
+    }
 }
 
 /// Panics on purpose, synchronously or inside a promise, so the tests can

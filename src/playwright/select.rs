@@ -73,6 +73,9 @@ pub struct Selection {
     pub groups: usize,
     /// Expected wall time of this shard on its workers (none: by count).
     pub predicted_ms: Option<f64>,
+    /// The same without the start-up (what the history keeps as the shard's
+    /// prediction, so the start-up can be learnt from it).
+    pub schedule_ms: Option<f64>,
     /// This shard's summed load (the serial sum, for comparison).
     pub serial_ms: Option<f64>,
     pub workers: u32,
@@ -89,10 +92,14 @@ impl Selection {
     /// expected 3m 10s on 2 workers; plan 1a2b…, suite 77aa…, history 9f8e…`.
     pub fn summary(&self) -> String {
         let planned = self.keep.len() + self.exclude.len();
+        let by_playwright = self.plan.strategy == "playwright" && self.plan.balanced_by == "count";
         let how = match (self.source, self.predicted_ms) {
             (Source::NoHistory, _) => {
                 "no usable history: split by test count as Playwright's own --shard does"
                     .to_string()
+            }
+            _ if by_playwright => {
+                "split by test count as Playwright's own --shard does".to_string()
             }
             (_, Some(ms)) => format!(
                 "by {}, expected {} on {} worker{}{}",
@@ -252,7 +259,13 @@ pub fn select(
     keep.sort_unstable();
     exclude.sort_unstable();
     let known = !(by_count || unknown_load && loads.is_empty());
-    let predicted_ms = known.then(|| wall_time(&loads, options.workers, options.worker_start_ms));
+    let start_ms = if options.worker_start_ms > 0.0 {
+        options.worker_start_ms
+    } else {
+        history.map_or(0.0, start_up_ms)
+    };
+    let schedule_ms = known.then(|| wall_time(&loads, options.workers, 0.0));
+    let predicted_ms = known.then(|| wall_time(&loads, options.workers, start_ms));
     Ok(Selection {
         source,
         index: options.index,
@@ -265,11 +278,31 @@ pub fn select(
         with_history,
         groups: grouping.groups.len(),
         predicted_ms,
+        schedule_ms,
         serial_ms: known.then_some(serial),
         workers: options.workers,
         cache_note,
         plan: plan_file,
     })
+}
+
+/// What a shard takes beyond its tests' schedule — Playwright's start, the
+/// web server, worker processes and browsers — learnt from the history: the
+/// median of `actual − predicted schedule` over the latest sharded runs
+/// (up to 10), never below 0. 0 when no run has both.
+pub fn start_up_ms(history: &History) -> f64 {
+    let mut samples: Vec<f64> = history
+        .runs()
+        .iter()
+        .rev()
+        .filter_map(|r| r.shard.as_ref())
+        .filter_map(|s| Some(s.actual_ms? - s.predicted_ms?))
+        .take(10)
+        .collect();
+    if samples.is_empty() {
+        return 0.0;
+    }
+    crate::shard::median(&mut samples).max(0.0)
 }
 
 /// The fingerprint of what a history says to a planner: its runs' ids and

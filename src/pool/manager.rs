@@ -80,7 +80,8 @@ impl Manager {
         let sample_every = ms(cfg.memory_sample_ms.max(10.0));
         let kill_grace = ms(cfg.kill_grace_ms);
         let max_output = cfg.max_output_bytes;
-        let watch_memory = cfg.min_available_memory_mb > 0.0;
+        // The WebAssembly build reads no memory (see `memory.rs`).
+        let watch_memory = cfg.min_available_memory_mb > 0.0 && cfg!(not(target_family = "wasm"));
         let mut sched = Scheduler::new(cfg, now)?;
         let mut sampler = MemorySampler::new();
         if watch_memory {

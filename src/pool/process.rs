@@ -2,7 +2,14 @@
 //! stdout and stderr captured (and streamed as they arrive), ended by its
 //! exit or by a kill of the whole group (timeout, cancel, memory limit,
 //! shutdown deadline).
+//!
+//! On Windows, which has no signals or process groups, `taskkill /T` ends the
+//! child's process tree instead. The WebAssembly (WASI) build has no child
+//! processes at all: process tasks are refused when submitted
+//! (`ERR_SHARDWRIGHT_UNSUPPORTED`, see `task.rs`), and [`run`] never starts one.
+#![cfg_attr(target_family = "wasm", allow(dead_code, unused_imports))]
 
+#[cfg(unix)]
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -81,7 +88,16 @@ pub struct ProcessExit {
     pub killed: Option<KillReason>,
 }
 
+#[cfg(unix)]
+use libc::{SIGKILL, SIGTERM};
+// Only compared in `signal_group` off Unix: no signal is sent with them there.
+#[cfg(not(unix))]
+const SIGTERM: i32 = 15;
+#[cfg(not(unix))]
+const SIGKILL: i32 = 9;
+
 /// The name of a signal number (`SIGKILL`), or `signal N`.
+#[cfg(unix)]
 pub fn signal_name(sig: i32) -> String {
     let name = match sig {
         libc::SIGHUP => "SIGHUP",
@@ -106,6 +122,7 @@ pub fn signal_name(sig: i32) -> String {
 
 /// Sends `sig` to every process of the group `pgid`. A group already gone
 /// (ESRCH) is fine.
+#[cfg(unix)]
 fn signal_group(pgid: u32, sig: i32) {
     if pgid == 0 {
         return;
@@ -122,6 +139,33 @@ fn signal_group(pgid: u32, sig: i32) {
         );
     }
 }
+
+/// Ends the process tree of `pid` on Windows: `taskkill /T` asks politely
+/// for SIGTERM (console programs rarely listen, so the grace period ends with
+/// the forced `/F`), `/T /F` forces it for SIGKILL. A tree already gone is fine.
+#[cfg(windows)]
+fn signal_group(pid: u32, sig: i32) {
+    if pid == 0 {
+        return;
+    }
+    let mut cmd = std::process::Command::new("taskkill");
+    cmd.args(["/PID", &pid.to_string(), "/T"]);
+    if sig == SIGKILL {
+        cmd.arg("/F");
+    }
+    let spawned = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        tracing::trace!(pid, sig, "taskkill: {e}");
+    }
+}
+
+/// No processes in the WebAssembly build (see the module docs).
+#[cfg(target_family = "wasm")]
+fn signal_group(_pid: u32, _sig: i32) {}
 
 /// Keeps the last `max` bytes of a stream.
 struct Capture {
@@ -242,6 +286,31 @@ pub async fn run(
     max_output: usize,
     on_chunk: &(dyn Fn(Stream, String) + Send + Sync),
 ) -> ProcessExit {
+    #[cfg(target_family = "wasm")]
+    {
+        let _ = (spec, extra_env, control, kill_grace, max_output, on_chunk);
+        return ProcessExit {
+            spawn_error: Some(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "the WebAssembly build of shardwright cannot start processes",
+            )),
+            info: ExitInfo::default(),
+            killed: None,
+        };
+    }
+    #[cfg(not(target_family = "wasm"))]
+    run_native(spec, extra_env, control, kill_grace, max_output, on_chunk).await
+}
+
+#[cfg(not(target_family = "wasm"))]
+async fn run_native(
+    spec: &ProcessSpec,
+    extra_env: &[(&str, String)],
+    control: &AttemptControl,
+    kill_grace: Duration,
+    max_output: usize,
+    on_chunk: &(dyn Fn(Stream, String) + Send + Sync),
+) -> ProcessExit {
     let mut cmd = tokio::process::Command::new(&spec.command);
     cmd.args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -249,9 +318,10 @@ pub async fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // Its own group, so a kill reaches its children (browsers, workers).
-        .process_group(0)
         .kill_on_drop(true);
+    // Its own group, so a kill reaches its children (browsers, workers).
+    #[cfg(unix)]
+    cmd.process_group(0);
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
@@ -289,22 +359,22 @@ pub async fn run(
             None => {
                 let graceful = control.reason().is_none_or(|r| r.graceful());
                 if graceful && !kill_grace.is_zero() {
-                    signal_group(pid, libc::SIGTERM);
+                    signal_group(pid, SIGTERM);
                     match tokio::time::timeout(kill_grace, child.wait()).await {
                         Ok(status) => status,
                         Err(_) => {
-                            signal_group(pid, libc::SIGKILL);
+                            signal_group(pid, SIGKILL);
                             child.wait().await
                         }
                     }
                 } else {
-                    signal_group(pid, libc::SIGKILL);
+                    signal_group(pid, SIGKILL);
                     child.wait().await
                 }
             }
         };
         // What is left of the group (grandchildren) ends with the task.
-        signal_group(pid, libc::SIGKILL);
+        signal_group(pid, SIGKILL);
         exited.cancel();
         status
     };
@@ -329,7 +399,10 @@ pub async fn run(
         ),
     );
     let (exit_code, signal) = match &status {
+        #[cfg(unix)]
         Ok(s) => (s.code(), s.signal().map(signal_name)),
+        #[cfg(not(unix))]
+        Ok(s) => (s.code(), None),
         Err(_) => (None, None),
     };
     ProcessExit {

@@ -368,6 +368,11 @@ fn kind<'v>(get: &dyn Fn(&str) -> Option<&'v Value>, has_fn: bool) -> Result<Tas
         }
     };
     let cwd = config::string("cwd", get("cwd"))?.map(PathBuf::from);
+    if cfg!(target_family = "wasm") {
+        return Err(Error::unsupported(format!(
+            "process tasks of the worker manager (`command: {command:?}`)"
+        )));
+    }
     Ok(TaskKind::Process(Arc::new(ProcessSpec {
         command,
         args,

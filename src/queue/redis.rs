@@ -12,11 +12,18 @@
 //! Connection trouble is retried with the backoff engine; when the budget is
 //! spent the operation fails with an `ERR_SHARDWRIGHT_QUEUE` error naming the
 //! server (never its password).
+//!
+//! The WebAssembly (WASI) build has no sockets: there `RedisQueue` is a type
+//! with no values whose `connect` fails with `ERR_SHARDWRIGHT_UNSUPPORTED`
+//! (the Lua scripts, options and `redact` stay, unused but for `redact`).
+#![cfg_attr(target_family = "wasm", allow(dead_code, unused_imports))]
 
 use std::future::Future;
 use std::time::Duration;
 
+#[cfg(not(target_family = "wasm"))]
 use redis::aio::MultiplexedConnection;
+#[cfg(not(target_family = "wasm"))]
 use redis::{AsyncConnectionConfig, Client, RedisError, Script};
 use tokio::sync::Mutex;
 
@@ -176,6 +183,7 @@ return cjson.encode({
   reclaimed = tonumber(m.reclaimed or '0'), machines = machines, now = now })
 "#;
 
+#[cfg(not(target_family = "wasm"))]
 struct Scripts {
     seed: Script,
     pull: Script,
@@ -185,6 +193,7 @@ struct Scripts {
     status: Script,
 }
 
+#[cfg(not(target_family = "wasm"))]
 impl Scripts {
     fn new() -> Self {
         let with = |body: &str| Script::new(&format!("{TOUCH}{REAP}{body}"));
@@ -233,6 +242,7 @@ impl Default for RedisOptions {
     }
 }
 
+#[cfg(not(target_family = "wasm"))]
 pub struct RedisQueue {
     client: Client,
     conn: Mutex<Option<MultiplexedConnection>>,
@@ -279,10 +289,12 @@ fn queue_error(target: &str, reason: impl Into<String>) -> Error {
     }
 }
 
+#[cfg(not(target_family = "wasm"))]
 fn is_connection_trouble(e: &RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
 }
 
+#[cfg(not(target_family = "wasm"))]
 impl RedisQueue {
     /// Connects to `url` (`redis://` or `rediss://`, password allowed) for run
     /// `run_id`. Fails at once, naming the server, when it cannot be reached.
@@ -580,6 +592,7 @@ impl RedisQueue {
     }
 }
 
+#[cfg(not(target_family = "wasm"))]
 fn describe(e: &RedisError) -> String {
     // RedisError's Display can include the command; keep the kind and detail.
     let text = e.to_string();
@@ -656,10 +669,73 @@ fn parse_status(json: &str) -> std::result::Result<QueueStatus, serde_json::Erro
     })
 }
 
+#[cfg(not(target_family = "wasm"))]
 /// rustls needs a process-wide crypto provider for `rediss://`; ring is the
 /// one compiled in. Installing twice is harmless (the first one stays).
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The WebAssembly build's queue on Redis: no values exist, because
+/// `connect` always fails with `ERR_SHARDWRIGHT_UNSUPPORTED`.
+#[cfg(target_family = "wasm")]
+pub enum RedisQueue {}
+
+#[cfg(target_family = "wasm")]
+impl RedisQueue {
+    pub async fn connect(_url: &str, _run_id: &str, _options: RedisOptions) -> Result<RedisQueue> {
+        Err(Error::unsupported(
+            "queue mode on Redis (`WorkQueue.connect`, `shardwright run --queue`, `--queue` of status and merge)",
+        ))
+    }
+
+    pub fn target(&self) -> &str {
+        match *self {}
+    }
+
+    pub async fn seed(&self, _: Vec<QueueGroup>, _: Option<String>) -> Result<bool> {
+        match *self {}
+    }
+
+    pub async fn join(&self, _: &MachineInfo) -> Result<()> {
+        match *self {}
+    }
+
+    pub async fn leave(&self, _: &MachineInfo) -> Result<()> {
+        match *self {}
+    }
+
+    pub async fn pull(&self, _: &str, _: &PullOptions) -> Result<Vec<QueueGroup>> {
+        match *self {}
+    }
+
+    pub async fn heartbeat(&self, _: &str, _: f64) -> Result<u64> {
+        match *self {}
+    }
+
+    pub async fn complete(&self, _: &str, _: &str, _: &GroupResult) -> Result<bool> {
+        match *self {}
+    }
+
+    pub async fn status(&self) -> Result<QueueStatus> {
+        match *self {}
+    }
+
+    pub async fn results(&self) -> Result<Vec<DoneRecord>> {
+        match *self {}
+    }
+
+    pub async fn push_run(&self, _: &str) -> Result<()> {
+        match *self {}
+    }
+
+    pub async fn runs(&self) -> Result<Vec<String>> {
+        match *self {}
+    }
+
+    pub async fn claim(&self, _: &str, _: &str) -> Result<bool> {
+        match *self {}
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,14 @@
 //! Readings of this machine: CPUs, memory, load, cgroup limits, and a
 //! snapshot of the process tree for reporters and dashboards.
+//!
+//! The WebAssembly (WASI) build has no sysinfo: it reads CPUs and cgroup
+//! limits from the files it can see, no memory or load (0, as when sysinfo
+//! fails), and its `resourceSnapshot` is refused (`ERR_SHARDWRIGHT_UNSUPPORTED`).
 
 use std::path::Path;
 use std::time::Duration;
 
+#[cfg(not(target_family = "wasm"))]
 use sysinfo::{
     CpuRefreshKind, MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind,
     System,
@@ -22,6 +27,21 @@ pub fn machine_inputs() -> MachineInputs {
     )
 }
 
+#[cfg(target_family = "wasm")]
+fn inputs_from(limits: &CgroupLimits, affinity_cpus: Option<usize>) -> MachineInputs {
+    MachineInputs {
+        host_cpus: host_cpus(),
+        affinity_cpus,
+        cgroup_cpu_quota: limits.cpu_quota,
+        host_total_memory_mb: 0.0,
+        host_available_memory_mb: 0.0,
+        cgroup_memory_limit_mb: limits.memory_limit.map(|b| b as f64 / MB),
+        cgroup_memory_used_mb: limits.memory_used.map(|b| b as f64 / MB),
+        load_average: [0.0; 3],
+    }
+}
+
+#[cfg(not(target_family = "wasm"))]
 fn inputs_from(limits: &CgroupLimits, affinity_cpus: Option<usize>) -> MachineInputs {
     let (total, available) = match System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
@@ -91,6 +111,7 @@ pub struct Snapshot {
 
 /// Samples CPU twice, `interval` apart (CPU use is a rate), and reads memory,
 /// load and the process tree of `root_pid`.
+#[cfg(not(target_family = "wasm"))]
 pub async fn snapshot(root_pid: u32, interval: Duration) -> Snapshot {
     let kinds = RefreshKind::nothing()
         .with_cpu(CpuRefreshKind::everything())
@@ -155,6 +176,12 @@ pub async fn snapshot(root_pid: u32, interval: Duration) -> Snapshot {
         tree_rss_mb: processes.iter().map(|p| p.rss_mb).sum(),
         processes,
     }
+}
+
+/// Never called: `resourceSnapshot` is refused before (see the module docs).
+#[cfg(target_family = "wasm")]
+pub async fn snapshot(_root_pid: u32, _interval: Duration) -> Snapshot {
+    empty_snapshot()
 }
 
 fn empty_snapshot() -> Snapshot {

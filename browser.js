@@ -1,0 +1,1 @@
+export * from 'shardwright-wasm32-wasi'
