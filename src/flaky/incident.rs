@@ -507,7 +507,7 @@ pub(crate) mod tests {
     use crate::history::model::tests::meta;
     use crate::history::model::{ErrorInfo, NewAttempt};
     use crate::history::Limits;
-    use crate::testid::TestId;
+    use crate::playwright::testid::TestId;
 
     /// One attempt of test `i` (file `f<i / per_file>.spec.ts`) in `project`.
     pub fn at(
