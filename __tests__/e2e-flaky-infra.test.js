@@ -24,7 +24,8 @@ const path = require('node:path');
 const { EXAMPLES, freePort, run, reportTests } = require('./helpers.js');
 
 const project = fs.mkdtempSync(path.join(EXAMPLES, '.e2e-flaky-infra-'));
-after(() => fs.rmSync(project, { recursive: true, force: true }));
+// A killed run's web server may still be writing: retry the removal.
+after(() => fs.rmSync(project, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
 const HISTORY = path.join(project, 'history.json');
 const REPORTS = path.join(project, 'reports');
 const BODY_LOG = path.join(project, 'bodies.log');
