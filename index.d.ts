@@ -41,8 +41,13 @@ export declare class HistoryStore {
   /** Reads a history file (a missing file is an empty history). */
   static load(path: string, options?: HistoryOptions | undefined | null): HistoryStore
   static empty(options?: HistoryOptions | undefined | null): HistoryStore
-  /** Adds a whole run given as JSON text (see `History.addRun`). */
-  addRunJson(run: string): AddRunResult
+  /**
+   * Adds a whole run given as JSON text (see `History.addRun`). `options`
+   * (the same as `analyze`'s) give the user's error patterns for
+   * classifying its errors and the incident thresholds; the history's
+   * infrastructure incidents are detected again.
+   */
+  addRunJson(run: string, options?: FlakyReportOptions | undefined | null): AddRunResult
   /** Adds the run of a Playwright JSON report or a JUnit XML file. */
   importReport(path: string): ImportResult
   /**
@@ -52,6 +57,35 @@ export declare class HistoryStore {
   save(path?: string | undefined | null): SaveResult
   /** Adds the other history's runs (matched by id: none is duplicated). */
   merge(other: HistoryStore): MergeResult
+  /**
+   * The infrastructure incidents the history records (detected when runs
+   * are added or merged).
+   */
+  incidents(): Array<IncidentInfo>
+  /**
+   * The keys of the tests with flaky history (flakiness evidence in
+   * their judged runs, a flaky verdict, or quarantine), sorted: a retry
+   * of these is never skipped.
+   */
+  flakyKeys(options?: FlakyReportOptions | undefined | null): Array<string>
+  /**
+   * Writes the flaky keys to `path` (atomically), for `decideRetry` in
+   * Playwright workers: `{"format":"shardwright-flaky-keys","version":1,
+   * "generatedAt":…,"keys":[…]}`.
+   */
+  writeFlakyKeys(path: string, options?: FlakyReportOptions | undefined | null): FlakyKeysFile
+  /**
+   * [`HistoryStore::write_flaky_keys`] with the options of the reporter's
+   * settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`), as
+   * `analyzeSettingsJson` judges: what the reporter writes at a run's
+   * start for `shardwright/test`.
+   */
+  writeFlakyKeysSettings(path: string, settings?: Record<string, unknown> | undefined): FlakyKeysFile
+  /**
+   * Whether the test `key`, whose attempt failed with `error`, should be
+   * retried, judged on this history (see `decideRetry`).
+   */
+  decideRetry(key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions): RetryDecisionResult
   estimates(keys: Array<string>): EstimateBatch
   lastOutcomes(keys: Array<string>): Array<'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted' | null>
   /**
@@ -433,6 +467,14 @@ export interface ConnectOptions {
   connectTimeoutMs?: number
 }
 
+/**
+ * Whether a failed test should be retried: not when its failure is
+ * permanent by class (a `TypeError`, `ReferenceError`, `SyntaxError`, a
+ * user `permanent` pattern) and it has no flaky history; otherwise yes.
+ * One cheap call per failed test, for `shardwright/test`.
+ */
+export declare function decideRetry(input: RetryDecisionInput): RetryDecisionResult
+
 export interface DoneRecord {
   group: string
   machine: string
@@ -467,6 +509,11 @@ export declare function explainWorkers(options?: Record<string, unknown>): Worke
 export interface FingerprintOnShards {
   fingerprint: string
   shards: Array<number>
+}
+
+export interface FlakyKeysFile {
+  path: string
+  keys: number
 }
 
 /** Flaky detection thresholds and the quarantine list. */
@@ -512,6 +559,63 @@ export interface FlakyReportOptions {
    * @default now
    */
   now?: number
+  /**
+   * Distinct runs that must show a test's flakiness before it is
+   * quarantined.
+   * @default 2
+   */
+  quarantineMinRuns?: number
+  /**
+   * Clean runs in a row after which a quarantined test leaves quarantine.
+   * @default 10
+   */
+  quarantineReleaseAfter?: number
+  /**
+   * Infrastructure incidents: fewest tests of a run (or of one project
+   * of it) failing with one error signature.
+   * @default 10
+   */
+  incidentMinTests?: number
+  /**
+   * Infrastructure incidents: smallest share (0–1) of the run's (or
+   * project's) tests failing with it.
+   * @default 0.2
+   */
+  incidentMinShare?: number
+  /**
+   * Infrastructure incidents: fewest distinct files among those tests.
+   * @default 3
+   */
+  incidentMinFiles?: number
+  /**
+   * Share (0–1) of an incident's tests that keep failing afterwards
+   * which makes it a regression instead.
+   * @default 0.5
+   */
+  incidentRegressionShare?: number
+  /**
+   * Error patterns (substrings or RegExps) that are retryable, checked
+   * before the built-in rules: classifies the history's errors (addRun)
+   * and the report's evidence.
+   * @default []
+   */
+  retryable?: Array<string | RegExp>
+  /**
+   * Error patterns that are permanent (checked before `retryable`).
+   * @default []
+   */
+  permanent?: Array<string | RegExp>
+  /**
+   * Whether an error no rule recognises is retryable.
+   * @default true
+   */
+  retryUnknown?: boolean
+  /**
+   * The quarantine list (test keys) as printed when the report's run
+   * began: the run's failures are judged against it.
+   * @default the quarantine as of the run's start, from the history
+   */
+  startQuarantine?: string[]
 }
 
 export interface FoldedDurations {
@@ -555,6 +659,18 @@ export interface ImportResult {
   newRun: boolean
   tests: number
   attempts: number
+}
+
+export interface IncidentInfo {
+  runId: string
+  /** The project it hit; absent for the whole run. */
+  project?: string
+  signature: string
+  tests: number
+  files: number
+  ran: number
+  confirmed: boolean
+  streak: number
 }
 
 export interface LeaseInfo {
@@ -870,6 +986,35 @@ export interface RetryDecision {
   event?: RetryEvent
   /** Set when `retry` is false. */
   outcome?: 'exhausted' | 'permanent'
+}
+
+/** What `decideRetry` is asked. */
+export interface RetryDecisionInput {
+  /** The test's key (`project › file › describe › title`). */
+  key?: string
+  /** The first attempt's error: its message, or `{ name, message }`. */
+  error?: string | { name?: string; message?: string }
+  /**
+   * The tests with flaky history: the path of a flaky-keys file
+   * (`History#writeFlakyKeys`, read once per process and again when it
+   * changes) or the keys. A missing file means the history is unknown:
+   * the test is retried.
+   */
+  flakyKeys?: string | string[]
+  /** @default [] */
+  retryable?: Array<string | RegExp>
+  /** @default [] */
+  permanent?: Array<string | RegExp>
+  /** @default true */
+  retryUnknown?: boolean
+}
+
+export interface RetryDecisionResult {
+  retry: boolean
+  reason: 'flaky-history' | 'permanent' | 'retryable' | 'no-history'
+  class: 'retryable' | 'permanent'
+  rule: string
+  message: string
 }
 
 /** Told to `onRetry` before each wait. */

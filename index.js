@@ -858,6 +858,7 @@ module.exports.__testKey = nativeBinding.__testKey
 module.exports.__testKeys = nativeBinding.__testKeys
 module.exports.checkShardCoverage = nativeBinding.checkShardCoverage
 module.exports.configDocs = nativeBinding.configDocs
+module.exports.decideRetry = nativeBinding.decideRetry
 module.exports.explainWorkers = nativeBinding.explainWorkers
 module.exports.loadHistoryStore = nativeBinding.loadHistoryStore
 module.exports.recommendWorkers = nativeBinding.recommendWorkers

@@ -102,9 +102,9 @@ test('a run added, saved and loaded back keeps every attempt', () => {
   });
   // The file is compact: one line per test, per-test arrays.
   const text = fs.readFileSync(file, 'utf8');
-  assert.match(text, /^\{"format":"shardwright-history","version":1,"revision":"[0-9a-f]{16}"/);
+  assert.match(text, /^\{"format":"shardwright-history","version":2,"revision":"[0-9a-f]{16}"/);
   assert.match(text, /\n\{"p":0,"f":0,"t":\["shop","adds"\],"l":12,"g":\["@smoke"\],"r":\[0,0\],"s":"fp","d":\[100,101\],"e":\[1,0\]\}/);
-  assert.match(text, /\n\["page\.goto: net::ERR_CONNECTION_REFUSED","retryable","network"\]/);
+  assert.match(text, /\n\["page\.goto: net::ERR_CONNECTION_REFUSED","retryable","network","ERR_CONNECTION_REFUSED"\]/);
   assert.match(text, /"s":"F"/, 'an expected failure is an upper-case letter');
 });
 
@@ -161,7 +161,7 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
   });
   const report = h.analyze({ now: T0 });
   assertValidReport(report);
-  assert.deepEqual(report.summary, { tests: 7, stable: 1, flaky: 2, broken: 1, failing: 1, fixed: 1, skipped: 1, quarantined: 1 });
+  assert.deepEqual(report.summary, { tests: 7, stable: 1, flaky: 2, broken: 1, failing: 1, fixed: 1, skipped: 1, quarantined: 1, incidents: 0 });
   assert.deepEqual(
     report.tests.map((t) => [t.titlePath[1], t.verdict]),
     [
@@ -176,7 +176,9 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
   const broken = byTitle.broken;
   assert.deepEqual([broken.since.commit, broken.since.runId, broken.before.commit], ['commit-5', 'run-5', 'commit-4']);
   assert.equal(broken.evidence.outcomes, 'PPPPPFFF');
-  assert.deepEqual(broken.evidence.errors, [{ message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', count: 6 }]);
+  assert.deepEqual(broken.evidence.errors, [
+    { message: 'Error: broken went wrong', class: 'retryable', rule: 'unknown', signature: 'Error: broken went wrong', count: 6 },
+  ]);
   assert.deepEqual(
     broken.evidence.runs.map((r) => r.runId),
     ['run-7', 'run-6', 'run-5'],
@@ -209,6 +211,8 @@ test('verdicts on a crafted history: stable, flaky, broken since a commit, fixed
     flakyTests: [],
     failedQuarantined: [],
     failedNotQuarantined: [key('broken'), key('new failure')],
+    failedInfrastructure: [],
+    quarantineAsOf: 'run-start',
   });
 });
 

@@ -10,6 +10,7 @@ const suites = [
   ['predict', require('./predict.js')],
   ['pool', require('./pool.js')],
   ['history', require('./history.js')],
+  ['flaky-eval', require('./flaky-eval.js')],
   ['queue', require('./queue.js')],
 ];
 

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod resources;
 pub mod retry;
 pub mod shard;
+pub mod signature;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.
 #[cfg_attr(test, allow(dead_code))]

@@ -56,6 +56,7 @@ function counts(report) {
     `${s.fixed} fixed`,
     `${s.stable} stable`,
     `${s.quarantined} quarantined`,
+    ...(s.incidents ? [plural(s.incidents, 'infrastructure incident')] : []),
   ].join(' · ');
 }
 
@@ -74,9 +75,21 @@ function flakyMarkdown(report, { maxTests = 50, title = 'shardwright flaky repor
     const r = report.run;
     const commit = r.commit ? ` at ${code(short(r.commit))}` : '';
     lines.push(
-      `Latest run ${code(r.runId)}${commit}: ${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky, ${r.skipped} skipped${r.failedQuarantined.length ? ` (${r.failedQuarantined.length} failed test(s) quarantined)` : ''}.`,
+      `Latest run ${code(r.runId)}${commit}: ${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky, ${r.skipped} skipped${r.failedQuarantined.length ? ` (${r.failedQuarantined.length} failed test(s) quarantined)` : ''}${r.failedInfrastructure?.length ? `; ${r.failedInfrastructure.length} failed in an infrastructure incident` : ''}.`,
       '',
     );
+  }
+  const incidents = report.incidents || [];
+  if (incidents.length) {
+    lines.push(
+      `### Infrastructure incidents (${incidents.length})`,
+      '',
+      '_many tests failing with one error signature at once (an outage, not the tests): these failures are not counted as flakiness_',
+      '',
+    );
+    for (const i of incidents.slice(-maxTests)) lines.push(`- ${cell(i.summary)}`);
+    if (incidents.length > maxTests) lines.push(`- … and ${incidents.length - maxTests} older`);
+    lines.push('');
   }
   for (const [verdict, heading, meaning] of SECTIONS) {
     const tests = report.tests.filter((t) => t.verdict === verdict);
@@ -122,12 +135,17 @@ function flakySummary(report, { maxTests = 10, color = false } = {}) {
   const paint = (verdict, text) => (color && COLORS[verdict] ? `\u001b[${COLORS[verdict]}m${text}\u001b[39m` : text);
   const s = report.summary;
   const shown = report.tests.filter((t) => t.verdict !== 'stable');
+  // Incidents of the reported run (the newest when none was asked for).
+  const runId = report.run?.runId;
+  const incidents = (report.incidents || []).filter((i) => i.runId === runId).map((i) => `  incident ${i.summary}`);
   if (!shown.length) {
-    return `shardwright: ${plural(s.tests, 'test')}, none flaky or broken (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? `, ${s.quarantined} quarantined` : ''}\n`;
+    const head = `shardwright: ${plural(s.tests, 'test')}, none flaky or broken (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? `, ${s.quarantined} quarantined` : ''}`;
+    return `${[head, ...incidents].join('\n')}\n`;
   }
   const parts = [`${s.flaky} flaky`, `${s.broken} broken`, `${s.failing} failing`, `${s.fixed} fixed`, `${s.stable} stable`].filter((p) => !p.startsWith('0 '));
   const lines = [
     `shardwright: ${parts.join(', ')} (${plural(report.history.runs, 'run')} in the history)${s.quarantined ? ` · ${s.quarantined} quarantined` : ''}`,
+    ...incidents,
   ];
   for (const t of shown.slice(0, maxTests)) {
     let detail = t.evidence.outcomes;

@@ -1,6 +1,32 @@
-import type { AddRunResult, FlakyReportOptions, HistoryOptions, ImportResult, MergeResult, RecoveredInfo, RunInfo, SaveResult } from '../../index';
+import type {
+  AddRunResult,
+  FlakyKeysFile,
+  FlakyReportOptions,
+  HistoryOptions,
+  ImportResult,
+  IncidentInfo,
+  MergeResult,
+  RecoveredInfo,
+  RetryDecisionInput,
+  RetryDecisionResult,
+  RunInfo,
+  SaveResult,
+} from '../../index';
 
-export type { AddRunResult, FlakyReportOptions, HistoryOptions, ImportResult, MergeResult, RecoveredInfo, RunInfo, SaveResult };
+export type {
+  AddRunResult,
+  FlakyKeysFile,
+  FlakyReportOptions,
+  HistoryOptions,
+  ImportResult,
+  IncidentInfo,
+  MergeResult,
+  RecoveredInfo,
+  RetryDecisionInput,
+  RetryDecisionResult,
+  RunInfo,
+  SaveResult,
+};
 
 export type AttemptStatus = 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
 export type RunOutcome = 'passed' | 'failed' | 'flaky' | 'skipped' | 'interrupted';
@@ -85,10 +111,18 @@ export interface FlakyTest {
   before: RunRef | null;
   quarantined: boolean;
   evidence: {
-    /** Oldest first: P passed, F failed, R passed on a retry. */
+    /** Oldest first: P passed, F failed, R passed on a retry, X infrastructure failures only (not judged). */
     outcomes: string;
-    runs: Array<RunRef & { outcome: RunOutcome; attempts: number; error: string | null }>;
-    errors: Array<{ message: string; class: 'retryable' | 'permanent'; rule: string; count: number }>;
+    runs: Array<RunRef & { outcome: RunOutcome; attempts: number; error: string | null; flaky: boolean; infrastructure: string | null }>;
+    errors: Array<{ message: string; class: 'retryable' | 'permanent'; rule: string; signature: string; count: number }>;
+    /** Distinct runs (and commits) showing flakiness. */
+    flakyRuns: number;
+    flakyCommits: number;
+    infrastructureRuns: number;
+    cleanRuns: number;
+    /** score = events / (runs + prior), runs weighted. */
+    score: { events: number; runs: number; prior: number };
+    why: string;
   };
 }
 
@@ -98,16 +132,62 @@ export interface QuarantineEntry {
   verdict: Verdict;
   score: number;
   rule: string | null;
+  flakyRuns: number;
+  flakyCommits: number;
+  /** The run after which it entered quarantine (reason 'score'). */
+  since: RunRef | null;
+  /** Clean runs in a row since; it leaves quarantine at quarantineReleaseAfter. */
+  cleanRuns: number;
+}
+
+/** A run (or one project of it) where many tests failed with one error signature. */
+export interface Incident {
+  runId: string;
+  commit: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  project: string | null;
+  signature: string;
+  tests: number;
+  files: number;
+  ran: number;
+  share: number;
+  confirmed: boolean;
+  streak: number;
+  summary: string;
 }
 
 /** The flaky report; its JSON Schema is schema/flaky-report.schema.json. */
 export interface FlakyReport {
   kind: 'shardwright-flaky-report';
-  schemaVersion: 1;
+  schemaVersion: 2;
   generatedAt: string;
-  options: { window: number; flakyThreshold: number; quarantineThreshold: number; brokenAfter: number; halfLife: number; quarantine: string[] };
+  options: {
+    window: number;
+    flakyThreshold: number;
+    quarantineThreshold: number;
+    brokenAfter: number;
+    halfLife: number;
+    quarantine: string[];
+    quarantineMinRuns: number;
+    quarantineReleaseAfter: number;
+    incidentMinTests: number;
+    incidentMinShare: number;
+    incidentMinFiles: number;
+  };
   history: { runs: number; tests: number; attempts: number; commits: number; firstRunAt: string | null; lastRunAt: string | null };
-  summary: { tests: number; stable: number; flaky: number; broken: number; failing: number; fixed: number; skipped: number; quarantined: number };
+  summary: {
+    tests: number;
+    stable: number;
+    flaky: number;
+    broken: number;
+    failing: number;
+    fixed: number;
+    skipped: number;
+    quarantined: number;
+    incidents: number;
+  };
+  incidents: Incident[];
   quarantine: QuarantineEntry[];
   /** Broken, then flaky, failing, fixed (then listed stable ones); by score, then key. */
   tests: FlakyTest[];
@@ -125,6 +205,10 @@ export interface FlakyReport {
     flakyTests: string[];
     failedQuarantined: string[];
     failedNotQuarantined: string[];
+    /** Failed tests whose failures in this run were all infrastructure. */
+    failedInfrastructure: string[];
+    /** What the run's failures were judged against: the quarantine as of its start, or startQuarantine. */
+    quarantineAsOf: 'run-start' | 'given';
   };
 }
 
@@ -148,7 +232,12 @@ export declare class History {
   readonly existed: boolean;
   readonly recovered: RecoveredInfo | null;
   /** Adds a whole run in one call; a run id already present adds nothing twice. */
-  addRun(run: RunInput): AddRunResult;
+  addRun(run: RunInput, options?: FlakyReportOptions): AddRunResult;
+  incidents(): IncidentInfo[];
+  flakyKeys(options?: FlakyReportOptions): string[];
+  writeFlakyKeys(path: string, options?: FlakyReportOptions): FlakyKeysFile;
+  decideRetry(key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions): RetryDecisionResult;
+  static decideRetry(input: RetryDecisionInput): RetryDecisionResult;
   importReport(path: string): ImportResult;
   /** Atomic, locked; merges what another writer saved meanwhile. */
   save(path?: string): SaveResult;

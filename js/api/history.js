@@ -33,6 +33,8 @@ function checkOptions(field, options) {
 function nativeFlakyOptions(options) {
   const o = { ...checkOptions('options', options) };
   o.quarantine = toPatterns(o.quarantine);
+  o.retryable = toPatterns(o.retryable);
+  o.permanent = toPatterns(o.permanent);
   return o;
 }
 
@@ -107,10 +109,42 @@ class History {
     return this._store.recovered;
   }
 
-  /** Adds one whole run (every attempt of every test) in one call. */
-  addRun(run) {
+  /**
+   * Adds one whole run (every attempt of every test) in one call. `options`
+   * (the same as analyze()'s) classify its errors with `retryable` /
+   * `permanent` and set the incident thresholds.
+   */
+  addRun(run, options) {
     if (run === null || typeof run !== 'object' || Array.isArray(run)) throw configError('run', run, 'an object with an `attempts` array');
-    return this._store.addRunJson(JSON.stringify(run));
+    return this._store.addRunJson(JSON.stringify(run), options === undefined ? undefined : nativeFlakyOptions(options));
+  }
+
+  /** The infrastructure incidents the history records. */
+  incidents() {
+    return this._store.incidents();
+  }
+
+  /** Keys of the tests with flaky history (their retries are never skipped). */
+  flakyKeys(options) {
+    return this._store.flakyKeys(nativeFlakyOptions(options));
+  }
+
+  /** Writes flakyKeys() to `path` for decideRetry() in Playwright workers. */
+  writeFlakyKeys(path, options) {
+    return this._store.writeFlakyKeys(checkPath('path', path), nativeFlakyOptions(options));
+  }
+
+  /** Whether test `key`, failed with `error`, is worth a retry (judged on this history). */
+  decideRetry(key, error, options) {
+    return this._store.decideRetry(key, error, nativeFlakyOptions(options));
+  }
+
+  /** The same decision from a flaky-keys file (`flakyKeys`): one cheap call per failed test. */
+  static decideRetry(input) {
+    const o = { ...checkOptions('input', input) };
+    o.retryable = toPatterns(o.retryable);
+    o.permanent = toPatterns(o.permanent);
+    return native.decideRetry(o);
   }
 
   /** Adds the run of a Playwright JSON report or a JUnit XML file. */

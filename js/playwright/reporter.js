@@ -7,6 +7,8 @@
 //   exclude) and keeps this shard's share of the run's plan (js/playwright/
 //   shards.js: a plan file, the plan an earlier shard kept, or a fresh one
 //   from the history); with quarantineMode 'skip', skips quarantined tests.
+// - onBegin(): writes the flaky keys (tests with flaky history) for
+//   shardwright/test's retry decisions, SHARDWRIGHT_FLAKY_KEYS for workers.
 // - onTestEnd(): collects every attempt (in memory).
 // - onEnd(): adds the run to the history (the shards of a run share its id),
 //   saves it atomically, writes the flaky report and the shard record; the
@@ -14,6 +16,8 @@
 // - Inside `playwright merge-reports` (js/playwright/merge.js): checks the
 //   shards' blobs the same way and records the merged run once.
 
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const native = require('../native.js');
 const { resolveConfig, splitOptions } = require('../api/config.js');
@@ -145,6 +149,35 @@ class ShardwrightReporter {
       );
       this._loadHistory();
     }
+    this._writeFlakyKeys();
+  }
+
+  /**
+   * The keys of the tests with flaky history, as judged when the run begins,
+   * for shardwright/test's retry decisions in the workers (which inherit
+   * SHARDWRIGHT_FLAKY_KEYS: Playwright starts them after onBegin). Without a
+   * history there is nothing to judge by: every retry runs.
+   */
+  _writeFlakyKeys() {
+    const history = this._history;
+    if (!history) return;
+    try {
+      this._retryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardwright-retry-'));
+      const file = path.join(this._retryDir, 'flaky-keys.json');
+      history._store.writeFlakyKeysSettings(file, this._settings);
+      this._previousKeysEnv = process.env.SHARDWRIGHT_FLAKY_KEYS;
+      process.env.SHARDWRIGHT_FLAKY_KEYS = file;
+    } catch (err) {
+      this._print(`cannot write the flaky keys for retry decisions (${err.message}): every retry runs`);
+    }
+  }
+
+  _removeFlakyKeys() {
+    if (!this._retryDir) return;
+    if (this._previousKeysEnv === undefined) delete process.env.SHARDWRIGHT_FLAKY_KEYS;
+    else process.env.SHARDWRIGHT_FLAKY_KEYS = this._previousKeysEnv;
+    fs.rmSync(this._retryDir, { recursive: true, force: true });
+    this._retryDir = undefined;
   }
 
   onReportConfigure(params) {
@@ -189,6 +222,7 @@ class ShardwrightReporter {
   async onEnd(result) {
     if (this._mode === 'list') return undefined;
     if (this._merge) return this._merge.end(this, result);
+    this._removeFlakyKeys();
     const history = this._loadHistory();
     let verdict;
     if (history) {

@@ -51,6 +51,11 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "flakyThreshold", env: "SHARDWRIGHT_FLAKY_THRESHOLD", doc: "flip score (0–1, recent runs weigh more) from which a test is flaky" },
     Setting { key: "quarantineThreshold", env: "SHARDWRIGHT_QUARANTINE_THRESHOLD", doc: "flaky score (0–1) from which a test is quarantined" },
     Setting { key: "brokenAfter", env: "SHARDWRIGHT_BROKEN_AFTER", doc: "consecutive failing runs that make a test broken rather than flaky" },
+    Setting { key: "quarantineMinRuns", env: "SHARDWRIGHT_QUARANTINE_MIN_RUNS", doc: "distinct runs that must show a test's flakiness before it is quarantined" },
+    Setting { key: "quarantineReleaseAfter", env: "SHARDWRIGHT_QUARANTINE_RELEASE_AFTER", doc: "clean runs in a row after which a quarantined test leaves quarantine" },
+    Setting { key: "incidentMinTests", env: "SHARDWRIGHT_INCIDENT_MIN_TESTS", doc: "infrastructure incident: fewest tests of a run (or project) failing with one error signature" },
+    Setting { key: "incidentMinShare", env: "SHARDWRIGHT_INCIDENT_MIN_SHARE", doc: "infrastructure incident: smallest share (0–1) of the run's (or project's) tests failing with it" },
+    Setting { key: "incidentMinFiles", env: "SHARDWRIGHT_INCIDENT_MIN_FILES", doc: "infrastructure incident: fewest distinct test files among them (one broken file is not an outage)" },
     Setting { key: "quarantineMode", env: "SHARDWRIGHT_QUARANTINE_MODE", doc: "`run` (quarantined tests run, their failures do not fail the build), `skip` (not run) or `off`" },
     Setting { key: "quarantine", env: "SHARDWRIGHT_QUARANTINE", doc: "tests to quarantine whatever their score: keys, key prefixes or `/regex/`; one per line in the variable" },
 ];
@@ -65,6 +70,9 @@ const OTHER_ENV: &[&str] = &[
     "SHARDWRIGHT_TASK_ID",
     "SHARDWRIGHT_WORKER_INDEX",
     "SHARDWRIGHT_ATTEMPT",
+    // The flaky-keys file the reporter writes for shardwright/test's retry
+    // decisions (History#writeFlakyKeys).
+    "SHARDWRIGHT_FLAKY_KEYS",
 ];
 
 pub const STRATEGIES: [&str; 5] = ["duration", "round-robin", "file", "tag", "fail-first"];
@@ -83,6 +91,11 @@ pub struct FlakySettings {
     pub flaky_threshold: f64,
     pub quarantine_threshold: f64,
     pub broken_after: u32,
+    pub quarantine_min_runs: u32,
+    pub quarantine_release_after: u32,
+    pub incident_min_tests: u32,
+    pub incident_min_share: f64,
+    pub incident_min_files: u32,
     pub quarantine_mode: &'static str,
     pub quarantine: Vec<String>,
 }
@@ -137,6 +150,11 @@ impl Default for FlakySettings {
             flaky_threshold: d.flaky_threshold,
             quarantine_threshold: d.quarantine_threshold,
             broken_after: d.broken_after,
+            quarantine_min_runs: d.quarantine_min_runs,
+            quarantine_release_after: d.quarantine_release_after,
+            incident_min_tests: d.incidents.min_tests,
+            incident_min_share: d.incidents.min_share,
+            incident_min_files: d.incidents.min_files,
             quarantine_mode: "run",
             quarantine: Vec::new(),
         }
@@ -407,6 +425,30 @@ impl Config {
         if let Some(n) = read::whole(f, v, 1, 1000)? {
             fl.broken_after = n as u32;
         }
+        for (key, slot, max) in [
+            ("quarantineMinRuns", &mut fl.quarantine_min_runs, 1000),
+            (
+                "quarantineReleaseAfter",
+                &mut fl.quarantine_release_after,
+                1000,
+            ),
+            ("incidentMinTests", &mut fl.incident_min_tests, 1_000_000),
+            ("incidentMinFiles", &mut fl.incident_min_files, 1_000_000),
+        ] {
+            let (v, f) = get(key);
+            if let Some(n) = read::whole(f, v, 1, max)? {
+                *slot = n as u32;
+            }
+        }
+        let (v, f) = get("incidentMinShare");
+        if let Some(n) = read::number_in(
+            f,
+            v,
+            f64::MIN_POSITIVE..=1.0,
+            "a number above 0 and at most 1",
+        )? {
+            fl.incident_min_share = n;
+        }
         let (v, f) = get("quarantineMode");
         if let Some(m) = read::choice(f, v, &QUARANTINE_MODES)? {
             fl.quarantine_mode = m;
@@ -484,6 +526,11 @@ impl Config {
             "flakyThreshold" => self.flaky.flaky_threshold.into(),
             "quarantineThreshold" => self.flaky.quarantine_threshold.into(),
             "brokenAfter" => self.flaky.broken_after.into(),
+            "quarantineMinRuns" => self.flaky.quarantine_min_runs.into(),
+            "quarantineReleaseAfter" => self.flaky.quarantine_release_after.into(),
+            "incidentMinTests" => self.flaky.incident_min_tests.into(),
+            "incidentMinShare" => self.flaky.incident_min_share.into(),
+            "incidentMinFiles" => self.flaky.incident_min_files.into(),
             "quarantineMode" => self.flaky.quarantine_mode.into(),
             "quarantine" => Value::Array(
                 self.flaky
@@ -699,6 +746,34 @@ mod tests {
         assert_eq!(
             err(json!({}), &[("SHARDWRIGHT_WORKERS", "half")]),
             "invalid SHARDWRIGHT_WORKERS: \"half\" (\"auto\" or a whole number from 1 to 1024)"
+        );
+    }
+
+    #[test]
+    fn flaky_thresholds_from_options_and_env() {
+        let c = Config::resolve(
+            &opts(json!({ "quarantineMinRuns": 3, "incidentMinShare": 0.3 })),
+            &env_of(&[
+                ("SHARDWRIGHT_QUARANTINE_RELEASE_AFTER", "5"),
+                ("SHARDWRIGHT_INCIDENT_MIN_FILES", "4"),
+            ]),
+        )
+        .unwrap();
+        let f = &c.flaky;
+        assert_eq!(
+            (
+                f.quarantine_min_runs,
+                f.quarantine_release_after,
+                f.incident_min_tests,
+                f.incident_min_share,
+                f.incident_min_files
+            ),
+            (3, 5, 10, 0.3, 4)
+        );
+        let e = Config::resolve(&opts(json!({ "incidentMinShare": 0 })), &env_of(&[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid incidentMinShare: 0 (a number above 0 and at most 1)"
         );
     }
 

@@ -2,7 +2,8 @@
 
 use regex::{Regex, RegexBuilder};
 
-use crate::classify::PatternSpec;
+use super::incident::IncidentOptions;
+use crate::classify::{Classifier, PatternSpec};
 use crate::error::{Error, Result};
 use crate::playwright::testid::SEPARATOR;
 
@@ -15,6 +16,20 @@ pub struct FlakyOptions {
     pub flaky_threshold: f64,
     /// Score from which a flaky test is quarantined.
     pub quarantine_threshold: f64,
+    /// Distinct runs that must show a test's flakiness before it is
+    /// quarantined (one flaky run is not enough evidence).
+    pub quarantine_min_runs: u32,
+    /// Clean runs in a row after which a quarantined test leaves quarantine.
+    pub quarantine_release_after: u32,
+    /// Infrastructure incident detection.
+    pub incidents: IncidentOptions,
+    /// The user's retryable/permanent patterns (the evidence's error classes
+    /// and retry decisions); `None`: the built-in rules.
+    pub classifier: Option<Classifier>,
+    /// The quarantine list as printed when the report's run began (test
+    /// keys): that run's failures are judged against it. `None`: the list
+    /// as of the run's start is recomputed from the history.
+    pub start_quarantine: Option<Vec<String>>,
     /// Consecutive failing runs (up to the latest) that make a test broken
     /// rather than flaky.
     pub broken_after: u32,
@@ -36,6 +51,11 @@ impl FlakyOptions {
         window: 20,
         flaky_threshold: 0.1,
         quarantine_threshold: 0.3,
+        quarantine_min_runs: 2,
+        quarantine_release_after: 10,
+        incidents: IncidentOptions::DEFAULT,
+        classifier: None,
+        start_quarantine: None,
         broken_after: 3,
         half_life: 10.0,
         quarantine: Vec::new(),
@@ -64,6 +84,15 @@ impl FlakyOptions {
         if self.broken_after == 0 {
             return Err(Error::invalid("brokenAfter", 0, "a whole number ≥ 1"));
         }
+        for (field, v) in [
+            ("quarantineMinRuns", self.quarantine_min_runs),
+            ("quarantineReleaseAfter", self.quarantine_release_after),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid(field, 0, "a whole number ≥ 1"));
+            }
+        }
+        self.incidents.validate()?;
         if !self.half_life.is_finite() || self.half_life <= 0.0 {
             return Err(Error::invalid(
                 "halfLife",

@@ -1,18 +1,20 @@
 //! The flaky report: every test that is not plainly stable, with its verdict,
-//! score and evidence; the quarantine list; a summary of one run. Its JSON
-//! shape is versioned and described by `schema/flaky-report.schema.json`.
-
-use std::collections::HashMap;
+//! score and evidence; the infrastructure incidents; the quarantine list; a
+//! summary of one run. Its JSON shape is versioned and described by
+//! `schema/flaky-report.schema.json`.
 
 use serde::Serialize;
 
+use super::incident::{detect, Detected};
 use super::options::FlakyOptions;
-use super::verdict::{Judge, Point, TestVerdict, Verdict};
+use super::verdict::{Judge, Point, TestVerdict, Verdict, SCORE_PRIOR_RUNS};
 use crate::error::Result;
 use crate::history::time::{format_iso, now_ms};
 use crate::history::{History, RunOutcome, TestRecord};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2: infrastructure incidents, evidence counts, quarantine state.
+/// Version 1 reports (no `incidents`) are still valid against the schema.
+pub const SCHEMA_VERSION: u32 = 2;
 pub const KIND: &str = "shardwright-flaky-report";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -24,6 +26,7 @@ pub struct Report {
     pub options: OptionsOut,
     pub history: HistoryStats,
     pub summary: Summary,
+    pub incidents: Vec<IncidentOut>,
     pub quarantine: Vec<QuarantineEntry>,
     pub tests: Vec<TestEntry>,
     pub run: Option<RunSummary>,
@@ -38,6 +41,11 @@ pub struct OptionsOut {
     pub broken_after: u32,
     pub half_life: f64,
     pub quarantine: Vec<String>,
+    pub quarantine_min_runs: u32,
+    pub quarantine_release_after: u32,
+    pub incident_min_tests: u32,
+    pub incident_min_share: f64,
+    pub incident_min_files: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -61,18 +69,56 @@ pub struct Summary {
     pub fixed: usize,
     pub skipped: usize,
     pub quarantined: usize,
+    /// Infrastructure incidents in the history.
+    pub incidents: usize,
+}
+
+/// An infrastructure incident: one run (or one project of it) where many
+/// tests failed with the same error.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentOut {
+    pub run_id: String,
+    pub commit: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// The project it hit, or `null` for the whole run.
+    pub project: Option<String>,
+    pub signature: String,
+    /// Tests that failed with it.
+    pub tests: u32,
+    pub files: u32,
+    /// Tests that ran in the run (or project).
+    pub ran: u32,
+    pub share: f64,
+    /// Most of its tests passed again later (false while it is their latest run).
+    pub confirmed: bool,
+    /// Consecutive runs it lasted.
+    pub streak: u32,
+    /// One line: "run X (2026-11-30 10:02–10:04): 481 of 481 tests in 27 files failed with ERR_CONNECTION_REFUSED".
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuarantineEntry {
     pub key: String,
-    /// `score` (over the quarantine threshold) or `listed` (the user's list).
+    /// `score` (the evidence and the score reached the thresholds) or
+    /// `listed` (the user's list).
     pub reason: &'static str,
     pub verdict: &'static str,
     pub score: f64,
     /// The user's entry that matched, for `listed`.
     pub rule: Option<String>,
+    /// Distinct runs that showed the test's flakiness.
+    pub flaky_runs: u32,
+    /// Distinct commits among them.
+    pub flaky_commits: u32,
+    /// The run after which it entered quarantine (reason `score`).
+    pub since: Option<RunRef>,
+    /// Clean runs in a row since then: it leaves quarantine at
+    /// `quarantineReleaseAfter`.
+    pub clean_runs: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -93,6 +139,11 @@ pub struct EvidenceRun {
     pub attempts: usize,
     /// The first line of the first error in that run.
     pub error: Option<String>,
+    /// The run counts as evidence of flakiness.
+    pub flaky: bool,
+    /// The signature of the infrastructure incident its failures belonged
+    /// to (then the run was not judged).
+    pub infrastructure: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -101,20 +152,46 @@ pub struct EvidenceError {
     pub message: String,
     pub class: &'static str,
     pub rule: String,
+    pub signature: String,
     /// Failed attempts with this message in the window.
     pub count: usize,
+}
+
+/// How the score came about.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreParts {
+    /// Weighted instability events (flaky runs, pass↔fail flips).
+    pub events: f64,
+    /// Weighted judged runs.
+    pub runs: f64,
+    /// Clean runs of prior added to `runs`.
+    pub prior: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
-    /// Oldest first, one letter per judged run: `P` passed, `F` failed, `R`
-    /// passed on a retry (flaky in that run).
+    /// Oldest first, one letter per run in the window: `P` passed, `F`
+    /// failed, `R` passed on a retry (flaky in that run), `X` failed only
+    /// with an infrastructure incident (not judged).
     pub outcomes: String,
     /// The latest runs that did not simply pass (newest first).
     pub runs: Vec<EvidenceRun>,
     /// The most frequent error messages (at most 3).
     pub errors: Vec<EvidenceError>,
+    /// Distinct runs showing flakiness: flaky runs, failures that a pass
+    /// followed (in a streak too short to be broken), failures at a commit
+    /// that also passed.
+    pub flaky_runs: u32,
+    pub flaky_commits: u32,
+    /// Runs left out because their failures were infrastructure.
+    pub infrastructure_runs: u32,
+    /// Clean passing runs in a row up to the latest.
+    pub clean_runs: u32,
+    pub score: ScoreParts,
+    /// The verdict, score and quarantine in words.
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -155,10 +232,18 @@ pub struct RunSummary {
     /// Keys of the tests that failed in this run, sorted.
     pub failed_tests: Vec<String>,
     pub flaky_tests: Vec<String>,
-    /// The failed tests that are quarantined: they need not fail the build.
+    /// The failed tests that were quarantined when the run began: they need
+    /// not fail the build.
     pub failed_quarantined: Vec<String>,
-    /// The failed tests that are not: the run failed.
+    /// The failed tests that were not: the run failed.
     pub failed_not_quarantined: Vec<String>,
+    /// The failed tests whose every failure in this run belonged to an
+    /// infrastructure incident (they are in the lists above too).
+    pub failed_infrastructure: Vec<String>,
+    /// Where the quarantine the run was judged against came from:
+    /// `run-start` (the history before this run) or `given` (the list
+    /// printed when it began, passed as `startQuarantine`).
+    pub quarantine_as_of: &'static str,
 }
 
 fn round3(x: f64) -> f64 {
@@ -196,44 +281,104 @@ fn letter(o: RunOutcome) -> char {
     }
 }
 
-fn evidence(history: &History, test: &TestRecord, points: &[Point], max_runs: usize) -> Evidence {
-    let outcomes = points.iter().map(|p| letter(p.outcome)).collect();
+struct Ctx<'a> {
+    history: &'a History,
+    opts: &'a FlakyOptions,
+    incidents: &'a Detected,
+    /// Each run's start, ISO 8601 (formatted once).
+    times: Vec<String>,
+}
+
+fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> Evidence {
+    let (history, points) = (cx.history, &v.points);
+    // Infrastructure runs within the window (from its first judged run).
+    let first_run = points.first().map_or(0, |p| p.run);
+    let infra: Vec<u32> = v
+        .infrastructure
+        .iter()
+        .copied()
+        .filter(|&r| r >= first_run)
+        .collect();
+    let mut outcomes = String::with_capacity(points.len() + infra.len());
+    let (mut i, mut k) = (0, 0);
+    while i < points.len() || k < infra.len() {
+        if k < infra.len() && (i == points.len() || infra[k] < points[i].run) {
+            outcomes.push('X');
+            k += 1;
+        } else {
+            outcomes.push(letter(points[i].outcome));
+            i += 1;
+        }
+    }
+    let project = if cx.incidents.is_empty() {
+        0
+    } else {
+        cx.incidents.project_id(&test.id.project)
+    };
     let mut runs = Vec::new();
-    let mut counts: HashMap<u32, usize> = HashMap::new();
-    for p in points.iter().rev() {
-        let attempts = &test.attempts[p.first..p.first + p.count];
+    // (error, failed attempts): a test has few distinct errors.
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    // Newest first: judged runs and infrastructure runs, by run index.
+    let mut order: Vec<(u32, Option<&Point>)> = points.iter().map(|p| (p.run, Some(p))).collect();
+    order.extend(infra.iter().map(|&r| (r, None)));
+    order.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+    for (run, point) in order {
+        let from = test.attempts.partition_point(|a| a.run < run);
+        let to = from + test.attempts[from..].partition_point(|a| a.run == run);
+        let attempts = &test.attempts[from..to];
         let mut first_error = None;
+        let mut incident = None;
         for a in attempts {
             if a.error > 0 && !a.ok() {
-                *counts.entry(a.error).or_default() += 1;
+                match counts.iter_mut().find(|c| c.0 == a.error) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((a.error, 1)),
+                }
                 first_error.get_or_insert(a.error);
+                if let Some(i) = cx.incidents.incident_of(project, a) {
+                    incident.get_or_insert(i);
+                }
             }
         }
-        if p.outcome != RunOutcome::Passed && runs.len() < max_runs {
-            let r = &history.runs()[p.run as usize];
+        let outcome = point.map_or(RunOutcome::of(attempts), |p| p.outcome);
+        if outcome != RunOutcome::Passed && runs.len() < cx.opts.max_evidence {
+            let r = &history.runs()[run as usize];
             runs.push(EvidenceRun {
                 run_id: r.id.clone(),
                 commit: r.commit.clone(),
-                started_at: format_iso(r.started_at),
-                outcome: p.outcome.name(),
-                attempts: p.count,
+                started_at: cx.times[run as usize].clone(),
+                outcome: outcome.name(),
+                attempts: attempts.len(),
                 error: first_error
                     .and_then(|e| history.error(e))
                     .map(|e| first_line(&e.message)),
+                flaky: v.evidence_runs.contains(&run),
+                infrastructure: incident
+                    .map(|i| cx.incidents.incidents[i as usize].signature.clone()),
             });
         }
     }
-    let mut top: Vec<(u32, usize)> = counts.into_iter().collect();
+    let mut top = counts;
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let classifier = cx.opts.classifier.as_ref();
     let errors = top
         .into_iter()
         .take(3)
         .filter_map(|(e, count)| {
             let info = history.error(e)?;
+            // The user's patterns, when given, classify the stored message again.
+            let (class, rule) = match classifier {
+                Some(c) => {
+                    let c = c.classify(&info.message);
+                    (c.class.name(), c.rule)
+                }
+                None => (info.class.name(), info.rule.clone()),
+            };
             Some(EvidenceError {
                 message: first_line(&info.message),
-                class: info.class.name(),
-                rule: info.rule.clone(),
+                class,
+                rule,
+                signature: info.signature.clone(),
                 count,
             })
         })
@@ -242,18 +387,145 @@ fn evidence(history: &History, test: &TestRecord, points: &[Point], max_runs: us
         outcomes,
         runs,
         errors,
+        flaky_runs: v.evidence_runs.len() as u32,
+        flaky_commits: v.evidence_commits,
+        infrastructure_runs: infra.len() as u32,
+        clean_runs: v.clean_runs,
+        score: ScoreParts {
+            events: round3(v.events),
+            runs: round3(v.weight),
+            prior: SCORE_PRIOR_RUNS,
+        },
+        why: why(cx.opts, v, quarantined, infra.len()),
+    }
+}
+
+fn plural(n: u32, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The verdict, the score and the quarantine decision in words.
+fn why(opts: &FlakyOptions, v: &TestVerdict, quarantined: bool, infrastructure: usize) -> String {
+    let runs = v.points.len() as u32;
+    let mut out = format!(
+        "{}: flakiness seen in {} ({}) of {} judged; {} flaky, {} and {} weigh {:.2} of {:.2} weighted runs + {} prior clean run = score {:.2}",
+        v.verdict.name(),
+        plural(v.evidence_runs.len() as u32, "run"),
+        plural(v.evidence_commits, "commit"),
+        runs,
+        plural(v.flaky, "run"),
+        plural(v.flips, "pass↔fail flip"),
+        if v.same_commit.is_empty() {
+            "no commit with both results".to_string()
+        } else {
+            plural(v.same_commit.len() as u32, "commit") + " with both results"
+        },
+        v.events,
+        v.weight,
+        SCORE_PRIOR_RUNS,
+        v.score,
+    );
+    if infrastructure > 0 {
+        out.push_str(&format!(
+            "; {} left out (infrastructure)",
+            plural(infrastructure as u32, "run")
+        ));
+    }
+    let q = &v.quarantine;
+    if q.quarantined {
+        out.push_str(&format!(
+            "; quarantined (flaky in ≥ {} runs, score ≥ {}), {} clean of {} to leave",
+            opts.quarantine_min_runs,
+            opts.quarantine_threshold,
+            q.clean,
+            opts.quarantine_release_after
+        ));
+    } else if quarantined {
+        out.push_str("; quarantined by the user's list");
+    } else if v.verdict == Verdict::Flaky {
+        let mut missing = Vec::new();
+        if (v.evidence_runs.len() as u32) < opts.quarantine_min_runs {
+            missing.push(format!(
+                "flakiness in {} (needs {})",
+                plural(v.evidence_runs.len() as u32, "run"),
+                opts.quarantine_min_runs
+            ));
+        }
+        if v.score < opts.quarantine_threshold {
+            missing.push(format!(
+                "score {:.2} (needs {})",
+                v.score, opts.quarantine_threshold
+            ));
+        }
+        if missing.is_empty() {
+            missing.push(format!(
+                "released after {} clean runs",
+                opts.quarantine_release_after
+            ));
+        }
+        out.push_str(&format!("; not quarantined: {}", missing.join(", ")));
+    }
+    out
+}
+
+fn clock(ms: i64) -> String {
+    format_iso(ms)[11..16].to_string()
+}
+
+fn incident_out(history: &History, inc: &crate::history::Incident, run: u32) -> IncidentOut {
+    let r = &history.runs()[run as usize];
+    let start = format_iso(r.started_at);
+    let when = match r.ended_at {
+        Some(end) => format!("{} {}–{}", &start[..10], clock(r.started_at), clock(end)),
+        None => format!("{} {}", &start[..10], clock(r.started_at)),
+    };
+    let scope = match &inc.project {
+        Some(p) => format!(" of project {p}"),
+        None => String::new(),
+    };
+    let mut summary = format!(
+        "run {} ({when}): {} of {} tests{scope} in {} failed with {}",
+        r.id,
+        inc.tests,
+        inc.ran,
+        plural(inc.files, "file"),
+        inc.signature
+    );
+    if inc.streak > 1 {
+        summary.push_str(&format!(" ({} runs in a row)", inc.streak));
+    }
+    if !inc.confirmed {
+        summary.push_str(" (not yet confirmed: no later run passed)");
+    }
+    IncidentOut {
+        run_id: r.id.clone(),
+        commit: r.commit.clone(),
+        started_at: start,
+        ended_at: r.ended_at.map(format_iso),
+        project: inc.project.clone(),
+        signature: inc.signature.clone(),
+        tests: inc.tests,
+        files: inc.files,
+        ran: inc.ran,
+        share: if inc.ran > 0 {
+            round3(f64::from(inc.tests) / f64::from(inc.ran))
+        } else {
+            0.0
+        },
+        confirmed: inc.confirmed,
+        streak: inc.streak,
+        summary,
     }
 }
 
 fn run_summary(
-    history: &History,
-    opts: &FlakyOptions,
-    quarantined: &HashMap<&str, ()>,
+    cx: &Ctx,
+    run_index: Option<u32>,
+    at_start: &rustc_hash::FxHashSet<&str>,
+    given: bool,
 ) -> Option<RunSummary> {
-    let run_index = match &opts.run_id {
-        Some(id) => *history.run_index.get(id)?,
-        None => history.runs().len().checked_sub(1)? as u32,
-    };
+    let (history, incidents) = (cx.history, cx.incidents);
+    let run_index = run_index?;
     let meta = &history.runs()[run_index as usize];
     let mut s = RunSummary {
         run_id: meta.id.clone(),
@@ -268,6 +540,8 @@ fn run_summary(
         flaky_tests: Vec::new(),
         failed_quarantined: Vec::new(),
         failed_not_quarantined: Vec::new(),
+        failed_infrastructure: Vec::new(),
+        quarantine_as_of: if given { "given" } else { "run-start" },
     };
     for t in history.tests() {
         let from = t.attempts.partition_point(|a| a.run < run_index);
@@ -276,7 +550,8 @@ fn run_summary(
             continue;
         }
         s.tests += 1;
-        match RunOutcome::of(&t.attempts[from..to]) {
+        let attempts = &t.attempts[from..to];
+        match RunOutcome::of(attempts) {
             RunOutcome::Passed => s.passed += 1,
             RunOutcome::Flaky => {
                 s.flaky += 1;
@@ -285,10 +560,27 @@ fn run_summary(
             RunOutcome::Failed => {
                 s.failed += 1;
                 s.failed_tests.push(t.key.clone());
-                if quarantined.contains_key(t.key.as_str()) {
+                if at_start.contains(t.key.as_str()) {
                     s.failed_quarantined.push(t.key.clone());
                 } else {
                     s.failed_not_quarantined.push(t.key.clone());
+                }
+                if !incidents.is_empty() {
+                    let p = incidents.project_id(&t.id.project);
+                    let infra = attempts
+                        .iter()
+                        .filter(|a| {
+                            !a.ok()
+                                && !matches!(
+                                    a.status,
+                                    crate::history::Status::Skipped
+                                        | crate::history::Status::Interrupted
+                                )
+                        })
+                        .all(|a| incidents.incident_of(p, a).is_some());
+                    if infra {
+                        s.failed_infrastructure.push(t.key.clone());
+                    }
                 }
             }
             RunOutcome::Skipped | RunOutcome::Interrupted => s.skipped += 1,
@@ -299,6 +591,7 @@ fn run_summary(
         &mut s.flaky_tests,
         &mut s.failed_quarantined,
         &mut s.failed_not_quarantined,
+        &mut s.failed_infrastructure,
     ] {
         list.sort();
     }
@@ -308,22 +601,46 @@ fn run_summary(
 /// Judges every test of the history.
 pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     opts.validate()?;
-    if let Some(id) = &opts.run_id {
-        if history.run(id).is_none() {
-            return Err(crate::error::Error::invalid(
-                "runId",
-                format!("{id:?}"),
-                "the id of a run in the history",
-            ));
-        }
-    }
+    let run_index = match &opts.run_id {
+        Some(id) => match history.run_index.get(id) {
+            Some(&i) => Some(i),
+            None => {
+                return Err(crate::error::Error::invalid(
+                    "runId",
+                    format!("{id:?}"),
+                    "the id of a run in the history",
+                ))
+            }
+        },
+        None => history.runs().len().checked_sub(1).map(|i| i as u32),
+    };
+    let incidents = detect(history, &opts.incidents, opts.broken_after);
+    let cx = Ctx {
+        history,
+        opts,
+        incidents: &incidents,
+        times: history
+            .runs()
+            .iter()
+            .map(|r| format_iso(r.started_at))
+            .collect(),
+    };
     let mut summary = Summary {
         tests: history.tests().len(),
+        incidents: incidents.incidents.len(),
         ..Default::default()
     };
-    let mut judged: Vec<(&TestRecord, TestVerdict, Option<&str>)> = Vec::new();
+    let mut judged: Vec<(&TestRecord, TestVerdict, bool)> = Vec::new();
     let mut quarantine = Vec::new();
-    let mut judge = Judge::new(history, opts);
+    // The quarantine list when the report's run began (listed tests are in
+    // it whatever the history says).
+    let mut at_start: rustc_hash::FxHashSet<&str> = Default::default();
+    let given: Option<rustc_hash::FxHashSet<&str>> = opts
+        .start_quarantine
+        .as_ref()
+        .map(|keys| keys.iter().map(String::as_str).collect());
+    let mut judge = Judge::new(history, opts, &incidents);
+    judge.at_run = run_index;
     for t in history.tests() {
         let v = judge.judge(t);
         match v.verdict {
@@ -339,7 +656,14 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             .iter()
             .find(|r| r.matches(&t.key))
             .map(|r| r.label());
-        let by_score = v.verdict == Verdict::Flaky && v.score >= opts.quarantine_threshold;
+        let by_score = v.quarantine.quarantined;
+        let started_quarantined = match &given {
+            Some(keys) => keys.contains(t.key.as_str()),
+            None => v.quarantine_at_start.quarantined,
+        };
+        if listed.is_some() || started_quarantined {
+            at_start.insert(t.key.as_str());
+        }
         if listed.is_some() || by_score {
             quarantine.push(QuarantineEntry {
                 key: t.key.clone(),
@@ -347,16 +671,23 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
                 verdict: v.verdict.name(),
                 score: round3(v.score),
                 rule: listed.map(str::to_string),
+                flaky_runs: v.evidence_runs.len() as u32,
+                flaky_commits: v.evidence_commits,
+                since: if by_score {
+                    run_ref(history, v.quarantine.since)
+                } else {
+                    None
+                },
+                clean_runs: v.quarantine.clean,
             });
         }
-        let listed_non_stable = listed.is_some();
-        if !matches!(v.verdict, Verdict::Stable | Verdict::Skipped) || listed_non_stable {
-            judged.push((t, v, listed));
+        let quarantined = listed.is_some() || by_score;
+        if !matches!(v.verdict, Verdict::Stable | Verdict::Skipped) || quarantined {
+            judged.push((t, v, quarantined));
         }
     }
     summary.quarantined = quarantine.len();
     quarantine.sort_by(|a, b| a.key.cmp(&b.key));
-    let quarantined: HashMap<&str, ()> = quarantine.iter().map(|q| (q.key.as_str(), ())).collect();
 
     judged.sort_by(|(ta, va, _), (tb, vb, _)| {
         va.verdict
@@ -366,7 +697,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     });
     let tests = judged
         .into_iter()
-        .map(|(t, v, _)| TestEntry {
+        .map(|(t, mut v, quarantined)| TestEntry {
+            evidence: evidence(&cx, t, &v, quarantined),
+            same_commit: std::mem::take(&mut v.same_commit),
             key: t.key.clone(),
             project: t.id.project.clone(),
             file: t.id.file.clone(),
@@ -381,11 +714,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             flaky: v.flaky,
             flips: v.flips,
             last_outcome: v.last_outcome.map(RunOutcome::name),
-            same_commit: v.same_commit.clone(),
             since: run_ref(history, v.since),
             before: run_ref(history, v.before),
-            quarantined: quarantined.contains_key(t.key.as_str()),
-            evidence: evidence(history, t, &v.points, opts.max_evidence),
+            quarantined,
         })
         .collect();
 
@@ -393,6 +724,12 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
     let mut commits: Vec<&str> = runs.iter().filter_map(|r| r.commit.as_deref()).collect();
     commits.sort_unstable();
     commits.dedup();
+    let incidents_out = incidents
+        .incidents
+        .iter()
+        .zip(&incidents.runs)
+        .map(|(inc, &run)| incident_out(history, inc, run))
+        .collect();
     Ok(Report {
         kind: KIND,
         schema_version: SCHEMA_VERSION,
@@ -408,6 +745,11 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
                 .iter()
                 .map(|r| r.label().to_string())
                 .collect(),
+            quarantine_min_runs: opts.quarantine_min_runs,
+            quarantine_release_after: opts.quarantine_release_after,
+            incident_min_tests: opts.incidents.min_tests,
+            incident_min_share: opts.incidents.min_share,
+            incident_min_files: opts.incidents.min_files,
         },
         history: HistoryStats {
             runs: runs.len(),
@@ -417,8 +759,9 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             first_run_at: runs.first().map(|r| format_iso(r.started_at)),
             last_run_at: runs.last().map(|r| format_iso(r.started_at)),
         },
-        run: run_summary(history, opts, &quarantined),
+        run: run_summary(&cx, run_index, &at_start, given.is_some()),
         summary,
+        incidents: incidents_out,
         quarantine,
         tests,
     })
@@ -449,10 +792,12 @@ mod tests {
                     expected_failure: false,
                     retry,
                     duration_ms: 5,
-                    error: (status == Status::Failed).then(|| crate::history::model::ErrorInfo {
-                        message: format!("Error: {title} broke\n  at x"),
-                        class: crate::classify::ErrorClass::Permanent,
-                        rule: "assertion".into(),
+                    error: (status == Status::Failed).then(|| {
+                        crate::history::model::ErrorInfo::new(
+                            format!("Error: {title} broke\n  at x"),
+                            crate::classify::ErrorClass::Permanent,
+                            "assertion".into(),
+                        )
                     }),
                 };
                 match pattern.as_bytes().get(i) {
@@ -500,7 +845,8 @@ mod tests {
                 failing: 1,
                 fixed: 1,
                 skipped: 0,
-                quarantined: 2
+                quarantined: 2,
+                incidents: 0,
             }
         );
         let order: Vec<_> = r
@@ -604,7 +950,7 @@ mod tests {
         .unwrap();
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["kind"], "shardwright-flaky-report");
-        assert_eq!(json["schemaVersion"], 1);
+        assert_eq!(json["schemaVersion"], 2);
         assert_eq!(json["tests"][0]["evidence"]["runs"][0]["outcome"], "flaky");
         assert_eq!(json["tests"][0]["lastOutcome"], "passed");
         assert_eq!(

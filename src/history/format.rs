@@ -1,5 +1,7 @@
-//! The history file, version 1: JSON, one test per line (readable diffs when a
+//! The history file, version 2: JSON, one test per line (readable diffs when a
 //! team commits it), per-test arrays instead of one object per attempt.
+//! Version 1 files (no signatures, no incidents) are still read; they are
+//! written back as version 2.
 //!
 //! ```text
 //! {"format":"shardwright-history","version":1,"revision":"…","savedAt":…,"maxRuns":20,"maxAgeDays":60,
@@ -7,7 +9,10 @@
 //! {"id":"20260102030405-1a2b3c4d","startedAt":1767323045000,"commit":"abc…","shard":{"index":1,"total":4}},
 //! …],
 //! "errors":[
-//! ["Error: page.goto: net::ERR_CONNECTION_REFUSED …","retryable","network"],
+//! ["Error: page.goto: net::ERR_CONNECTION_REFUSED …","retryable","network","ERR_CONNECTION_REFUSED"],
+//! …],
+//! "incidents":[
+//! {"run":"20260102030405-1a2b3c4d","signature":"ERR_CONNECTION_REFUSED","tests":481,"files":27,"ran":481,"confirmed":true,"streak":1},
 //! …],
 //! "projects":["chromium"],
 //! "files":["cart.spec.ts"],
@@ -25,18 +30,28 @@
 //! 1 + index into `errors`; omitted when no attempt failed with a message),
 //! `n` the retry index (omitted when it is the attempt's position within its
 //! run, as it nearly always is).
+//!
+//! Errors are `[message, class, rule, signature]` (version 1 had no
+//! signature: it is computed on load). `incidents` are the infrastructure
+//! incidents as last detected: a failed attempt whose run, project (or the
+//! whole run) and error signature match one is classified `infrastructure`;
+//! other failed attempts are their error's class (`retryable`/`permanent`).
 
 use rustc_hash::FxHashMap as HashMap;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::infra::Incident;
 use super::model::{Attempt, ErrorInfo, History, Limits, RunMeta, ShardInfo, Status, TestRecord};
 use crate::classify::ErrorClass;
 use crate::playwright::testid::TestId;
 
 pub const FORMAT: &str = "shardwright-history";
-pub const VERSION: u32 = 1;
+/// The version written.
+pub const VERSION: u32 = 2;
+/// The versions read.
+pub const READS: [u32; 2] = [1, 2];
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,6 +117,65 @@ struct TestLineOut<'a> {
     e: Option<Vec<u32>>,
 }
 
+/// `[message, class, rule]` (version 1) or `[message, class, rule,
+/// signature]` (version 2).
+struct ErrorLine {
+    message: String,
+    class: String,
+    rule: String,
+    signature: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ErrorLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ErrorLine;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("[message, class, rule] or [message, class, rule, signature]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ErrorLine, A::Error> {
+                use serde::de::Error as _;
+                let mut next = |i: usize| -> Result<String, A::Error> {
+                    seq.next_element::<String>()?
+                        .ok_or_else(|| A::Error::invalid_length(i, &self))
+                };
+                let message = next(0)?;
+                let class = next(1)?;
+                let rule = next(2)?;
+                let signature = seq.next_element::<String>()?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(5, &self));
+                }
+                Ok(ErrorLine {
+                    message,
+                    class,
+                    rule,
+                    signature,
+                })
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IncidentLine {
+    run: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    project: Option<String>,
+    signature: String,
+    tests: u32,
+    files: u32,
+    ran: u32,
+    confirmed: bool,
+    streak: u32,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct FileV1 {
@@ -114,7 +188,9 @@ struct FileV1 {
     #[serde(default)]
     max_age_days: Option<u32>,
     runs: Vec<RunLine>,
-    errors: Vec<(String, String, String)>,
+    errors: Vec<ErrorLine>,
+    #[serde(default)]
+    incidents: Vec<IncidentLine>,
     projects: Vec<String>,
     files: Vec<String>,
     tests: Vec<TestLine>,
@@ -162,14 +238,14 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, Problem> {
             file.format
         ));
     }
-    if file.version != VERSION {
+    if !READS.contains(&file.version) {
         return Err(wrong_version(&file.version.to_string()));
     }
     build(file)
 }
 
 fn wrong_version(found: &str) -> String {
-    format!("unsupported version {found} (this shardwright reads version {VERSION}; was it written by another release?)")
+    format!("unsupported version {found} (this shardwright reads versions 1 and {VERSION}; was it written by another release?)")
 }
 
 /// The best description of a parse failure: what the file is not, then where
@@ -204,7 +280,9 @@ fn explain(bytes: &[u8], e: serde_json::Error) -> Problem {
                     None => return "not a shardwright history (no `format` field)".into(),
                 }
                 match &header.version {
-                    Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
+                    Some(v)
+                        if v.as_u64()
+                            .is_some_and(|v| READS.iter().any(|&r| u64::from(r) == v)) => {}
                     Some(v) => return wrong_version(&v.to_string()),
                     None => return "no `version` field".into(),
                 }
@@ -278,7 +356,13 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
             source: r.source,
         });
     }
-    for (i, (message, class, rule)) in file.errors.into_iter().enumerate() {
+    for (i, line) in file.errors.into_iter().enumerate() {
+        let ErrorLine {
+            message,
+            class,
+            rule,
+            signature,
+        } = line;
         let class = match class.as_str() {
             "retryable" => ErrorClass::Retryable,
             "permanent" => ErrorClass::Permanent,
@@ -288,10 +372,15 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
                 ))
             }
         };
-        let info = ErrorInfo {
-            message,
-            class,
-            rule,
+        let info = match signature {
+            Some(signature) => ErrorInfo {
+                message,
+                class,
+                rule,
+                signature,
+            },
+            // Version 1: computed once here, written back with the file.
+            None => ErrorInfo::new(message, class, rule),
         };
         // Of two equal entries (a hand-merged file) the first is interned.
         history
@@ -419,6 +508,24 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
             attempts,
         });
     }
+    for (i, inc) in file.incidents.into_iter().enumerate() {
+        if !history.run_index.contains_key(&inc.run) {
+            return Err(format!(
+                "incidents[{i}] refers to the run {:?}, which is not in `runs`",
+                inc.run
+            ));
+        }
+        history.incidents.push(Incident {
+            run_id: inc.run,
+            project: inc.project,
+            signature: inc.signature,
+            tests: inc.tests,
+            files: inc.files,
+            ran: inc.ran,
+            confirmed: inc.confirmed,
+            streak: inc.streak,
+        });
+    }
     Ok(Decoded {
         history,
         file_limits: (file.max_runs, file.max_age_days),
@@ -426,7 +533,7 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
     })
 }
 
-/// Writes the history (call [`History::compact`] first) as version 1.
+/// Writes the history (call [`History::compact`] first) as version 2.
 pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + history.tests.len() * 160);
     let limits = history.limits;
@@ -456,8 +563,26 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
     out.extend_from_slice(b"],\n\"errors\":[");
     for (i, e) in history.errors.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        serde_json::to_writer(&mut out, &(&e.message, e.class.name(), &e.rule))
-            .expect("writing to memory");
+        serde_json::to_writer(
+            &mut out,
+            &(&e.message, e.class.name(), &e.rule, &e.signature),
+        )
+        .expect("writing to memory");
+    }
+    out.extend_from_slice(b"],\n\"incidents\":[");
+    for (i, inc) in history.incidents.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        let line = IncidentLine {
+            run: inc.run_id.clone(),
+            project: inc.project.clone(),
+            signature: inc.signature.clone(),
+            tests: inc.tests,
+            files: inc.files,
+            ran: inc.ran,
+            confirmed: inc.confirmed,
+            streak: inc.streak,
+        };
+        serde_json::to_writer(&mut out, &line).expect("writing to memory");
     }
     // Projects and files, numbered in order of first use.
     let mut projects: HashMap<&str, u32> = HashMap::default();
@@ -538,7 +663,10 @@ pub fn sniff_revision(head: &[u8]) -> Option<String> {
         let valid = std::str::from_utf8(head).err()?.valid_up_to();
         std::str::from_utf8(&head[..valid]).ok()
     })?;
-    if !text.starts_with(&format!("{{\"format\":\"{FORMAT}\",\"version\":{VERSION},")) {
+    if !READS
+        .iter()
+        .any(|v| text.starts_with(&format!("{{\"format\":\"{FORMAT}\",\"version\":{v},")))
+    {
         return None;
     }
     let start = text.find("\"revision\":\"")? + "\"revision\":\"".len();
@@ -592,6 +720,81 @@ mod tests {
         assert_eq!(encode(&decoded.history, "rev1", 5), bytes);
     }
 
+    /// A file written by shardwright 0.x before signatures and incidents
+    /// (format version 1), verbatim.
+    const VERSION_1: &str = r#"{"format":"shardwright-history","version":1,"revision":"0123456789abcdef","savedAt":1767323100000,"maxRuns":20,"maxAgeDays":60,
+"runs":[
+{"id":"20260102030405-1a2b3c4d","startedAt":1767323045000,"endedAt":1767323100000,"commit":"4e1d","shard":{"index":1,"total":2},"source":"reporter"},
+{"id":"20260103030405-5e6f7a8b","startedAt":1767409445000,"commit":"5f2e","source":"reporter"}],
+"errors":[
+["Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:3000/","retryable","network"],
+["Error: expect(locator).toHaveText(expected) failed\n\nLocator: locator('#total')","permanent","assertion"]],
+"projects":["chromium"],
+"files":["cart.spec.ts"],
+"tests":[
+{"p":0,"f":0,"t":["cart lists the items"],"l":3,"g":["@smoke"],"r":[0,0,1],"s":"fpp","d":[812,790,701],"e":[1,0,0]},
+{"p":0,"f":0,"t":["cart total"],"l":9,"r":[0,1],"s":"pf","d":[80,91],"e":[0,2]}]}
+"#;
+
+    #[test]
+    fn version_1_files_load_and_are_written_as_version_2() {
+        let decoded = decode(VERSION_1.as_bytes()).unwrap();
+        let h = &decoded.history;
+        assert_eq!(decoded.revision.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(
+            (h.runs().len(), h.tests().len(), h.attempt_count()),
+            (2, 2, 5)
+        );
+        // Signatures are computed for version 1's errors.
+        assert_eq!(h.errors()[0].signature, "ERR_CONNECTION_REFUSED");
+        assert_eq!(
+            h.errors()[1].signature,
+            "Error: expect(locator).toHaveText(expected) failed Locator: locator(<q>)"
+        );
+        assert!(h.incidents().is_empty());
+        assert_eq!(
+            sniff_revision(VERSION_1.as_bytes()),
+            Some("0123456789abcdef".into())
+        );
+        let mut h = decoded.history;
+        h.compact();
+        let text = String::from_utf8(encode(&h, "r2", 0)).unwrap();
+        assert!(
+            text.starts_with("{\"format\":\"shardwright-history\",\"version\":2,"),
+            "{text}"
+        );
+        assert!(text.contains(r#"["Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:3000/","retryable","network","ERR_CONNECTION_REFUSED"]"#), "{text}");
+        let back = decode(text.as_bytes()).unwrap().history;
+        assert_eq!(back.tests, h.tests);
+        assert_eq!(back.errors, h.errors);
+    }
+
+    #[test]
+    fn incidents_round_trip() {
+        let mut h = sample();
+        h.set_incidents(vec![Incident {
+            run_id: "r1".into(),
+            project: Some("chromium".into()),
+            signature: "ERR_CONNECTION_REFUSED".into(),
+            tests: 12,
+            files: 4,
+            ran: 20,
+            confirmed: true,
+            streak: 1,
+        }]);
+        let bytes = encode(&h, "x", 0);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("\n\"incidents\":[\n{\"run\":\"r1\",\"project\":\"chromium\",\"signature\":\"ERR_CONNECTION_REFUSED\",\"tests\":12,\"files\":4,\"ran\":20,\"confirmed\":true,\"streak\":1}],"), "{text}");
+        assert_eq!(decode(&bytes).unwrap().history.incidents(), h.incidents());
+        // Compacting away the run drops its incident.
+        h.set_limits(Limits {
+            max_runs: 1,
+            max_age_days: 0,
+        });
+        h.compact();
+        assert!(h.incidents().is_empty(), "run r1 is gone");
+    }
+
     #[test]
     fn explicit_retries_survive() {
         let mut h = History::new(Limits::DEFAULT);
@@ -628,12 +831,20 @@ mod tests {
             ),
             ("{}".into(), "not a shardwright history (no `format` field)"),
             (
-                good.replace("\"version\":1", "\"version\":2"),
-                "unsupported version 2",
+                good.replace("\"version\":2", "\"version\":3"),
+                "unsupported version 3 (this shardwright reads versions 1 and 2;",
             ),
             (
-                good.replace("\"version\":1", "\"version\":\"1\""),
-                "unsupported version \"1\"",
+                good.replace("\"version\":2", "\"version\":\"2\""),
+                "unsupported version \"2\"",
+            ),
+            (
+                good.replace("\"assertion\",\"t failed\"]", "\"assertion\"],[]"),
+                "`errors[1]` is 0, expected [message, class, rule] or [message, class, rule, signature]",
+            ),
+            (
+                good.replace("\"incidents\":[", "\"incidents\":[{\"run\":\"nope\",\"signature\":\"x\",\"tests\":1,\"files\":1,\"ran\":1,\"confirmed\":true,\"streak\":1}"),
+                "incidents[0] refers to the run \"nope\"",
             ),
             (
                 good.replace("shardwright-history", "other"),

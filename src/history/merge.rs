@@ -98,6 +98,15 @@ impl History {
                 record.trim_to(max_runs);
             }
         }
+        // Their recorded incidents come along with their runs.
+        for inc in &other.incidents {
+            let known = self.incidents.iter().any(|i| {
+                i.run_id == inc.run_id && i.project == inc.project && i.signature == inc.signature
+            });
+            if !known {
+                self.incidents.push(inc.clone());
+            }
+        }
         self.drop_empty_tests();
         summary
     }

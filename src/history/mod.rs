@@ -4,6 +4,7 @@
 pub mod estimate;
 pub mod format;
 pub mod import;
+pub mod infra;
 pub mod merge;
 pub mod model;
 pub mod run;
@@ -11,6 +12,7 @@ pub mod store;
 pub mod time;
 
 pub use estimate::{Estimate, EstimateSource};
+pub use infra::Incident;
 pub use merge::MergeSummary;
 pub use model::{AddSummary, Attempt, History, Limits, RunMeta, RunOutcome, Status, TestRecord};
 pub use run::RunInput;

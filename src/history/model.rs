@@ -196,6 +196,22 @@ pub struct ErrorInfo {
     pub message: String,
     pub class: ErrorClass,
     pub rule: String,
+    /// What failures are grouped by ([`crate::signature::signature`] of the
+    /// message): an infrastructure code or the normalised message.
+    pub signature: String,
+}
+
+impl ErrorInfo {
+    /// An error with its signature computed from the message.
+    pub fn new(message: String, class: ErrorClass, rule: String) -> ErrorInfo {
+        let signature = crate::signature::signature(&message);
+        ErrorInfo {
+            message,
+            class,
+            rule,
+            signature,
+        }
+    }
 }
 
 /// Longer messages are cut: the head (the error line and the first lines of
@@ -273,6 +289,9 @@ pub struct History {
     /// The revision of the file this history was loaded from or last saved
     /// to: a save merges the file's runs first unless it still has this one.
     pub(crate) revision: Option<String>,
+    /// Infrastructure incidents as last detected (see `flaky::incident`):
+    /// the failures they cover are classified `infrastructure`.
+    pub(crate) incidents: Vec<super::infra::Incident>,
 }
 
 impl Default for Limits {
@@ -314,6 +333,16 @@ impl History {
 
     pub fn errors(&self) -> &[ErrorInfo] {
         &self.errors
+    }
+
+    /// Infrastructure incidents as last recorded, oldest run first.
+    pub fn incidents(&self) -> &[super::infra::Incident] {
+        &self.incidents
+    }
+
+    /// Replaces the recorded incidents (after a new detection).
+    pub fn set_incidents(&mut self, incidents: Vec<super::infra::Incident>) {
+        self.incidents = incidents;
     }
 
     pub fn error(&self, index: u32) -> Option<&ErrorInfo> {
@@ -528,6 +557,9 @@ impl History {
         }
         let mut keep = used_runs.iter();
         self.runs.retain(|_| *keep.next().unwrap_or(&false));
+        let runs = &self.runs;
+        let kept: std::collections::HashSet<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        self.incidents.retain(|i| kept.contains(i.run_id.as_str()));
         let mut keep = used_errors.iter();
         self.errors.retain(|_| *keep.next().unwrap_or(&false));
         self.run_index = self
@@ -599,10 +631,12 @@ pub(crate) mod tests {
             expected_failure: false,
             retry,
             duration_ms: ms,
-            error: (status == Status::Failed).then(|| ErrorInfo {
-                message: format!("{title} failed"),
-                class: ErrorClass::Permanent,
-                rule: "assertion".into(),
+            error: (status == Status::Failed).then(|| {
+                ErrorInfo::new(
+                    format!("{title} failed"),
+                    ErrorClass::Permanent,
+                    "assertion".into(),
+                )
             }),
         }
     }

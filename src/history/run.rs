@@ -194,11 +194,7 @@ pub fn error_info(message: &str, classifier: &Classifier) -> Option<ErrorInfo> {
         None => text.to_string(),
     };
     let c = classifier.classify(&message);
-    Some(ErrorInfo {
-        message,
-        class: c.class,
-        rule: c.rule,
-    })
+    Some(ErrorInfo::new(message, c.class, c.rule))
 }
 
 impl RunInput {

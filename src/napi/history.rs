@@ -11,11 +11,14 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
+use super::retry::patterns;
 use super::runtime::{spawn, sync};
 use super::value::{json, Loose};
 use crate::classify::{Classifier, PatternSpec};
 use crate::config;
 use crate::error::{Error, Result};
+use crate::flaky::incident::{self, IncidentOptions};
+use crate::flaky::retry_decision::{self, FlakyKeys};
 use crate::flaky::{self, FlakyOptions, QuarantineRule};
 use crate::history::import::read_report;
 use crate::history::store::{self, LoadOptions, Recovered};
@@ -96,11 +99,59 @@ pub struct FlakyReportOptions {
     /// @default now
     #[napi(ts_type = "number")]
     pub now: Option<Loose>,
+    /// Distinct runs that must show a test's flakiness before it is
+    /// quarantined.
+    /// @default 2
+    #[napi(ts_type = "number")]
+    pub quarantine_min_runs: Option<Loose>,
+    /// Clean runs in a row after which a quarantined test leaves quarantine.
+    /// @default 10
+    #[napi(ts_type = "number")]
+    pub quarantine_release_after: Option<Loose>,
+    /// Infrastructure incidents: fewest tests of a run (or of one project
+    /// of it) failing with one error signature.
+    /// @default 10
+    #[napi(ts_type = "number")]
+    pub incident_min_tests: Option<Loose>,
+    /// Infrastructure incidents: smallest share (0–1) of the run's (or
+    /// project's) tests failing with it.
+    /// @default 0.2
+    #[napi(ts_type = "number")]
+    pub incident_min_share: Option<Loose>,
+    /// Infrastructure incidents: fewest distinct files among those tests.
+    /// @default 3
+    #[napi(ts_type = "number")]
+    pub incident_min_files: Option<Loose>,
+    /// Share (0–1) of an incident's tests that keep failing afterwards
+    /// which makes it a regression instead.
+    /// @default 0.5
+    #[napi(ts_type = "number")]
+    pub incident_regression_share: Option<Loose>,
+    /// Error patterns (substrings or RegExps) that are retryable, checked
+    /// before the built-in rules: classifies the history's errors (addRun)
+    /// and the report's evidence.
+    /// @default []
+    #[napi(ts_type = "Array<string | RegExp>")]
+    pub retryable: Option<Loose>,
+    /// Error patterns that are permanent (checked before `retryable`).
+    /// @default []
+    #[napi(ts_type = "Array<string | RegExp>")]
+    pub permanent: Option<Loose>,
+    /// Whether an error no rule recognises is retryable.
+    /// @default true
+    #[napi(ts_type = "boolean")]
+    pub retry_unknown: Option<Loose>,
+    /// The quarantine list (test keys) as printed when the report's run
+    /// began: the run's failures are judged against it.
+    /// @default the quarantine as of the run's start, from the history
+    #[napi(ts_type = "string[]")]
+    pub start_quarantine: Option<Loose>,
 }
 
 impl FlakyReportOptions {
     fn resolve(&self) -> Result<FlakyOptions> {
         let d = FlakyOptions::DEFAULT;
+        let di = IncidentOptions::DEFAULT;
         let quarantine = match json(&self.quarantine) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items
@@ -143,9 +194,91 @@ impl FlakyReportOptions {
             run_id: config::string("runId", json(&self.run_id))?,
             now_ms: config::number("now", json(&self.now))?.map(|n| n as i64),
             max_evidence: d.max_evidence,
+            quarantine_min_runs: config::whole(
+                "quarantineMinRuns",
+                json(&self.quarantine_min_runs),
+                1,
+                1000,
+            )?
+            .map_or(d.quarantine_min_runs, |n| n as u32),
+            quarantine_release_after: config::whole(
+                "quarantineReleaseAfter",
+                json(&self.quarantine_release_after),
+                1,
+                1000,
+            )?
+            .map_or(d.quarantine_release_after, |n| n as u32),
+            incidents: IncidentOptions {
+                min_tests: config::whole(
+                    "incidentMinTests",
+                    json(&self.incident_min_tests),
+                    1,
+                    1_000_000,
+                )?
+                .map_or(di.min_tests, |n| n as u32),
+                min_share: config::number_in(
+                    "incidentMinShare",
+                    json(&self.incident_min_share),
+                    f64::MIN_POSITIVE..=1.0,
+                    "a number above 0 and at most 1",
+                )?
+                .unwrap_or(di.min_share),
+                min_files: config::whole(
+                    "incidentMinFiles",
+                    json(&self.incident_min_files),
+                    1,
+                    1_000_000,
+                )?
+                .map_or(di.min_files, |n| n as u32),
+                regression_share: config::number_in(
+                    "incidentRegressionShare",
+                    json(&self.incident_regression_share),
+                    f64::MIN_POSITIVE..=1.0,
+                    "a number above 0 and at most 1",
+                )?
+                .unwrap_or(di.regression_share),
+            },
+            classifier: self.classifier()?,
+            start_quarantine: match json(&self.start_quarantine) {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| match item {
+                            Value::String(k) => Ok(k.clone()),
+                            other => Err(Error::invalid(
+                                format!("startQuarantine[{i}]"),
+                                config::show(other),
+                                "a test key",
+                            )),
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "startQuarantine",
+                        config::show(other),
+                        "an array of test keys",
+                    ))
+                }
+            },
         };
         opts.validate()?;
         Ok(opts)
+    }
+
+    /// The user's patterns, when any option about them is given.
+    fn classifier(&self) -> Result<Option<Classifier>> {
+        if self.retryable.is_none() && self.permanent.is_none() && self.retry_unknown.is_none() {
+            return Ok(None);
+        }
+        Classifier::new(
+            &patterns("retryable", json(&self.retryable))?,
+            &patterns("permanent", json(&self.permanent))?,
+            config::boolean("retryUnknown", json(&self.retry_unknown))?.unwrap_or(true),
+        )
+        .map(Some)
     }
 }
 
@@ -255,6 +388,13 @@ pub struct HistoryStore {
     existed: bool,
     recovered: Option<Recovered>,
     classifier: Classifier,
+    /// How incidents are detected when runs are added (the options of the
+    /// last `addRun` that gave any).
+    incidents: (IncidentOptions, u32),
+}
+
+fn default_recording() -> (IncidentOptions, u32) {
+    (IncidentOptions::DEFAULT, FlakyOptions::DEFAULT.broken_after)
 }
 
 fn open(path: String, options: Option<HistoryOptions>) -> Result<HistoryStore> {
@@ -267,6 +407,7 @@ fn open(path: String, options: Option<HistoryOptions>) -> Result<HistoryStore> {
         existed: loaded.existed,
         recovered: loaded.recovered,
         classifier: Classifier::default(),
+        incidents: default_recording(),
     })
 }
 
@@ -299,17 +440,35 @@ impl HistoryStore {
                 existed: false,
                 recovered: None,
                 classifier: Classifier::default(),
+                incidents: default_recording(),
             })
         })
     }
 
-    /// Adds a whole run given as JSON text (see `History.addRun`).
+    /// Adds a whole run given as JSON text (see `History.addRun`). `options`
+    /// (the same as `analyze`'s) give the user's error patterns for
+    /// classifying its errors and the incident thresholds; the history's
+    /// infrastructure incidents are detected again.
     #[napi]
-    pub fn add_run_json(&mut self, run: String) -> napi::Result<AddRunResult, &'static str> {
+    pub fn add_run_json(
+        &mut self,
+        run: String,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<AddRunResult, &'static str> {
         sync(|| {
-            let (meta, attempts) = RunInput::from_json(&run)?.resolve(&self.classifier)?;
+            let classifier = match &options {
+                Some(o) => {
+                    let opts = o.resolve()?;
+                    self.incidents = (opts.incidents, opts.broken_after);
+                    opts.classifier
+                }
+                None => None,
+            };
+            let classifier = classifier.as_ref().unwrap_or(&self.classifier);
+            let (meta, attempts) = RunInput::from_json(&run)?.resolve(classifier)?;
             let run_id = meta.id.clone();
             let s = self.inner.add_run(meta, attempts);
+            self.record_incidents();
             Ok(AddRunResult {
                 run_id,
                 new_run: s.new_run,
@@ -327,6 +486,7 @@ impl HistoryStore {
             let (meta, attempts) = input.resolve(&self.classifier)?;
             let run_id = meta.id.clone();
             let s = self.inner.add_run(meta, attempts);
+            self.record_incidents();
             Ok(ImportResult {
                 format: format.name().to_string(),
                 run_id,
@@ -363,7 +523,117 @@ impl HistoryStore {
     /// Adds the other history's runs (matched by id: none is duplicated).
     #[napi]
     pub fn merge(&mut self, other: &HistoryStore) -> napi::Result<MergeResult, &'static str> {
-        sync(|| Ok(self.inner.merge(&other.inner).into()))
+        sync(|| {
+            let m = self.inner.merge(&other.inner);
+            self.record_incidents();
+            Ok(m.into())
+        })
+    }
+
+    /// The infrastructure incidents the history records (detected when runs
+    /// are added or merged).
+    #[napi]
+    pub fn incidents(&self) -> Vec<IncidentInfo> {
+        self.inner
+            .incidents()
+            .iter()
+            .map(|i| IncidentInfo {
+                run_id: i.run_id.clone(),
+                project: i.project.clone(),
+                signature: i.signature.clone(),
+                tests: i.tests,
+                files: i.files,
+                ran: i.ran,
+                confirmed: i.confirmed,
+                streak: i.streak,
+            })
+            .collect()
+    }
+
+    /// The keys of the tests with flaky history (flakiness evidence in
+    /// their judged runs, a flaky verdict, or quarantine), sorted: a retry
+    /// of these is never skipped.
+    #[napi]
+    pub fn flaky_keys(
+        &self,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<Vec<String>, &'static str> {
+        sync(|| {
+            let opts = options.unwrap_or_default().resolve()?;
+            Ok(FlakyKeys::from_history(&self.inner, &opts).keys())
+        })
+    }
+
+    /// Writes the flaky keys to `path` (atomically), for `decideRetry` in
+    /// Playwright workers: `{"format":"shardwright-flaky-keys","version":1,
+    /// "generatedAt":…,"keys":[…]}`.
+    #[napi]
+    pub fn write_flaky_keys(
+        &self,
+        path: String,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<FlakyKeysFile, &'static str> {
+        sync(|| {
+            let opts = options.unwrap_or_default().resolve()?;
+            self.write_keys(PathBuf::from(path), &opts)
+        })
+    }
+
+    /// [`HistoryStore::write_flaky_keys`] with the options of the reporter's
+    /// settings (`withShardwright`/reporter options and `SHARDWRIGHT_*`), as
+    /// `analyzeSettingsJson` judges: what the reporter writes at a run's
+    /// start for `shardwright/test`.
+    #[napi]
+    pub fn write_flaky_keys_settings(
+        &self,
+        path: String,
+        #[napi(ts_arg_type = "Record<string, unknown> | undefined")] settings: Option<Loose>,
+    ) -> napi::Result<FlakyKeysFile, &'static str> {
+        sync(|| {
+            let settings = match settings.map(|l| l.0) {
+                None | Some(Value::Null) => serde_json::Map::new(),
+                Some(Value::Object(m)) => m,
+                Some(other) => {
+                    return Err(Error::invalid("options", config::show(&other), "an object"))
+                }
+            };
+            let opts = crate::config::Config::from_env(&settings)?
+                .flaky
+                .options()?;
+            self.write_keys(PathBuf::from(path), &opts)
+        })
+    }
+
+    /// Whether the test `key`, whose attempt failed with `error`, should be
+    /// retried, judged on this history (see `decideRetry`).
+    #[napi(
+        ts_args_type = "key: string, error: string | { name?: string; message?: string }, options?: FlakyReportOptions"
+    )]
+    pub fn decide_retry(
+        &self,
+        key: String,
+        error: Loose,
+        options: Option<FlakyReportOptions>,
+    ) -> napi::Result<RetryDecisionResult, &'static str> {
+        sync(|| {
+            let opts = options.unwrap_or_default().resolve()?;
+            let (name, message) = error_of(&error.0)?;
+            let flaky = match self.inner.test(&key) {
+                None => opts.quarantine.iter().any(|r| r.matches(&key)),
+                Some(t) => {
+                    let detected =
+                        incident::detect(&self.inner, &opts.incidents, opts.broken_after);
+                    let mut judge = flaky::Judge::new(&self.inner, &opts, &detected);
+                    let v = judge.judge(t);
+                    !v.evidence_runs.is_empty()
+                        || v.verdict == flaky::Verdict::Flaky
+                        || v.quarantine.quarantined
+                        || opts.quarantine.iter().any(|r| r.matches(&key))
+                }
+            };
+            let classifier = opts.classifier.unwrap_or_default();
+            Ok(retry_decision::decide(&key, name.as_deref(), &message, &classifier, flaky).into())
+        })
     }
 
     #[napi]
@@ -494,6 +764,228 @@ impl HistoryStore {
     }
 }
 
+impl HistoryStore {
+    fn record_incidents(&mut self) {
+        let (opts, broken_after) = self.incidents;
+        incident::record(&mut self.inner, &opts, broken_after);
+    }
+
+    /// Writes the flaky keys judged with `opts` to `path`, atomically.
+    fn write_keys(&self, path: PathBuf, opts: &FlakyOptions) -> Result<FlakyKeysFile> {
+        let keys = FlakyKeys::from_history(&self.inner, opts);
+        let at = crate::history::time::format_iso(
+            opts.now_ms.unwrap_or_else(crate::history::time::now_ms),
+        );
+        write_atomic(&path, keys.to_json(&at).as_bytes())?;
+        Ok(FlakyKeysFile {
+            path: path.display().to_string(),
+            keys: keys.len() as u32,
+        })
+    }
+}
+
+#[napi(object)]
+pub struct IncidentInfo {
+    pub run_id: String,
+    /// The project it hit; absent for the whole run.
+    pub project: Option<String>,
+    pub signature: String,
+    pub tests: u32,
+    pub files: u32,
+    pub ran: u32,
+    pub confirmed: bool,
+    pub streak: u32,
+}
+
+#[napi(object)]
+pub struct FlakyKeysFile {
+    pub path: String,
+    pub keys: u32,
+}
+
+#[napi(object)]
+pub struct RetryDecisionResult {
+    pub retry: bool,
+    #[napi(ts_type = "'flaky-history' | 'permanent' | 'retryable' | 'no-history'")]
+    pub reason: String,
+    #[napi(ts_type = "'retryable' | 'permanent'")]
+    pub class: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl From<retry_decision::RetryDecision> for RetryDecisionResult {
+    fn from(d: retry_decision::RetryDecision) -> Self {
+        RetryDecisionResult {
+            retry: d.retry,
+            reason: d.reason.to_string(),
+            class: d.class.name().to_string(),
+            rule: d.rule,
+            message: d.message,
+        }
+    }
+}
+
+/// `(name, message)` of an error given as a string or `{ name, message }`.
+fn error_of(value: &Value) -> Result<(Option<String>, String)> {
+    match value {
+        Value::String(m) => Ok((None, m.clone())),
+        Value::Object(o) => {
+            let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
+            let message = text("message")
+                .or_else(|| text("value"))
+                .unwrap_or_default();
+            Ok((text("name"), message))
+        }
+        other => Err(Error::invalid(
+            "error",
+            config::show(other),
+            "an error message or { name, message }",
+        )),
+    }
+}
+
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{:08x}",
+        path.file_name()
+            .map_or("flaky-keys".into(), |n| n.to_string_lossy()),
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("write", &tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, e))
+}
+
+/// What `decideRetry` is asked.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct RetryDecisionInput {
+    /// The test's key (`project › file › describe › title`).
+    #[napi(ts_type = "string")]
+    pub key: Option<Loose>,
+    /// The first attempt's error: its message, or `{ name, message }`.
+    #[napi(ts_type = "string | { name?: string; message?: string }")]
+    pub error: Option<Loose>,
+    /// The tests with flaky history: the path of a flaky-keys file
+    /// (`History#writeFlakyKeys`, read once per process and again when it
+    /// changes) or the keys. A missing file means the history is unknown:
+    /// the test is retried.
+    #[napi(ts_type = "string | string[]")]
+    pub flaky_keys: Option<Loose>,
+    /// @default []
+    #[napi(ts_type = "Array<string | RegExp>")]
+    pub retryable: Option<Loose>,
+    /// @default []
+    #[napi(ts_type = "Array<string | RegExp>")]
+    pub permanent: Option<Loose>,
+    /// @default true
+    #[napi(ts_type = "boolean")]
+    pub retry_unknown: Option<Loose>,
+}
+
+type KeysCache = std::sync::Mutex<
+    std::collections::HashMap<
+        PathBuf,
+        (
+            Option<std::time::SystemTime>,
+            u64,
+            std::sync::Arc<FlakyKeys>,
+        ),
+    >,
+>;
+
+/// A flaky-keys file, read once per process (again when it changed).
+fn keys_file(path: &std::path::Path) -> Result<Option<std::sync::Arc<FlakyKeys>>> {
+    static CACHE: std::sync::OnceLock<KeysCache> = std::sync::OnceLock::new();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let stamp = (meta.modified().ok(), meta.len());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((m, len, keys)) = cache.lock().expect("cache lock").get(path) {
+        if (*m, *len) == stamp {
+            return Ok(Some(keys.clone()));
+        }
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let keys = std::sync::Arc::new(FlakyKeys::parse(&bytes).map_err(|problem| Error::History {
+        path: path.into(),
+        problem,
+        backup: None,
+    })?);
+    cache
+        .lock()
+        .expect("cache lock")
+        .insert(path.to_path_buf(), (stamp.0, stamp.1, keys.clone()));
+    Ok(Some(keys))
+}
+
+/// Whether a failed test should be retried: not when its failure is
+/// permanent by class (a `TypeError`, `ReferenceError`, `SyntaxError`, a
+/// user `permanent` pattern) and it has no flaky history; otherwise yes.
+/// One cheap call per failed test, for `shardwright/test`.
+#[napi]
+pub fn decide_retry(input: RetryDecisionInput) -> napi::Result<RetryDecisionResult, &'static str> {
+    sync(|| {
+        let key = config::string("key", json(&input.key))?
+            .ok_or_else(|| Error::invalid("key", "undefined", "a test key"))?;
+        let (name, message) = match json(&input.error) {
+            None | Some(Value::Null) => {
+                return Err(Error::invalid(
+                    "error",
+                    "undefined",
+                    "an error message or { name, message }",
+                ))
+            }
+            Some(v) => error_of(v)?,
+        };
+        let classifier = Classifier::new(
+            &patterns("retryable", json(&input.retryable))?,
+            &patterns("permanent", json(&input.permanent))?,
+            config::boolean("retryUnknown", json(&input.retry_unknown))?.unwrap_or(true),
+        )?;
+        let flaky = match json(&input.flaky_keys) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(path)) => {
+                keys_file(std::path::Path::new(path))?.map(|k| k.contains(&key))
+            }
+            Some(Value::Array(items)) => {
+                Some(items.iter().any(|k| k.as_str() == Some(key.as_str())))
+            }
+            Some(other) => {
+                return Err(Error::invalid(
+                    "flakyKeys",
+                    config::show(other),
+                    "the path of a flaky-keys file or an array of test keys",
+                ))
+            }
+        };
+        let Some(flaky) = flaky else {
+            let c = classifier.classify(&message);
+            return Ok(RetryDecisionResult {
+                retry: true,
+                reason: "no-history".into(),
+                class: c.class.name().into(),
+                rule: c.rule,
+                message: format!("{key}: no flaky keys known (no history yet): retried"),
+            });
+        };
+        Ok(retry_decision::decide(&key, name.as_deref(), &message, &classifier, flaky).into())
+    })
+}
+
 /// `HistoryStore.load` off the JS thread.
 #[napi(ts_return_type = "Promise<HistoryStore>")]
 pub fn load_history_store<'env>(
@@ -513,6 +1005,7 @@ pub fn load_history_store<'env>(
                 existed: loaded.existed,
                 recovered: loaded.recovered,
                 classifier: Classifier::default(),
+                incidents: default_recording(),
             })
         })
         .await

@@ -41,7 +41,7 @@ pub struct ClassifyOptions {
     pub retry_unknown: Option<Loose>,
 }
 
-fn patterns(field: &str, value: Option<&Value>) -> Result<Vec<PatternSpec>> {
+pub(super) fn patterns(field: &str, value: Option<&Value>) -> Result<Vec<PatternSpec>> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
