@@ -6,7 +6,7 @@
 
 const native = require('../native.js');
 const { configError } = require('../errors.js');
-const { toPatterns } = require('./boundary.js');
+const { toPatterns, callbackError } = require('./boundary.js');
 const { emitReport } = require('./flaky-events.js');
 const { testKey: keyOf } = require('./groups.js');
 
@@ -177,29 +177,36 @@ const CALLBACKS = ['onReport', 'onFlaky', 'onBroken', 'onFailing', 'onFixed', 'o
  * The flaky report of a history (a History, a file path, or the default
  * file). Callbacks in `options` (`onFlaky(test)`, `onBroken`, `onFailing`,
  * `onFixed`, `onQuarantined(entry, test)`, `onReport(report)`) are called once
- * per matching test before the promise resolves.
+ * per matching test, and awaited, before the promise resolves; one that
+ * throws or rejects does not stop the others, and the promise then rejects
+ * with ERR_SHARDWRIGHT_CALLBACK (its `cause` the first failure). Every option
+ * is checked before the history is read.
  */
 async function flakyReport(historyOrPath, options) {
   const o = checkOptions('options', options);
   for (const name of CALLBACKS) {
     if (o[name] !== undefined && typeof o[name] !== 'function') throw configError(name, o[name], 'a function');
   }
+  const nativeOptions = nativeFlakyOptions(o);
+  for (const name of [...CALLBACKS, 'maxRuns', 'maxAgeDays']) delete nativeOptions[name];
+  // Up front: a bad option (a misspelt name, a RegExp that does not
+  // compile) fails before a large history is read.
+  native.__checkFlakyReportOptions({ ...o, quarantine: toPatterns(o.quarantine) });
   let history = historyOrPath;
   if (history === undefined || history === null || typeof history === 'string') {
     history = await loadHistory(history ?? defaultHistoryPath(), { reset: false, maxRuns: o.maxRuns, maxAgeDays: o.maxAgeDays });
   }
   if (!(history instanceof History)) throw configError('history', historyOrPath, 'a History or the path of a history file');
-  const nativeOptions = nativeFlakyOptions(o);
-  for (const name of [...CALLBACKS, 'maxRuns', 'maxAgeDays']) delete nativeOptions[name];
   const report = history.analyze(nativeOptions);
-  emitReport(report, {
-    report: o.onReport,
-    flaky: o.onFlaky,
-    broken: o.onBroken,
-    failing: o.onFailing,
-    fixed: o.onFixed,
-    quarantined: o.onQuarantined,
+  let failure;
+  const handlers = { report: o.onReport, flaky: o.onFlaky, broken: o.onBroken, failing: o.onFailing, fixed: o.onFixed, quarantined: o.onQuarantined };
+  const pending = emitReport(report, handlers, {
+    onListenerError: (err, name, rejected) => {
+      failure ??= callbackError(`on${name[0].toUpperCase()}${name.slice(1)}`, err, rejected);
+    },
   });
+  await Promise.all(pending);
+  if (failure) throw failure;
   return report;
 }
 

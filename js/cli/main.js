@@ -37,13 +37,28 @@ function help(io) {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Turns parseArgs' own errors into ours: the flag and the value named. */
+/**
+ * Turns parseArgs' own errors into ours (the flag and the value named), and
+ * refuses a flag given twice that takes one value: parseArgs would keep the
+ * last silently.
+ */
 function parse(command, argv) {
+  const options = { help: { type: 'boolean', short: 'h' }, ...command.options };
+  let parsed;
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw usageError(err.message.replace(/^Unknown option '(.+?)'.*$/s, 'unknown option $1').replace(/\. To specify a positional.*$/s, ''));
   }
+  const seen = new Map();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple) continue;
+    const shown = t.value === undefined ? t.rawName : `${t.rawName} ${JSON.stringify(t.value)}`;
+    const first = seen.get(t.name);
+    if (first !== undefined) throw usageError(`--${t.name} given twice (${first}, then ${shown}): give it once`);
+    seen.set(t.name, shown);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 async function main(argv = process.argv.slice(2), io = { stdout: process.stdout, stderr: process.stderr }) {

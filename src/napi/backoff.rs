@@ -3,7 +3,7 @@
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 
 use super::runtime::sync;
 use crate::backoff::{self, FieldNames, Jitter};
@@ -46,6 +46,16 @@ pub struct BackoffOptions {
     #[napi(ts_type = "number")]
     pub seed: Option<Loose>,
 }
+
+loose_options!(BackoffOptions, "a BackoffPolicy", [], {
+    initial_delay_ms => "initialDelayMs",
+    multiplier => "multiplier",
+    max_delay_ms => "maxDelayMs",
+    max_retries => "maxRetries",
+    jitter => "jitter",
+    jitter_factor => "jitterFactor",
+    seed => "seed",
+});
 
 /// The largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -109,10 +119,13 @@ pub struct BackoffPolicy {
 
 #[napi]
 impl BackoffPolicy {
-    #[napi(constructor)]
-    pub fn new(options: Option<BackoffOptions>) -> napi::Result<Self, &'static str> {
+    #[napi(
+        constructor,
+        ts_args_type = "options?: BackoffOptions | undefined | null"
+    )]
+    pub fn new(options: Option<Loose>) -> napi::Result<Self, &'static str> {
         sync(|| {
-            let (policy, seed) = options.unwrap_or_default().resolve()?;
+            let (policy, seed) = BackoffOptions::from_loose(options.as_ref())?.resolve()?;
             Ok(BackoffPolicy { policy, seed })
         })
     }

@@ -85,6 +85,7 @@ fn processes_report_output_exit_codes_and_signals() {
                 Ok(TaskSpec::process("missing", "/no/such/program", &[])),
             ],
             true,
+            vec![],
         )
         .unwrap();
         let (results, events) = drain(&m, &host).await;
@@ -114,7 +115,7 @@ fn a_child_sigkilled_mid_task_is_reported_and_retried() {
         let (m, host) = manager(config(1));
         // First attempt: prints its pid and waits to be killed; second passes.
         let script = "if (process.env.SHARDWRIGHT_ATTEMPT === '1') { console.log(process.pid); setTimeout(() => {}, 30000) } else console.log('second')";
-        m.submit(vec![Ok(node("victim", script).retries(2))], true).unwrap();
+        m.submit(vec![Ok(node("victim", script).retries(2))], true, vec![]).unwrap();
         let mut killed = false;
         let mut results = Vec::new();
         let mut events = Vec::new();
@@ -157,6 +158,7 @@ fn a_timeout_kills_the_process_group() {
             )
             .timeout_ms(300.0))],
             true,
+            vec![],
         )
         .unwrap();
         let (results, _) = drain(&m, &host).await;
@@ -185,6 +187,7 @@ fn a_process_over_its_memory_limit_is_killed_and_not_retried() {
                 Ok(node("small", "setTimeout(() => {}, 300)").memory_limit_mb(150.0)),
             ],
             true,
+            vec![],
         )
         .unwrap();
         let (results, _) = drain(&m, &host).await;
@@ -212,6 +215,7 @@ fn graceful_shutdown_waits_then_kills() {
                 Ok(node("queued", "")),
             ],
             true,
+            vec![],
         )
         .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -243,7 +247,7 @@ fn graceful_shutdown_waits_then_kills() {
             r["stuck"].exit.as_ref().unwrap().signal.as_deref(),
             Some("SIGKILL")
         );
-        assert!(m.submit(vec![Ok(node("late", ""))], true).is_err());
+        assert!(m.submit(vec![Ok(node("late", ""))], true, vec![]).is_err());
     });
 }
 
@@ -254,7 +258,7 @@ fn many_short_processes_each_end_once() {
         let specs = (0..300)
             .map(|i| Ok(TaskSpec::process(format!("p{i}"), "/bin/true", &[])))
             .collect();
-        m.submit(specs, true).unwrap();
+        m.submit(specs, true, vec![]).unwrap();
         let (results, _) = drain(&m, &host).await;
         assert_eq!(results.len(), 300);
         assert_eq!(by_id(&results).len(), 300);
