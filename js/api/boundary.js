@@ -20,6 +20,39 @@ function isError(v) {
   }
 }
 
+/** `Array.isArray(v)`, false for a revoked Proxy (where it throws). */
+function isArray(v) {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** `v instanceof C`, false when a Proxy's trap throws. */
+function isInstance(v, C) {
+  try {
+    return v instanceof C;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `f`, which reads a caller's value (`what`): a value that cannot be
+ * read — a Proxy whose traps throw, a revoked Proxy, a getter that throws —
+ * makes an ERR_SHARDWRIGHT_CONFIG error naming it, whatever the JS error;
+ * errors that have a code already pass as they are.
+ */
+function reading(what, f) {
+  try {
+    return f();
+  } catch (err) {
+    if (err !== null && typeof err === 'object' && typeof read(err, 'code') === 'string' && /^ERR_SHARDWRIGHT_/.test(read(err, 'code'))) throw err;
+    throw codedError('config', `invalid ${what}: it cannot be read (${describeValue(err)})`, { cause: err });
+  }
+}
+
 /** `v[key]`, or `undefined` when reading it throws. */
 function read(v, key) {
   try {
@@ -142,14 +175,25 @@ function reasonText(signal) {
   return describeValue(r);
 }
 
+/** The most items an array of the caller's may have (2^24): more is a mistake (`new Array(2 ** 32 - 1)`), and walking it would take minutes. */
+const MAX_ITEMS = 1 << 24;
+
+/** `list` itself; an array longer than `max` is an ERR_SHARDWRIGHT_CONFIG error naming `field`. */
+function bounded(field, list, max = MAX_ITEMS) {
+  if (isArray(list) && list.length > max) {
+    throw codedError('config', `invalid ${field}: an array of ${list.length} items (at most ${max})`);
+  }
+  return list;
+}
+
 /** RegExps cannot cross the boundary as such: their source and flags do. */
 function toPattern(p) {
   return p instanceof RegExp ? { regex: p.source, flags: p.flags } : p;
 }
 
 /** A list of patterns for the engine; anything else is passed on for the engine to reject. */
-function toPatterns(list) {
-  return Array.isArray(list) ? list.map(toPattern) : list;
+function toPatterns(list, field = 'patterns') {
+  return isArray(bounded(field, list, 100_000)) ? reading(field, () => list.map(toPattern)) : list;
 }
 
 function isAbortSignal(signal) {
@@ -193,6 +237,11 @@ function checkFields(options, known, owner) {
 }
 
 module.exports = {
+  MAX_ITEMS,
+  bounded,
+  isArray,
+  isInstance,
+  reading,
   read,
   isError,
   describeValue,

@@ -4,7 +4,7 @@
 // promises and abort signals. Mixed into WorkerManager.prototype.
 
 const { codedError } = require('../errors.js');
-const { describeValue, read } = require('./boundary.js');
+const { describeValue, read, reading } = require('./boundary.js');
 const { reasonText, REJECTED } = require('./pool-batch.js');
 
 /** A number JSON would turn into null (and the engine would take for "not set"). */
@@ -19,8 +19,10 @@ const submitting = {
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i];
       if (t !== null && typeof t === 'object') {
-        if (typeof t.fn === 'function') flags[i] = 1;
-        if (!odd && (nonFinite(t.timeoutMs) || nonFinite(t.retries) || nonFinite(t.memoryLimitMb))) odd = true;
+        reading(tasks.length === 1 ? 'task' : `tasks[${i}]`, () => {
+          if (typeof t.fn === 'function') flags[i] = 1;
+          if (!odd && (nonFinite(t.timeoutMs) || nonFinite(t.retries) || nonFinite(t.memoryLimitMb))) odd = true;
+        });
       }
     }
     let json;

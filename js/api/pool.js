@@ -9,7 +9,19 @@
 const { EventEmitter } = require('node:events');
 const native = require('../native.js');
 const { codedError, configError } = require('../errors.js');
-const { toPatterns, isAbortSignal, checkFields, callbackError, warnCallback, whenSettled, describeValue, read } = require('./boundary.js');
+const {
+  bounded,
+  isArray,
+  reading,
+  toPatterns,
+  isAbortSignal,
+  checkFields,
+  callbackError,
+  warnCallback,
+  whenSettled,
+  describeValue,
+  read,
+} = require('./boundary.js');
 const { batching, reasonText } = require('./pool-batch.js');
 const { submitting } = require('./pool-submit.js');
 
@@ -59,8 +71,11 @@ class WorkerManager extends EventEmitter {
     if (retry !== undefined) {
       try {
         nativeOptions.retry =
-          retry && typeof retry === 'object' ? { ...retry, retryable: toPatterns(retry.retryable), permanent: toPatterns(retry.permanent) } : retry;
-      } catch {
+          retry && typeof retry === 'object'
+            ? { ...retry, retryable: toPatterns(retry.retryable, 'retry.retryable'), permanent: toPatterns(retry.permanent, 'retry.permanent') }
+            : retry;
+      } catch (err) {
+        if (err?.code) throw err;
         // Unreadable (a Proxy that throws): the engine names it.
         nativeOptions.retry = retry;
       }
@@ -147,8 +162,8 @@ class WorkerManager extends EventEmitter {
     const signal = callOptions(options, ['signal'], 'a run()').signal;
     if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
     if (tasks !== undefined) {
-      if (!Array.isArray(tasks)) throw configError('tasks', tasks, 'an array of tasks');
-      const list = tasks.map((t) => (typeof t === 'function' ? { fn: t } : t));
+      if (!isArray(bounded('tasks', tasks))) throw configError('tasks', tasks, 'an array of tasks');
+      const list = reading('tasks', () => tasks.map((t) => (typeof t === 'function' ? { fn: t } : t)));
       // Earlier submit() calls of this tick go first, so dependencies on them resolve.
       this._flushSubmissions();
       const { json, flags } = this._encode(list);

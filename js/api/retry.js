@@ -47,7 +47,7 @@ async function retry(fn, options = {}) {
   if (onRetry !== undefined && typeof onRetry !== 'function') throw configError('onRetry', onRetry, 'a function');
   if (signal?.aborted) throw abortError(signal, []);
 
-  const nativeOptions = { ...rest, retryable: toPatterns(rest.retryable), permanent: toPatterns(rest.permanent) };
+  const nativeOptions = { ...rest, retryable: toPatterns(rest.retryable, 'retryable'), permanent: toPatterns(rest.permanent, 'permanent') };
   if (nativeOptions.retryable === undefined) delete nativeOptions.retryable;
   if (nativeOptions.permanent === undefined) delete nativeOptions.permanent;
   // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field,

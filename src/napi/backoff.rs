@@ -171,10 +171,16 @@ impl BackoffPolicy {
     #[napi(ts_args_type = "retry: number, seed?: number")]
     pub fn delay(&self, retry: Loose, seed: Option<Loose>) -> napi::Result<f64, &'static str> {
         sync(|| {
-            let retry =
-                config::whole("retry", Some(&retry.0), 0, u32::MAX as u64)?.ok_or_else(|| {
-                    crate::error::Error::invalid("retry", "undefined", "a whole number ≥ 0")
-                })?;
+            // Bounded like maxRetries: each delay is computed from the ones
+            // before it, so `delay(2 ** 31)` would iterate for minutes.
+            let limit = u64::from(backoff::MAX_RETRIES_LIMIT);
+            let retry = config::whole("retry", Some(&retry.0), 0, limit)?.ok_or_else(|| {
+                crate::error::Error::invalid(
+                    "retry",
+                    "undefined",
+                    format!("a whole number from 0 to {limit}"),
+                )
+            })?;
             let seed = config::whole("seed", json(&seed), 0, MAX_SAFE_INTEGER)?.or(self.seed);
             let seed = seed.unwrap_or_else(rand::random);
             Ok(self.policy.delay_for_retry(retry as u32, seed))

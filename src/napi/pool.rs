@@ -156,8 +156,18 @@ impl WorkerManagerOptions {
         let workers = |field, v: &Option<Loose>| {
             config::whole(field, json(v), 0, pool::options::MAX_WORKERS_LIMIT as u64)
         };
+        // Durations: from 0 to the longest timer (about 24.8 days).
         let non_negative = |field, v: &Option<Loose>, default: f64| -> Result<f64> {
-            Ok(config::non_negative(field, json(v))?.unwrap_or(default))
+            Ok(config::number_in(
+                field,
+                json(v),
+                0.0..=crate::backoff::MAX_DELAY_LIMIT_MS,
+                &format!(
+                    "a number of milliseconds from 0 to {}",
+                    crate::backoff::MAX_DELAY_LIMIT_MS
+                ),
+            )?
+            .unwrap_or(default))
         };
         let max_workers = match workers("maxWorkers", &self.max_workers)? {
             Some(0) => {
@@ -214,11 +224,11 @@ impl WorkerManagerOptions {
                 u32::MAX as u64,
             )?
             .map_or(d.max_failures, |n| n as u32),
-            min_available_memory_mb: non_negative(
+            min_available_memory_mb: config::non_negative(
                 "minAvailableMemoryMb",
-                &self.min_available_memory_mb,
-                d.min_available_memory_mb,
-            )?,
+                json(&self.min_available_memory_mb),
+            )?
+            .unwrap_or(d.min_available_memory_mb),
             memory_sample_ms: match config::number("memorySampleMs", json(&self.memory_sample_ms))?
             {
                 None => d.memory_sample_ms,
@@ -599,7 +609,8 @@ impl WorkerManagerCore {
     ) -> napi::Result<PromiseRaw<'env, ShutdownReport>, &'static str> {
         let manager = self.manager.clone();
         spawn(env, async move {
-            let deadline = std::time::Duration::from_secs_f64(deadline_ms.max(0.0) / 1000.0);
+            let deadline = std::time::Duration::try_from_secs_f64(deadline_ms.max(0.0) / 1000.0)
+                .unwrap_or(std::time::Duration::MAX);
             let r = manager.shutdown(deadline).await;
             Ok(ShutdownReport {
                 drained: r.drained,
@@ -676,6 +687,8 @@ mod tests {
             (json!({"timeoutMs": "NaN"}), "invalid timeoutMs: NaN (a finite number)"),
             (json!({"maxFailures": -1}), "invalid maxFailures: -1 (a whole number from 0 to 4294967295)"),
             (json!({"minAvailableMemoryMb": -1}), "invalid minAvailableMemoryMb: -1 (a number ≥ 0)"),
+            (json!({"killGraceMs": 1e300}), "invalid killGraceMs: 1e300 (a number of milliseconds from 0 to 2147483647)"),
+            (json!({"idleTimeoutMs": "Infinity"}), "invalid idleTimeoutMs: Infinity (a finite number)"),
             (json!({"memorySampleMs": 1}), "invalid memorySampleMs: 1 (a number of milliseconds from 10 to 60000)"),
             (json!({"memoryLimitMb": 0}), "invalid memoryLimitMb: 0 (a number of megabytes > 0)"),
             (json!({"seed": -1}), "invalid seed: -1 (a whole number from 0 to 9007199254740991)"),

@@ -165,7 +165,12 @@ impl Reader {
             if unsafe { self.check(sys::napi_get_array_length(env, v, &mut len)) }.is_err() {
                 return label("[unreadable]");
             }
-            let mut items = Vec::with_capacity((len as usize).min(self.budget));
+            // Longer than what may still be read: no use walking it (a
+            // sparse `new Array(2 ** 32 - 1)` would take seconds).
+            if len as usize > self.budget {
+                return label("[too large]");
+            }
+            let mut items = Vec::with_capacity(len as usize);
             for i in 0..len {
                 if self.budget == 0 {
                     items.push(label("[too large]"));

@@ -65,8 +65,9 @@ pub struct Manager {
     shared: Arc<Shared>,
 }
 
+/// Milliseconds as a Duration, saturating.
 fn ms(v: f64) -> Duration {
-    Duration::from_secs_f64(v.max(0.0) / 1000.0)
+    Duration::try_from_secs_f64(v.max(0.0) / 1000.0).unwrap_or(Duration::MAX)
 }
 
 impl Manager {
