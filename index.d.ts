@@ -295,6 +295,12 @@ export declare function __reportGroups(report: string, groupByOption?: 'auto' | 
  */
 export declare function __reportResults(report: string): string
 
+/**
+ * `text` with every credential of the Redis URL `url` (in any of the forms
+ * `redactQueueUrl` masks, typed or percent-decoded) replaced by `***`.
+ */
+export declare function __scrubQueueSecrets(text: string, url: string): string
+
 /** Checks `options.index` against `options.shards` (for `selectShard`). */
 export declare function __shardIndex(options?: ShardOptions | undefined | null): number
 
@@ -813,7 +819,11 @@ export interface RecoveredInfo {
   backup: string
 }
 
-/** The URL with its password masked, for printing. */
+/**
+ * The URL with its password masked, for printing: the userinfo's
+ * password, query parameter values, fragments; a URL that does not parse
+ * shows as `(unparsable URL)`.
+ */
 export declare function redactQueueUrl(url: string): string
 
 export interface ReportGroups {

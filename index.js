@@ -854,6 +854,7 @@ module.exports.__planSuite = nativeBinding.__planSuite
 module.exports.__queueSuite = nativeBinding.__queueSuite
 module.exports.__reportGroups = nativeBinding.__reportGroups
 module.exports.__reportResults = nativeBinding.__reportResults
+module.exports.__scrubQueueSecrets = nativeBinding.__scrubQueueSecrets
 module.exports.__shardIndex = nativeBinding.__shardIndex
 module.exports.__shardStrategies = nativeBinding.__shardStrategies
 module.exports.__testKey = nativeBinding.__testKey
