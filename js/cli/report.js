@@ -7,6 +7,9 @@ const { History, defaultHistoryPath } = require('../api/history.js');
 const { flakyMarkdown, flakySummary } = require('../api/flaky-format.js');
 const { numberFlag, noPositionals } = require('./flags.js');
 
+/** Tests in `report --json` unless --max-tests or --all says otherwise. */
+const JSON_MAX_TESTS = 1000;
+
 module.exports = {
   summary: 'print the flaky report of a history (text, --json or --markdown)',
   usage: `Usage: shardwright report [--history FILE] [--json | --markdown] [options]
@@ -17,18 +20,25 @@ tests with their scores and evidence, and the quarantine list.
 Options:
   --history FILE              the history file (default: $SHARDWRIGHT_HISTORY
                               or .shardwright/history.json)
-  --json                      the full report as JSON (schema/flaky-report.schema.json)
+  --json                      the report as JSON (schema/flaky-report.schema.json):
+                              the summary, the quarantine list and the first
+                              --max-tests tests that need attention (default
+                              1000: broken, flaky, failing, fixed, by score);
+                              \`testsOmitted\` counts the rest
+  --all                       with --json: every test that needs attention
   --markdown                  a Markdown summary (e.g. for $GITHUB_STEP_SUMMARY)
   --window N                  latest runs judged per test (default 20)
   --flaky-threshold X         score from which a test is flaky, 0–1 (default 0.1)
   --quarantine-threshold X    score from which a flaky test is quarantined (default 0.3)
   --broken-after N            consecutive failing runs that make a test broken (default 3)
   --quarantine KEY            quarantine this test key or key prefix (repeatable)
-  --max-tests N               rows per section in text and Markdown (default 10 / 50)
+  --max-tests N               rows per section in text and Markdown (default 10 / 50),
+                              tests in --json (default 1000)
   -h, --help                  this help`,
   options: {
     history: { type: 'string' },
     json: { type: 'boolean' },
+    all: { type: 'boolean' },
     markdown: { type: 'boolean' },
     window: { type: 'string' },
     'flaky-threshold': { type: 'string' },
@@ -40,6 +50,7 @@ Options:
   run(values, positionals, io) {
     noPositionals(positionals, 'report');
     if (values.json && values.markdown) throw usageError('--json and --markdown cannot be used together');
+    if (values.all && !values.json) throw usageError('--all is only for --json (text and Markdown take --max-tests)');
     const options = {
       window: numberFlag(values, 'window', { min: 1, max: 1000, integer: true }),
       flakyThreshold: numberFlag(values, 'flaky-threshold', { min: 0, max: 1 }),
@@ -54,8 +65,14 @@ Options:
       throw usageError(`no history at ${file} (add ['shardwright/reporter'] to your Playwright config, or seed it with \`npx shardwright import <report…>\`)`);
     }
     const report = History.load(file).analyze(options);
-    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
+    if (values.json) {
+      // Bounded: a history of a million tests has tens of thousands that
+      // need attention; the full list only when asked for.
+      const limit = values.all ? Number.POSITIVE_INFINITY : (maxTests ?? JSON_MAX_TESTS);
+      const omitted = Math.max(0, report.tests.length - limit);
+      if (omitted > 0) report.tests.length = limit;
+      io.stdout.write(`${JSON.stringify({ ...report, testsOmitted: omitted }, null, 2)}\n`);
+    } else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
     else io.stdout.write(flakySummary(report, { maxTests: maxTests ?? 10, color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR }));
     return 0;
   },

@@ -34,7 +34,14 @@ pub fn read_report(path: &Path) -> Result<(ReportFormat, RunInput)> {
         "read",
         "split the run into several reports",
     )?
-    .ok_or_else(|| Error::io("read", path, std::io::ErrorKind::NotFound.into()))?;
+    // Missing: the system's own error (ENOENT), as a failed open would say it.
+    .ok_or_else(|| {
+        Error::io(
+            "read",
+            path,
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        )
+    })?;
     let (format, mut run) = parse_report(&bytes).map_err(|problem| Error::Report {
         path: path.into(),
         problem,
