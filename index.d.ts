@@ -118,8 +118,12 @@ export declare class HistoryStore {
  * timers. Use `retry()` from `shardwright`, which drives it.
  */
 export declare class RetrySession {
-  /** `backoff` and `classify` may be the same object: each reads its fields. */
-  constructor(backoff?: BackoffOptions | undefined | null, classify?: ClassifyOptions | undefined | null)
+  /**
+   * The options of `retry()` but for `signal` and `onRetry` (kept in JS):
+   * the backoff's and the classifier's; any other field is an error
+   * naming it and the closest valid one.
+   */
+  constructor(options?: BackoffOptions & ClassifyOptions | undefined | null)
   /** Starts an attempt; returns its number (1 for the first). */
   begin(): number
   succeeded(): void
@@ -145,11 +149,13 @@ export declare class WorkerManagerCore {
    */
   constructor(options: WorkerManagerOptions | undefined | null, wake: () => void)
   /**
-   * Submits tasks given as a JSON array; `hasFn[i]` is 1 when JS holds a
-   * function for task `i`. `atomic`: all or nothing, the first problem
-   * thrown (field names prefixed `tasks[i].`).
+   * Submits tasks given as a JSON array. `flags[i]`: bit 0 when JS holds a
+   * function for task `i`, bit 1 when the task is cancelled on arrival (its
+   * AbortSignal was aborted already): it ends cancelled, never started,
+   * with the next of `reasons`. `atomic`: all or nothing, the first
+   * problem thrown (field names prefixed `tasks[i].`).
    */
-  submit(tasks: string, hasFn: Uint8Array, atomic: boolean): SubmitReply
+  submit(tasks: string, flags: Uint8Array, atomic: boolean, reasons?: Array<string> | undefined | null): SubmitReply
   /**
    * Everything for JS since the last take: numbers into `out` (see
    * [`HEADER`]), rich results and events returned as JSON.
@@ -237,10 +243,23 @@ export declare class WorkQueue {
 }
 
 /**
+ * Checks every option of `flakyReport()` (the analysis's, `maxRuns` and
+ * `maxAgeDays` for loading, the callbacks) before anything is read, so a
+ * misspelt field or a RegExp that does not compile fails at once.
+ */
+export declare function __checkFlakyReportOptions(options: Record<string, unknown>): void
+
+/**
  * Every error code shardwright raises, by kind: `{ config:
  * 'ERR_SHARDWRIGHT_CONFIG', … }`.
  */
 export declare function __errorCodes(): Record<string, string>
+
+/**
+ * Every error kind with its code, cause and fix, in the engine's order
+ * (`ErrorKind::ALL`): what docs/errors.md is generated from.
+ */
+export declare function __errorDocs(): Array<ErrorDoc>
 
 /**
  * Per-test durations folded into groups (`applyHistory` of the JS API):
@@ -311,6 +330,12 @@ export declare function __reportGroups(report: string, groupByOption?: 'auto' | 
  * `attempts` as `History#addRun` takes them.
  */
 export declare function __reportResults(report: string): string
+
+/**
+ * `text` with every credential of the Redis URL `url` (in any of the forms
+ * `redactQueueUrl` masks, typed or percent-decoded) replaced by `***`.
+ */
+export declare function __scrubQueueSecrets(text: string, url: string): string
 
 /** Checks `options.index` against `options.shards` (for `selectShard`). */
 export declare function __shardIndex(options?: ShardOptions | undefined | null): number
@@ -494,6 +519,17 @@ export interface EffectiveConfig {
   playwrightRetries: number
   /** `SHARDWRIGHT_*` variables that are not settings (likely typos). */
   unknownEnv: Array<string>
+}
+
+/** One error kind as the docs describe it. */
+export interface ErrorDoc {
+  /** The kind's name (`config`, `io`, …): a key of `ERROR_CODES`. */
+  kind: string
+  /** The stable `code` of its errors. */
+  code: string
+  summary: string
+  cause: string
+  fix: string
 }
 
 /** Estimates for a batch of keys, as parallel arrays (one crossing). */
@@ -907,7 +943,11 @@ export interface RecoveredInfo {
   backup: string
 }
 
-/** The URL with its password masked, for printing. */
+/**
+ * The URL with its password masked, for printing: the userinfo's
+ * password, query parameter values, fragments; a URL that does not parse
+ * shows as `(unparsable URL)`.
+ */
 export declare function redactQueueUrl(url: string): string
 
 export interface ReportGroups {
@@ -956,7 +996,8 @@ export declare function resolveConfig(options?: Record<string, unknown>): Effect
 
 /**
  * CPU, memory, load, cgroup limits and the RSS of this process tree. CPU
- * use is a rate, so it samples twice, `intervalMs` apart (at least 200 ms).
+ * use is a rate, so it samples twice, `intervalMs` apart (at least 200 ms,
+ * at most a minute).
  */
 export declare function resourceSnapshot(options?: { intervalMs?: number }): Promise<ResourceSnapshot>
 

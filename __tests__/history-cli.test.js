@@ -120,6 +120,24 @@ test('report: text, --json (the schema) and --markdown of a history', async () =
     ['score', 'listed', 'listed'],
   );
   assert.equal(report.options.brokenAfter, 2);
+  assert.equal(report.testsOmitted, 0);
+
+  // Bounded: the first --max-tests tests that need attention (1000 by
+  // default), the rest counted; --all for every one.
+  const args = ['report', '--json', '--history', file, '--quarantine', 'chromium › cart.spec.ts', '--broken-after', '2'];
+  const cut = JSON.parse((await cli([...args, '--max-tests', '1'], { cwd })).stdout);
+  assert.ok(validateReport(cut), JSON.stringify(validateReport.errors));
+  assert.deepEqual(
+    cut.tests.map((t) => t.key),
+    [BROKEN],
+  );
+  assert.equal(cut.testsOmitted, 3);
+  assert.deepEqual(cut.summary, report.summary);
+  const all = JSON.parse((await cli([...args, '--max-tests', '1', '--all'], { cwd })).stdout);
+  assert.deepEqual(all, { ...report, generatedAt: all.generatedAt });
+  const misuse = await cli(['report', '--all', '--history', file], { cwd });
+  assert.equal(misuse.code, 2);
+  assert.match(misuse.stderr, /--all is only for --json/);
 
   const md = await cli(['report', '--markdown', '--history', file], { cwd });
   assert.equal(md.code, 0, md.stderr);
@@ -211,7 +229,7 @@ test('every bad flag or argument: a clear message and exit code 2', async () => 
     [['import', PW_JSON, '--reset=yes'], /^shardwright import: Option '--reset' does not take an argument \[ERR_SHARDWRIGHT_CONFIG\]\n$/],
     [
       ['import', 'nope.json', '--history', file],
-      /^shardwright import: failed to read `nope\.json`: No such file or directory \(os error 2\) \[ERR_SHARDWRIGHT_IO\]\n$/,
+      /^shardwright import: failed to read `nope\.json`: No such file or directory \(ENOENT\) \[ERR_SHARDWRIGHT_IO\]\n$/,
     ],
     [
       ['import', PW_JSON, '--history', 'corrupt.json'],

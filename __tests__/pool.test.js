@@ -430,12 +430,13 @@ const BAD_OPTIONS = [
   [{ minWorkers: 3, maxWorkers: 2 }, 'invalid minWorkers: 3 (at most maxWorkers (2))'],
   [{ strategy: 'fastest' }, 'invalid strategy: "fastest" (one of round-robin, least-loaded, random, priority)'],
   [{ timeoutMs: 0 }, 'invalid timeoutMs: 0 (a number of milliseconds > 0 and ≤ 2147483647)'],
-  [{ retry: { maxRetries: -1 } }, 'invalid maxRetries: -1 (a whole number from 0 to 1000)'],
-  [{ retry: { jitter: 'lots' } }, 'invalid jitter: "lots" (one of none, full, equal, decorrelated)'],
+  [{ retry: { maxRetries: -1 } }, 'invalid retry.maxRetries: -1 (a whole number from 0 to 1000)'],
+  [{ retry: { jitter: 'lots' } }, 'invalid retry.jitter: "lots" (one of none, full, equal, decorrelated)'],
   [{ maxFailures: 1.5 }, 'invalid maxFailures: 1.5 (a whole number from 0 to 4294967295)'],
   [{ memoryLimitMb: -1 }, 'invalid memoryLimitMb: -1 (a number of megabytes > 0)'],
   [{ signal: 'stop' }, "invalid signal: 'stop' (an AbortSignal)"],
-  [{ workers: 2 }, /^invalid workers: 2 \(not a WorkerManager option \(known: minWorkers, maxWorkers/],
+  [{ workers: 2 }, /^invalid workers: 2 \(not a WorkerManager option; did you mean (min|max)Workers\?\)$/],
+  [{ colour: 'red' }, /^invalid colour: "red" \(not a WorkerManager option; known: minWorkers, maxWorkers, .*, signal\)$/],
 ];
 
 for (const [options, message] of BAD_OPTIONS) {

@@ -12,6 +12,7 @@ const suites = [
   ['history', require('./history.js')],
   ['flaky-eval', require('./flaky-eval.js')],
   ['queue', require('./queue.js')],
+  ['scale', require('./scale.js')],
 ];
 
 async function main() {

@@ -10,7 +10,12 @@ const native = require('./native.js');
 const CODES = Object.freeze(native.__errorCodes());
 
 function show(value) {
-  return inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80 });
+  try {
+    return inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80 });
+  } catch {
+    // A getter inspect() calls threw: the value is unreadable as such.
+    return `[an unreadable ${typeof value}]`;
+  }
 }
 
 /** An Error of `kind` (a key of CODES) with `message`; `extra` is assigned onto it (exitCode, cause…). */

@@ -31,10 +31,24 @@ pub enum ErrorKind {
     /// A feature this build of shardwright does not have: the WebAssembly
     /// (WASI) build has no child processes, sockets or process readings.
     Unsupported,
+    /// A callback or listener of the caller's threw or rejected.
+    Callback,
+}
+
+/// What a kind means to a user: the cause and the fix, for docs/errors.md
+/// (generated from these by `docs/update-errors.js`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDoc {
+    /// One line: what went wrong.
+    pub summary: &'static str,
+    /// The causes, as a user meets them.
+    pub cause: &'static str,
+    /// What to do.
+    pub fix: &'static str,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Config,
         ErrorKind::Io,
         ErrorKind::History,
@@ -44,6 +58,7 @@ impl ErrorKind {
         ErrorKind::Aborted,
         ErrorKind::Internal,
         ErrorKind::Unsupported,
+        ErrorKind::Callback,
     ];
 
     /// The kind's name in the JS table of codes (`config`, `io`, …).
@@ -58,6 +73,63 @@ impl ErrorKind {
             ErrorKind::Aborted => "aborted",
             ErrorKind::Internal => "internal",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Callback => "callback",
+        }
+    }
+
+    /// The kind's cause and fix, for the documentation.
+    pub const fn doc(self) -> KindDoc {
+        match self {
+            ErrorKind::Config => KindDoc {
+                summary: "a bad option, environment variable or CLI argument",
+                cause: "A value of the wrong type or out of range (`NaN`, a negative count, hex where a decimal number is expected), an unknown or misspelt option, a CLI flag given twice, a pattern that does not compile. The message names the field as you wrote it (`maxRetries`, `retry.maxRetries`, `SHARDWRIGHT_MAX_RETRIES`, `--shards`), the value, and what is expected; for an unknown field, the closest valid one.",
+                fix: "Change the value to what the parenthesis of the message asks for, or the field name to the one it suggests. `npx shardwright config` prints every setting with its source.",
+            },
+            ErrorKind::Io => KindDoc {
+                summary: "a file or process could not be read, written or started",
+                cause: "The operation, the path and the system's reason are in the message: no permission, a full disk (`ENOSPC`), a missing directory, a path that is not a regular file (a directory, a FIFO, a device such as `/dev/zero`), a file over the size limit shardwright reads, a history lock another process held for over a minute, a command that does not exist.",
+                fix: "Fix the path or its permissions, free disk space, or point the option at a regular file. Nothing was half-written: files are written to a temporary file and renamed, and the temporary file is removed on failure.",
+            },
+            ErrorKind::History => KindDoc {
+                summary: "a history file or report exists but cannot be used",
+                cause: "The file is truncated, not JSON, of another format or version, or holds a value no writer of shardwright writes (`maxRuns: 0`); or a report given to `import` is not a Playwright JSON report or JUnit XML, or holds an impossible value (a test's `time=\"NaN\"`). The message names the file, the place in it and the problem. Nothing was changed.",
+                fix: "Fix or remove the file; or start afresh with `reset: true` (`--reset`, `SHARDWRIGHT_RESET_HISTORY=1`), which keeps the bad file as `<file>.bad-<hash>` and says so on stderr.",
+            },
+            ErrorKind::Plan => KindDoc {
+                summary: "sharding inputs no plan can come from",
+                cause: "A group without an id or tests, a test in two groups, a duration that is negative or not a number, weights that do not match the shard count.",
+                fix: "Correct the group or option the message names.",
+            },
+            ErrorKind::Task => KindDoc {
+                summary: "a task failed or could not be scheduled",
+                cause: "A WorkerManager task (or the function given to `retry()`) failed with a value that is not an Error — `throw null`, a Proxy, a null-prototype object: the error's `cause` is that value — or a task depends on an unknown task or on itself through a cycle.",
+                fix: "Throw Error objects from tasks; fix the dependency the message names.",
+            },
+            ErrorKind::Queue => KindDoc {
+                summary: "the work queue of `shardwright run` failed",
+                cause: "Redis could not be reached or answered with an error, the run id is not on the server, or a lease was lost.",
+                fix: "Check the Redis URL (the password is never printed), the network, and that every machine uses the same run id.",
+            },
+            ErrorKind::Aborted => KindDoc {
+                summary: "the caller cancelled the operation",
+                cause: "An AbortSignal you passed was aborted (its reason is the error's `cause`), or the worker manager was shut down.",
+                fix: "Nothing to fix: handle it as a cancellation.",
+            },
+            ErrorKind::Internal => KindDoc {
+                summary: "a bug in shardwright",
+                cause: "A panic in the engine, caught at the boundary so that the process lives on.",
+                fix: "Please report it with the message (and the output of `SHARDWRIGHT_LOG=debug`).",
+            },
+            ErrorKind::Unsupported => KindDoc {
+                summary: "a feature this build of shardwright does not have",
+                cause: "The WebAssembly (WASI) build, installed where no native binary exists for the platform, has no child processes, sockets or process readings: process tasks of the WorkerManager, queue mode on Redis and `resourceSnapshot()` are not available in it.",
+                fix: "Use a platform with a prebuilt binary (see the README's Install section), or build the native addon from source with Rust.",
+            },
+            ErrorKind::Callback => KindDoc {
+                summary: "a callback or listener of yours threw or rejected",
+                cause: "A WorkerManager listener (`taskEnd`, …), `retry()`'s `onRetry`, a `flakyReport()` callback or a flaky-events listener threw, or returned a promise that rejected. The error's `cause` is what it threw. shardwright went on: a WorkerManager emits it as an `error` event (a process warning when nothing listens to `error`), `retry()` as a process warning, `flakyReport()` rejects with it once every callback has run.",
+                fix: "Handle errors inside the callback.",
+            },
         }
     }
 
@@ -73,6 +145,7 @@ impl ErrorKind {
             ErrorKind::Aborted => "ERR_SHARDWRIGHT_ABORTED",
             ErrorKind::Internal => "ERR_SHARDWRIGHT_INTERNAL",
             ErrorKind::Unsupported => "ERR_SHARDWRIGHT_UNSUPPORTED",
+            ErrorKind::Callback => "ERR_SHARDWRIGHT_CALLBACK",
         }
     }
 }
@@ -90,12 +163,31 @@ pub enum Error {
         expected: String,
     },
 
-    #[error("failed to {action} `{}`: {source}", path.display())]
+    #[error("failed to {action} `{}`: {}", path.display(), io_reason(source))]
     Io {
         action: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+
+    /// A path that must be a regular file and is something else (a
+    /// directory, a FIFO, a device): never opened for reading, so a FIFO
+    /// cannot block and `/dev/zero` cannot be read for ever.
+    #[error("failed to {action} `{}`: it is {what}, not a regular file", path.display())]
+    NotAFile {
+        action: &'static str,
+        path: PathBuf,
+        what: &'static str,
+    },
+
+    /// A file larger than shardwright reads.
+    #[error("failed to {action} `{}`: it is larger than {} ({}), the most shardwright reads", path.display(), bytes_text(*limit), limit_hint)]
+    TooLarge {
+        action: &'static str,
+        path: PathBuf,
+        limit: u64,
+        limit_hint: &'static str,
     },
 
     /// A history or report file that exists but cannot be used.
@@ -139,6 +231,48 @@ pub enum Error {
     },
 }
 
+/// The system's reason, with the errno name users search for in place of
+/// the number: "No space left on device (ENOSPC)".
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    #[cfg(unix)]
+    if let Some(n) = e.raw_os_error() {
+        let name = match n {
+            libc::ENOSPC => "ENOSPC",
+            libc::EACCES => "EACCES",
+            libc::EPERM => "EPERM",
+            libc::EROFS => "EROFS",
+            libc::EFBIG => "EFBIG",
+            libc::EDQUOT => "EDQUOT",
+            libc::EMFILE => "EMFILE",
+            libc::ENFILE => "ENFILE",
+            libc::EIO => "EIO",
+            libc::ENOENT => "ENOENT",
+            libc::ENOTDIR => "ENOTDIR",
+            libc::EISDIR => "EISDIR",
+            libc::ELOOP => "ELOOP",
+            libc::ENAMETOOLONG => "ENAMETOOLONG",
+            _ => return text,
+        };
+        if let Some(stripped) = text.strip_suffix(&format!(" (os error {n})")) {
+            return format!("{stripped} ({name})");
+        }
+    }
+    text
+}
+
+fn bytes_text(n: u64) -> String {
+    const GIB: u64 = 1 << 30;
+    const MIB: u64 = 1 << 20;
+    if n >= GIB && n % GIB == 0 {
+        format!("{} GiB", n / GIB)
+    } else if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 fn backup_note(backup: &Option<PathBuf>) -> String {
     match backup {
         Some(path) => format!(" (the file was kept as `{}`)", path.display()),
@@ -150,7 +284,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidValue { .. } => ErrorKind::Config,
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::NotAFile { .. } | Error::TooLarge { .. } => ErrorKind::Io,
             Error::History { .. } | Error::Report { .. } => ErrorKind::History,
             Error::Plan(_) => ErrorKind::Plan,
             Error::Task { .. } | Error::TaskGraph { .. } => ErrorKind::Task,

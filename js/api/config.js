@@ -5,6 +5,7 @@
 
 const native = require('../native.js');
 const { configError } = require('../errors.js');
+const { bounded, isArray, reading } = require('./boundary.js');
 
 const warned = new Set();
 function warnUnknownEnv(names) {
@@ -23,14 +24,14 @@ function splitOptions(options) {
   const settings = {};
   const callbacks = {};
   if (options === null || options === undefined) return { settings, callbacks };
-  if (typeof options !== 'object' || Array.isArray(options)) throw configError('options', options, 'an object');
-  for (const [k, v] of Object.entries(options)) {
+  if (typeof options !== 'object' || isArray(options)) throw configError('options', options, 'an object');
+  for (const [k, v] of reading('options', () => Object.entries(options))) {
     if (CALLBACKS.includes(k)) {
       if (v !== undefined && typeof v !== 'function') throw configError(k, v, 'a function');
       callbacks[k] = v;
-    } else if (k === 'quarantine' && Array.isArray(v)) {
+    } else if (k === 'quarantine' && isArray(bounded('quarantine', v, 100_000))) {
       // RegExps are given to the engine as `/source/flags` text.
-      settings[k] = v.map((p) => (p instanceof RegExp ? `/${p.source}/${p.flags}` : p));
+      settings[k] = reading('quarantine', () => v.map((p) => (p instanceof RegExp ? `/${p.source}/${p.flags}` : p)));
     } else {
       settings[k] = v;
     }

@@ -15,29 +15,49 @@
 // events have all been delivered.
 
 const { EventEmitter } = require('node:events');
+const { whenSettled, describeValue, read } = require('./boundary.js');
 
 const VERDICT_EVENTS = ['broken', 'flaky', 'failing', 'fixed'];
+
+/** The default for a listener that failed: its stack (or a description) on stderr. */
+function printListenerError(err, name, rejected) {
+  const stack = read(err, 'stack');
+  process.stderr.write(`shardwright: a '${name}' listener ${rejected ? 'rejected' : 'threw'}: ${typeof stack === 'string' ? stack : describeValue(err)}\n`);
+}
 
 /**
  * Delivers a report to `handlers`: an EventEmitter, or an object of
  * callbacks keyed by event name ({ flaky(test), report(report), … }).
+ * A listener or callback that throws, or returns a promise that rejects,
+ * does not stop the others: `onListenerError(err, name, rejected)` is told.
+ * Returns the promises the callbacks returned (settled, never rejecting),
+ * for a caller that waits for them.
  */
-function emitReport(report, handlers, { onListenerError } = {}) {
+function emitReport(report, handlers, { onListenerError = printListenerError } = {}) {
+  const pending = [];
+  const deliver = (listener, self, name, args) => {
+    let result;
+    try {
+      result = listener.apply(self, args);
+    } catch (err) {
+      onListenerError(err, name, false);
+      return;
+    }
+    pending.push(
+      new Promise((done) => {
+        const settledAs = whenSettled(result, done, (err) => {
+          onListenerError(err, name, true);
+          done();
+        });
+        if (!settledAs) done();
+      }),
+    );
+  };
   const call = (name, ...args) => {
     if (handlers instanceof EventEmitter) {
-      for (const listener of handlers.listeners(name)) {
-        if (onListenerError) {
-          try {
-            listener.apply(handlers, args);
-          } catch (err) {
-            onListenerError(err, name);
-          }
-        } else {
-          listener.apply(handlers, args);
-        }
-      }
+      for (const listener of handlers.rawListeners(name)) deliver(listener, handlers, name, args);
     } else if (handlers && typeof handlers[name] === 'function') {
-      handlers[name](...args);
+      deliver(handlers[name], handlers, name, args);
     }
   };
   const byKey = new Map();
@@ -47,6 +67,7 @@ function emitReport(report, handlers, { onListenerError } = {}) {
   }
   for (const entry of report.quarantine) call('quarantined', entry, byKey.get(entry.key));
   call('report', report);
+  return pending;
 }
 
 class FlakyEvents extends EventEmitter {
@@ -58,17 +79,15 @@ class FlakyEvents extends EventEmitter {
 
   /**
    * Publishes a report to the listeners (shardwright's reporter calls this
-   * once per run). A listener that throws does not stop the others: its error
-   * is printed to stderr.
+   * once per run). A listener that throws or rejects does not stop the
+   * others: its error is printed to stderr.
    */
   publish(report) {
     if (!report || typeof report !== 'object' || !Array.isArray(report.tests)) {
       throw Object.assign(new Error('invalid report: a flaky report object (from flakyReport() or history.analyze())'), { code: 'ERR_SHARDWRIGHT_CONFIG' });
     }
     this.lastReport = report;
-    emitReport(report, this, {
-      onListenerError: (err, name) => process.stderr.write(`shardwright: a '${name}' listener threw: ${err?.stack ? err.stack : err}\n`),
-    });
+    emitReport(report, this);
   }
 
   /** The next report published. */

@@ -249,13 +249,19 @@ export declare class History {
   testKeys(): string[];
 }
 
+/**
+ * Called once per matching test; a promise returned is awaited before
+ * `flakyReport()` resolves. One that throws or rejects does not stop the
+ * others; `flakyReport()` then rejects with `ERR_SHARDWRIGHT_CALLBACK`
+ * (`cause`: the first failure).
+ */
 export interface FlakyCallbacks {
-  onReport?: (report: FlakyReport) => void;
-  onFlaky?: (test: FlakyTest) => void;
-  onBroken?: (test: FlakyTest) => void;
-  onFailing?: (test: FlakyTest) => void;
-  onFixed?: (test: FlakyTest) => void;
-  onQuarantined?: (entry: QuarantineEntry, test: FlakyTest | undefined) => void;
+  onReport?: (report: FlakyReport) => void | Promise<void>;
+  onFlaky?: (test: FlakyTest) => void | Promise<void>;
+  onBroken?: (test: FlakyTest) => void | Promise<void>;
+  onFailing?: (test: FlakyTest) => void | Promise<void>;
+  onFixed?: (test: FlakyTest) => void | Promise<void>;
+  onQuarantined?: (entry: QuarantineEntry, test: FlakyTest | undefined) => void | Promise<void>;
 }
 
 /** `SHARDWRIGHT_HISTORY`, else `.shardwright/history.json`. */

@@ -5,8 +5,8 @@
 // as one.
 
 const native = require('../native.js');
-const { configError } = require('../errors.js');
-const { toPatterns } = require('./boundary.js');
+const { codedError, configError } = require('../errors.js');
+const { bounded, isArray, isInstance, reading, toPatterns, callbackError, describeValue } = require('./boundary.js');
 const { emitReport } = require('./flaky-events.js');
 const { testKey: keyOf } = require('./groups.js');
 
@@ -25,21 +25,22 @@ function checkPath(field, value) {
 
 function checkOptions(field, options) {
   if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) throw configError(field, options, 'an object');
-  return options;
+  if (typeof options !== 'object' || isArray(options)) throw configError(field, options, 'an object');
+  return reading(field, () => ({ ...options }));
 }
 
 // RegExps cannot cross the boundary as such: send their source and flags.
 function nativeFlakyOptions(options) {
   const o = { ...checkOptions('options', options) };
-  o.quarantine = toPatterns(o.quarantine);
-  o.retryable = toPatterns(o.retryable);
-  o.permanent = toPatterns(o.permanent);
+  o.quarantine = toPatterns(o.quarantine, 'quarantine');
+  o.retryable = toPatterns(o.retryable, 'retryable');
+  o.permanent = toPatterns(o.permanent, 'permanent');
   return o;
 }
 
 function checkKeys(keys) {
-  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw configError('keys', keys, 'an array of test keys (strings)');
+  if (!isArray(bounded('keys', keys)) || reading('keys', () => keys.some((k) => typeof k !== 'string')))
+    throw configError('keys', keys, 'an array of test keys (strings)');
   return keys;
 }
 
@@ -48,17 +49,18 @@ function checkKeys(keys) {
  * `project › file › describe › title` (no project part when it is '').
  * `file` is relative to the project's testDir.
  */
-function testKey({ project = '', file, titlePath }) {
-  if (typeof file !== 'string' || !Array.isArray(titlePath)) {
+function testKey(test) {
+  const { project = '', file, titlePath } = reading('test', () => ({ ...test }));
+  if (typeof file !== 'string' || !isArray(titlePath)) {
     throw configError('test', { project, file, titlePath }, 'an object with `file` (string) and `titlePath` (array of strings)');
   }
-  return keyOf(project, file, titlePath);
+  return reading('test.titlePath', () => keyOf(project, file, titlePath));
 }
 
 class History {
   /** @internal Use History.load(), History.empty() or loadHistory(). */
   constructor(store) {
-    if (!(store instanceof native.HistoryStore)) {
+    if (!isInstance(store, native.HistoryStore)) {
       throw configError('store', store, 'a native history (use History.load() or History.empty())');
     }
     this._store = store;
@@ -115,8 +117,14 @@ class History {
    * `permanent` and set the incident thresholds.
    */
   addRun(run, options) {
-    if (run === null || typeof run !== 'object' || Array.isArray(run)) throw configError('run', run, 'an object with an `attempts` array');
-    return this._store.addRunJson(JSON.stringify(run), options === undefined ? undefined : nativeFlakyOptions(options));
+    if (run === null || typeof run !== 'object' || isArray(run)) throw configError('run', run, 'an object with an `attempts` array');
+    let json;
+    try {
+      json = JSON.stringify(run);
+    } catch (err) {
+      throw codedError('config', `invalid run: it cannot be serialised as JSON (${describeValue(err)})`, { cause: err });
+    }
+    return this._store.addRunJson(json, options === undefined ? undefined : nativeFlakyOptions(options));
   }
 
   /** The infrastructure incidents the history records. */
@@ -142,8 +150,8 @@ class History {
   /** The same decision from a flaky-keys file (`flakyKeys`): one cheap call per failed test. */
   static decideRetry(input) {
     const o = { ...checkOptions('input', input) };
-    o.retryable = toPatterns(o.retryable);
-    o.permanent = toPatterns(o.permanent);
+    o.retryable = toPatterns(o.retryable, 'retryable');
+    o.permanent = toPatterns(o.permanent, 'permanent');
     return native.decideRetry(o);
   }
 
@@ -163,7 +171,7 @@ class History {
   /** Adds another history's runs; a run id both have is kept once. */
   merge(other) {
     const o = typeof other === 'string' ? History.load(other) : other;
-    if (!(o instanceof History)) throw configError('other', other, 'a History or the path of a history file');
+    if (!isInstance(o, History)) throw configError('other', other, 'a History or the path of a history file');
     if (o === this) return { runsAdded: 0, runsShared: this.runCount, testsAdded: 0, attemptsAdded: 0 };
     return this._store.merge(o._store);
   }
@@ -211,29 +219,36 @@ const CALLBACKS = ['onReport', 'onFlaky', 'onBroken', 'onFailing', 'onFixed', 'o
  * The flaky report of a history (a History, a file path, or the default
  * file). Callbacks in `options` (`onFlaky(test)`, `onBroken`, `onFailing`,
  * `onFixed`, `onQuarantined(entry, test)`, `onReport(report)`) are called once
- * per matching test before the promise resolves.
+ * per matching test, and awaited, before the promise resolves; one that
+ * throws or rejects does not stop the others, and the promise then rejects
+ * with ERR_SHARDWRIGHT_CALLBACK (its `cause` the first failure). Every option
+ * is checked before the history is read.
  */
 async function flakyReport(historyOrPath, options) {
   const o = checkOptions('options', options);
   for (const name of CALLBACKS) {
     if (o[name] !== undefined && typeof o[name] !== 'function') throw configError(name, o[name], 'a function');
   }
+  const nativeOptions = nativeFlakyOptions(o);
+  for (const name of [...CALLBACKS, 'maxRuns', 'maxAgeDays']) delete nativeOptions[name];
+  // Up front: a bad option (a misspelt name, a RegExp that does not
+  // compile) fails before a large history is read.
+  native.__checkFlakyReportOptions({ ...o, quarantine: toPatterns(o.quarantine, 'quarantine') });
   let history = historyOrPath;
   if (history === undefined || history === null || typeof history === 'string') {
     history = await loadHistory(history ?? defaultHistoryPath(), { reset: false, maxRuns: o.maxRuns, maxAgeDays: o.maxAgeDays });
   }
-  if (!(history instanceof History)) throw configError('history', historyOrPath, 'a History or the path of a history file');
-  const nativeOptions = nativeFlakyOptions(o);
-  for (const name of [...CALLBACKS, 'maxRuns', 'maxAgeDays']) delete nativeOptions[name];
+  if (!isInstance(history, History)) throw configError('history', historyOrPath, 'a History or the path of a history file');
   const report = history.analyze(nativeOptions);
-  emitReport(report, {
-    report: o.onReport,
-    flaky: o.onFlaky,
-    broken: o.onBroken,
-    failing: o.onFailing,
-    fixed: o.onFixed,
-    quarantined: o.onQuarantined,
+  let failure;
+  const handlers = { report: o.onReport, flaky: o.onFlaky, broken: o.onBroken, failing: o.onFailing, fixed: o.onFixed, quarantined: o.onQuarantined };
+  const pending = emitReport(report, handlers, {
+    onListenerError: (err, name, rejected) => {
+      failure ??= callbackError(`on${name[0].toUpperCase()}${name.slice(1)}`, err, rejected);
+    },
   });
+  await Promise.all(pending);
+  if (failure) throw failure;
   return report;
 }
 

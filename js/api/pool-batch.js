@@ -5,15 +5,15 @@
 // checkpoint. Mixed into WorkerManager.prototype.
 
 const { codedError } = require('../errors.js');
-const { summarizeError } = require('./boundary.js');
+const { summarizeError, whenSettled, isError, describeValue, reasonText } = require('./boundary.js');
 
 /** The handle of a task the engine refused. */
 const REJECTED = 0xffffffff;
 
-function reasonText(signal) {
-  const r = signal?.reason;
-  if (r instanceof Error) return r.message;
-  return r === undefined ? 'aborted' : String(r);
+/** What a failed task's result carries: the Error thrown, or a coded one whose `cause` is the value thrown. */
+function taskError(value, id) {
+  if (isError(value)) return value;
+  return codedError('task', `task ${id} failed with a value that is not an Error: ${describeValue(value)}`, { cause: value });
 }
 
 // An error the engine reported as text (process tasks, rejections).
@@ -144,12 +144,15 @@ const batching = {
       this._failed(h, attempt, err);
       return;
     }
-    if (p !== null && typeof p === 'object' && typeof p.then === 'function') {
-      p.then(
+    // Any thenable, however it behaves (a then() that throws, calls back
+    // twice or both ways): the first settlement counts.
+    if (
+      !whenSettled(
+        p,
         (v) => this._passed(h, attempt, v),
         (err) => this._failed(h, attempt, err),
-      );
-    } else {
+      )
+    ) {
       this._passed(h, attempt, p);
     }
   },
@@ -165,7 +168,7 @@ const batching = {
   _failed(h, attempt, err) {
     if (this._attempts[h] !== attempt) return;
     this._attempts[h] = 0;
-    this._errors[h] = err;
+    this._errors[h] = taskError(err, this._ids[h]);
     this._done.push(h, attempt, 0);
     this._doneErrors.push(summarizeError(err));
     this._scheduleFlush();
@@ -185,7 +188,12 @@ const batching = {
     this._done.length = 0;
     const errors = this._doneErrors.length ? JSON.stringify(this._doneErrors) : null;
     this._doneErrors.length = 0;
-    this._process(this._core.complete(done, errors, this._buf));
+    // A microtask: nothing may escape it (it would kill the process).
+    try {
+      this._process(this._core.complete(done, errors, this._buf));
+    } catch (err) {
+      this._internal(err);
+    }
   },
 
   _signal(h, attempt) {

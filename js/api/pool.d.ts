@@ -17,7 +17,10 @@ export interface RetryPolicyOptions extends Omit<BackoffOptions, 'seed'> {
 export interface WorkerManagerOptions extends Omit<CoreOptions, 'retry'> {
   /** Retries (`maxRetries` is the default of a task's `retries`, 0 unless set) and backoff. */
   retry?: RetryPolicyOptions;
-  /** Aborting it cancels every task that has not ended. */
+  /**
+   * Aborting it cancels every task that has not ended; once aborted, tasks
+   * submitted later end cancelled without starting.
+   */
   signal?: AbortSignal;
 }
 
@@ -86,8 +89,13 @@ export interface TaskResult<T = unknown> {
   outcome: Outcome;
   /** A JS task's value (when it passed). */
   value?: T;
-  /** A JS task's thrown value as thrown; an `Error` with `code` for process tasks and timeouts. */
-  error?: unknown;
+  /**
+   * Why it failed: the Error a JS task threw (as thrown); for a thrown value
+   * that is not an Error (`null`, a string, a Proxy…), an Error with code
+   * `ERR_SHARDWRIGHT_TASK` whose `cause` is that value; an `Error` with
+   * `code` for process tasks and timeouts.
+   */
+  error?: Error & { code?: string };
   /** Why it was skipped, cancelled or killed. */
   reason?: string;
   /** Attempts started (0 when it never ran). */
@@ -153,6 +161,14 @@ export interface WorkerManagerEvents {
   output: [{ id: string; attempt: number; stream: 'stdout' | 'stderr'; chunk: string }];
   memoryPressure: [{ availableMb: number; thresholdMb: number; paused: boolean }];
   stopped: [{ reason: string }];
+  /**
+   * A listener that threw or returned a promise that rejected
+   * (`ERR_SHARDWRIGHT_CALLBACK`, `cause`: what it threw), or a failure of
+   * the manager itself on a path no promise reports (`ERR_SHARDWRIGHT_INTERNAL`).
+   * Without an `error` listener these are process warnings: the manager
+   * and its tasks go on.
+   */
+  error: [Error & { code: string; cause?: unknown }];
 }
 
 export interface ShutdownReport {
@@ -168,7 +184,10 @@ export interface ShutdownReport {
  */
 export declare class WorkerManager extends EventEmitter {
   constructor(options?: WorkerManagerOptions);
-  /** Submits one task; resolves with its result (never rejects for a task failure). */
+  /**
+   * Submits one task; resolves with its result (never rejects for a task
+   * failure). With an aborted `signal` the task ends cancelled, never started.
+   */
   submit<T = unknown>(task: Task<T>, options?: { signal?: AbortSignal }): Promise<TaskResult<T>>;
   /**
    * Submits `tasks` all or nothing (a bad task, an unknown dependency or a

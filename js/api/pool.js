@@ -8,8 +8,20 @@
 
 const { EventEmitter } = require('node:events');
 const native = require('../native.js');
-const { configError } = require('../errors.js');
-const { toPatterns, isAbortSignal } = require('./boundary.js');
+const { codedError, configError } = require('../errors.js');
+const {
+  bounded,
+  isArray,
+  reading,
+  toPatterns,
+  isAbortSignal,
+  checkFields,
+  callbackError,
+  warnCallback,
+  whenSettled,
+  describeValue,
+  read,
+} = require('./boundary.js');
 const { batching, reasonText } = require('./pool-batch.js');
 const { submitting } = require('./pool-submit.js');
 
@@ -17,29 +29,59 @@ const EVENTS = ['taskStart', 'taskEnd', 'retry', 'progress', 'workerScaled', 'ou
 const EVENT_SET = new Set(EVENTS);
 
 // Made outside the constructor: a closure there would share the
-// constructor's context, which holds `this` strongly.
+// constructor's context, which holds `this` strongly. Called by the engine
+// on the JS thread: nothing may escape it (it would kill the process).
 function waker(ref) {
   return () => {
     const manager = ref.deref();
-    if (manager !== undefined) manager._drain();
+    if (manager === undefined) return;
+    try {
+      manager._drain();
+    } catch (err) {
+      manager._internal(err);
+    }
   };
+}
+
+/** A shallow copy of an options object; one that cannot be read is a coded error. */
+function readable(options) {
+  try {
+    return { ...options };
+  } catch (err) {
+    throw codedError('config', `invalid options: the object cannot be read (${describeValue(err)})`);
+  }
+}
+
+/** An options object (or undefined), checked against the fields `known`. */
+function callOptions(options, known, owner) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') throw configError('options', options, 'an object');
+  const copy = readable(options);
+  checkFields(copy, known, owner);
+  return copy;
 }
 
 class WorkerManager extends EventEmitter {
   constructor(options = {}) {
     super();
     if (options === null || typeof options !== 'object') throw configError('options', options, 'an object');
-    const { signal, retry, ...rest } = options;
+    const { signal, retry, ...rest } = readable(options);
     if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
     const nativeOptions = { ...rest };
     if (retry !== undefined) {
-      nativeOptions.retry =
-        retry && typeof retry === 'object' ? { ...retry, retryable: toPatterns(retry.retryable), permanent: toPatterns(retry.permanent) } : retry;
+      try {
+        nativeOptions.retry =
+          retry && typeof retry === 'object'
+            ? { ...retry, retryable: toPatterns(retry.retryable, 'retry.retryable'), permanent: toPatterns(retry.permanent, 'retry.permanent') }
+            : retry;
+      } catch (err) {
+        if (err?.code) throw err;
+        // Unreadable (a Proxy that throws): the engine names it.
+        nativeOptions.retry = retry;
+      }
     }
-    for (const key of Object.keys(nativeOptions)) {
-      if (!OPTION_NAMES.has(key)) throw configError(key, nativeOptions[key], `not a WorkerManager option (known: ${[...OPTION_NAMES, 'signal'].join(', ')})`);
-    }
-    // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field).
+    // Validates every option (throws ERR_SHARDWRIGHT_CONFIG naming the field,
+    // and for an unknown one the closest known).
     // The wake function holds the manager weakly: the threadsafe function is
     // a root, and a strong reference would keep an unused manager (and its
     // tasks) alive forever. While tasks are outstanding, _armIdle's pending
@@ -71,12 +113,19 @@ class WorkerManager extends EventEmitter {
     this._idleWaiters = [];
     this._idleArmed = false;
     this._closed = false;
+    this._ownSignal = signal;
 
     this.on('newListener', (name) => this._relisten(name, 1));
     this.on('removeListener', (name) => this._relisten(name, 0));
-    if (signal) {
-      if (signal.aborted) this.cancel(reasonText(signal));
-      else signal.addEventListener('abort', () => this.cancel(reasonText(signal)), { once: true });
+    if (signal && !signal.aborted) signal.addEventListener('abort', () => this._safely(() => this.cancel(reasonText(signal))), { once: true });
+  }
+
+  /** Runs `f` where nothing may escape (an event listener, a microtask). */
+  _safely(f) {
+    try {
+      f();
+    } catch (err) {
+      this._internal(err);
     }
   }
 
@@ -88,13 +137,18 @@ class WorkerManager extends EventEmitter {
    */
   submit(task, options) {
     if (typeof task === 'function') task = { fn: task };
-    const signal = options?.signal;
+    let signal;
+    try {
+      signal = callOptions(options, ['signal'], 'a submit()').signal;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(configError('signal', signal, 'an AbortSignal'));
     return new Promise((resolve, reject) => {
       this._queue.push({ task, resolve, reject, signal });
       if (!this._queued) {
         this._queued = true;
-        queueMicrotask(() => this._flushSubmissions());
+        queueMicrotask(() => this._safely(() => this._flushSubmissions()));
       }
     });
   }
@@ -105,26 +159,28 @@ class WorkerManager extends EventEmitter {
    * with the results of every task submitted since the last run() resolved.
    */
   async run(tasks, options) {
-    const signal = options?.signal;
+    const signal = callOptions(options, ['signal'], 'a run()').signal;
     if (signal !== undefined && !isAbortSignal(signal)) throw configError('signal', signal, 'an AbortSignal');
     if (tasks !== undefined) {
-      if (!Array.isArray(tasks)) throw configError('tasks', tasks, 'an array of tasks');
-      const list = tasks.map((t) => (typeof t === 'function' ? { fn: t } : t));
+      if (!isArray(bounded('tasks', tasks))) throw configError('tasks', tasks, 'an array of tasks');
+      const list = reading('tasks', () => tasks.map((t) => (typeof t === 'function' ? { fn: t } : t)));
       // Earlier submit() calls of this tick go first, so dependencies on them resolve.
       this._flushSubmissions();
       const { json, flags } = this._encode(list);
-      const reply = this._core.submit(json, flags, true);
+      // Already aborted: the tasks end cancelled without starting.
+      const why = this._abortedWhy(signal);
+      if (why !== undefined) for (let i = 0; i < flags.length; i++) flags[i] |= 2;
+      const reply = this._core.submit(json, flags, true, why === undefined ? undefined : list.map(() => why));
       const handles = [];
       for (let i = 0; i < list.length; i++) {
         this._adopt(reply.handles[i], list[i]);
         handles.push(reply.handles[i]);
       }
-      if (signal) this._cancelOn(signal, handles);
+      if (signal && why === undefined) this._cancelOn(signal, handles);
       this._drain();
     } else if (signal) {
-      const cancel = () => this.cancel(reasonText(signal));
-      if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
+      if (signal.aborted) this.cancel(reasonText(signal));
+      else signal.addEventListener('abort', () => this._safely(() => this.cancel(reasonText(signal))), { once: true });
     }
     await this.onIdle();
     const handles = this._sinceRun;
@@ -139,12 +195,41 @@ class WorkerManager extends EventEmitter {
     return new Promise((resolve) => this._idleWaiters.push(resolve));
   }
 
+  // Listeners are user code: one that throws, or returns a promise that
+  // rejects, becomes an 'error' event (a warning when nobody listens to
+  // 'error'); the other listeners and the tasks go on.
   _emit(type, payload) {
-    try {
-      this.emit(type, payload);
-    } catch (err) {
-      process.emitWarning(`shardwright: a '${type}' listener threw: ${err?.stack ? err.stack : err}`);
+    for (const listener of this.rawListeners(type)) {
+      let result;
+      try {
+        result = listener.call(this, payload);
+      } catch (err) {
+        this._listenerFailed(type, err, false);
+        continue;
+      }
+      whenSettled(result, noop, (err) => this._listenerFailed(type, err, true));
     }
+  }
+
+  _listenerFailed(type, err, rejected) {
+    const error = callbackError(`a '${type}' listener`, err, rejected);
+    if (type !== 'error' && this.listenerCount('error') > 0) this._emit('error', error);
+    else warnCallback(error);
+  }
+
+  // A failure of shardwright itself on a path no caller awaits (a wake-up,
+  // a microtask): an 'error' event, or a warning.
+  _internal(err) {
+    const error = codedError('internal', `the worker manager failed: ${describeValue(err)}`, { cause: err });
+    if (this.listenerCount('error') > 0) this._emit('error', error);
+    else warnCallback(error);
+  }
+
+  /** The reason text when `signal` or the manager's own signal is aborted. */
+  _abortedWhy(signal) {
+    if (this._ownSignal && read(this._ownSignal, 'aborted') === true) return reasonText(this._ownSignal);
+    if (signal && read(signal, 'aborted') === true) return reasonText(signal);
+    return undefined;
   }
 
   // ----- control --------------------------------------------------------
@@ -159,7 +244,7 @@ class WorkerManager extends EventEmitter {
   /** Cancels every task that has not ended. */
   cancel(reason = 'cancelled') {
     if (this._queue.length) this._flushSubmissions();
-    this._core.cancel(null, String(reason));
+    this._core.cancel(null, typeof reason === 'string' ? reason : describeValue(reason));
     this._drain();
   }
 
@@ -167,7 +252,8 @@ class WorkerManager extends EventEmitter {
    * Refuses new tasks, cancels those not started, waits up to `deadlineMs`
    * for the running ones, then kills them. Resolves with what it did.
    */
-  async shutdown({ deadlineMs = 30_000 } = {}) {
+  async shutdown(options) {
+    const { deadlineMs = 30_000 } = callOptions(options, ['deadlineMs'], 'a shutdown()');
     if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
       throw configError('deadlineMs', deadlineMs, 'a number of milliseconds ≥ 0');
     }
@@ -192,22 +278,7 @@ class WorkerManager extends EventEmitter {
   }
 }
 
-const OPTION_NAMES = new Set([
-  'minWorkers',
-  'maxWorkers',
-  'idleTimeoutMs',
-  'strategy',
-  'seed',
-  'timeoutMs',
-  'retry',
-  'dedupWindowMs',
-  'maxFailures',
-  'minAvailableMemoryMb',
-  'memorySampleMs',
-  'memoryLimitMb',
-  'killGraceMs',
-  'maxOutputBytes',
-]);
+function noop() {}
 
 Object.assign(WorkerManager.prototype, submitting, batching);
 

@@ -64,6 +64,10 @@ function analyzeWith(history, options, runId, flags) {
 function recordRun(history, run, values, options) {
   const added = history.addRun(run);
   const saved = history.save();
+  if (saved.recovered)
+    process.stderr.write(
+      `shardwright: ${saved.path} was unreadable (${saved.recovered.problem}); kept it as ${saved.recovered.backup} and saved this run's history in its place\n`,
+    );
   // A run without attempts (nothing ran) is not kept: judge the history alone.
   const kept = history.runs().some((r) => r.id === added.runId);
   const report = writeReport(history, values, options, kept ? added.runId : undefined);

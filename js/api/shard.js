@@ -7,6 +7,7 @@
 
 const native = require('../native.js');
 const { codedError, configError, show } = require('../errors.js');
+const { bounded, isArray, reading } = require('./boundary.js');
 
 const GROUP_FIELDS = ['id', 'project', 'file', 'tests', 'tags', 'durationMs', 'failedLastRun', 'skipped'];
 const KNOWN = new Set(GROUP_FIELDS);
@@ -39,7 +40,7 @@ function groupsArray(groups) {
       throw planError(`groups are not valid JSON (${err.message})`);
     }
   }
-  if (!Array.isArray(groups)) throw configError('groups', groups, 'an array of groups, or their JSON text');
+  if (!Array.isArray(bounded('groups', groups))) throw configError('groups', groups, 'an array of groups, or their JSON text');
   return groups;
 }
 
@@ -144,7 +145,7 @@ function optionsObject(options) {
   if (typeof options !== 'object' || Array.isArray(options)) throw configError('options', options, 'an object');
   // As for durations: NaN and Infinity would not survive the crossing as
   // numbers; their text does, and the engine names them.
-  if (Array.isArray(options.weights) && options.weights.some((w) => typeof w === 'number' && !Number.isFinite(w))) {
+  if (Array.isArray(bounded('weights', options.weights, 10_000)) && options.weights.some((w) => typeof w === 'number' && !Number.isFinite(w))) {
     return { ...options, weights: options.weights.map((w) => (typeof w === 'number' && !Number.isFinite(w) ? String(w) : w)) };
   }
   return options;
@@ -174,9 +175,10 @@ function toPlan(native, groups) {
  * options, ERR_SHARDWRIGHT_PLAN for groups no plan can come from.
  */
 function planShards(groups, options) {
-  const list = groupsArray(groups);
-  const opts = optionsObject(options);
-  return toPlan(native.__planShards(packGroups(list), opts), list);
+  const list = reading('groups', () => groupsArray(groups));
+  const opts = reading('options', () => optionsObject(options));
+  const packed = reading('groups', () => packGroups(list));
+  return toPlan(native.__planShards(packed, opts), list);
 }
 
 /** The test keys of a group (`tests`, or its id for a single-test group). */
@@ -189,9 +191,9 @@ function groupTests(group) {
  * `{ index, tests: string[] (run order), groups: string[], plan }`.
  */
 function selectShard(groups, options) {
-  const opts = optionsObject(options);
+  const opts = reading('options', () => optionsObject(options));
   const index = native.__shardIndex(opts);
-  const list = groupsArray(groups);
+  const list = reading('groups', () => groupsArray(groups));
   const plan = planShards(list, opts);
   const shard = plan.shards[index - 1];
   const tests = [];
@@ -201,25 +203,32 @@ function selectShard(groups, options) {
 
 /** The plan as a readable table: per shard groups, tests, expected time, share; then the summary. */
 function formatShardPlan(plan) {
-  if (plan === null || typeof plan !== 'object' || !Array.isArray(plan.shards)) {
+  if (plan === null || typeof plan !== 'object' || !isArray(reading('plan', () => plan.shards))) {
     throw configError('plan', plan, 'a plan from planShards()');
   }
   // Only the numbers cross, not every group id.
-  const light = { ...plan, shards: plan.shards.map(({ groups, ...rest }) => ({ ...rest, groupCount: Array.isArray(groups) ? groups.length : 0 })) };
+  const light = reading('plan', () => ({
+    ...plan,
+    shards: bounded('plan.shards', plan.shards, 10_000).map(({ groups, ...rest }) => ({ ...rest, groupCount: Array.isArray(groups) ? groups.length : 0 })),
+  }));
   return native.__formatShardPlan(light);
 }
 
 function checkShardCoverage(expected, records, shards) {
-  if (!Array.isArray(expected)) throw configError('expected', expected, 'an array of test keys');
+  return reading('records', () => checkedCoverage(expected, records, shards));
+}
+
+function checkedCoverage(expected, records, shards) {
+  if (!Array.isArray(bounded('expected', expected))) throw configError('expected', expected, 'an array of test keys');
   expected.forEach((t, i) => {
     if (typeof t !== 'string') throw configError(`expected[${i}]`, t, 'a test key (string)');
   });
-  if (!Array.isArray(records)) throw configError('records', records, 'an array of { index, fingerprint, tests }');
+  if (!Array.isArray(bounded('records', records))) throw configError('records', records, 'an array of { index, fingerprint, tests }');
   records.forEach((r, i) => {
     if (r === null || typeof r !== 'object') throw configError(`records[${i}]`, r, 'an object { index, fingerprint, tests }');
     if (!Number.isInteger(r.index) || r.index < 1) throw configError(`records[${i}].index`, r.index, 'a whole number ≥ 1');
     if (typeof r.fingerprint !== 'string') throw configError(`records[${i}].fingerprint`, r.fingerprint, 'a string');
-    if (!Array.isArray(r.tests) || r.tests.some((t) => typeof t !== 'string')) {
+    if (!Array.isArray(bounded(`records[${i}].tests`, r.tests)) || r.tests.some((t) => typeof t !== 'string')) {
       throw configError(`records[${i}].tests`, r.tests, 'an array of test keys');
     }
   });

@@ -9,10 +9,20 @@ function usageError(message) {
   return codedError('config', message);
 }
 
+/**
+ * A number written in decimal, as the engine reads SHARDWRIGHT_* variables
+ * (`12`, `0.5`, `1e3`): `Number()` alone would also take `0x10`, `0b11`,
+ * `0o7` and `Infinity`. NaN when it is not one.
+ */
+function decimal(value) {
+  const text = String(value).trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
+}
+
 /** A whole number in [min, max]; required. */
 function whole(flag, value, min, max) {
-  const n = Number(value);
-  if (value === undefined || String(value).trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+  const n = value === undefined ? Number.NaN : decimal(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw configError(flag, value, `a whole number from ${min} to ${max}`);
   }
   return n;
@@ -27,7 +37,7 @@ function intFlag(flag, value, min, max) {
 function numberFlag(values, name, { min = -Infinity, max = Infinity, integer = false } = {}) {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  const n = Number(raw);
+  const n = decimal(raw);
   const kind = integer ? 'a whole number' : 'a number';
   const range = Number.isFinite(max) ? ` from ${min} to ${max}` : Number.isFinite(min) ? ` ≥ ${min}` : '';
   if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
@@ -71,4 +81,4 @@ function runIdFrom(values, env = process.env) {
   throw configError('--run-id', undefined, 'required with --queue outside a known CI (GitHub Actions, GitLab, Buildkite, CircleCI); or set SHARDWRIGHT_RUN_ID');
 }
 
-module.exports = { usageError, whole, intFlag, numberFlag, choice, list, noPositionals, runIdFrom };
+module.exports = { usageError, decimal, whole, intFlag, numberFlag, choice, list, noPositionals, runIdFrom };

@@ -43,6 +43,9 @@ Options:
       io.stdout.write(`imported ${report} (${r.format}) — ${what}\n`);
     }
     const saved = history.save(file);
+    if (saved.recovered) {
+      io.stderr.write(`shardwright import: ${file} was unreadable (${saved.recovered.problem}); kept it as ${saved.recovered.backup} and saved in its place\n`);
+    }
     io.stdout.write(`saved ${saved.path}: ${saved.runs} runs, ${saved.tests} tests, ${saved.bytes} bytes\n`);
     return 0;
   },

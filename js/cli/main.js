@@ -9,6 +9,7 @@
 // a coverage gap), 2 bad usage or an error before anything ran.
 
 const { parseArgs } = require('node:util');
+const native = require('../native.js');
 const { usageError } = require('./flags.js');
 
 const COMMANDS = {
@@ -37,17 +38,65 @@ function help(io) {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Turns parseArgs' own errors into ours: the flag and the value named. */
+/**
+ * Turns parseArgs' own errors into ours (the flag and the value named), and
+ * refuses a flag given twice that takes one value: parseArgs would keep the
+ * last silently.
+ */
 function parse(command, argv) {
+  const options = { help: { type: 'boolean', short: 'h' }, ...command.options };
+  let parsed;
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw usageError(err.message.replace(/^Unknown option '(.+?)'.*$/s, 'unknown option $1').replace(/\. To specify a positional.*$/s, ''));
   }
+  const seen = new Map();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple) continue;
+    const value = t.name === 'queue' && t.value !== undefined ? native.redactQueueUrl(t.value) : t.value;
+    const shown = value === undefined ? t.rawName : `${t.rawName} ${JSON.stringify(value)}`;
+    const first = seen.get(t.name);
+    if (first !== undefined) throw usageError(`--${t.name} given twice (${first}, then ${shown}): give it once`);
+    seen.set(t.name, shown);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/** Every value given to `--queue` (`--queue URL` or `--queue=URL`), however malformed. */
+function queueUrls(argv) {
+  const urls = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = String(argv[i]);
+    if (a === '--') break;
+    if (a === '--queue' && i + 1 < argv.length) urls.push(String(argv[i + 1]));
+    else if (a.startsWith('--queue=')) urls.push(a.slice('--queue='.length));
+  }
+  return urls.filter((u) => u !== '');
+}
+
+/**
+ * `io` whose writes lose every credential of the given Redis URLs (the
+ * password in any URL form, typed or percent-decoded): whatever a message
+ * quotes, no command prints a password.
+ */
+function scrubbing(io, urls) {
+  if (urls.length === 0) return io;
+  const clean = (text) => urls.reduce((t, url) => native.__scrubQueueSecrets(t, url), text);
+  const stream = (s) =>
+    new Proxy(s, {
+      get(target, prop) {
+        if (prop === 'write') return (chunk, ...rest) => target.write(typeof chunk === 'string' ? clean(chunk) : chunk, ...rest);
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  return { ...io, stdout: stream(io.stdout), stderr: stream(io.stderr) };
 }
 
 async function main(argv = process.argv.slice(2), io = { stdout: process.stdout, stderr: process.stderr }) {
   const [name, ...rest] = argv;
+  io = scrubbing(io, queueUrls(rest));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     help(io);
     return name ? 0 : 2;

@@ -8,6 +8,9 @@ const { analyzeWith } = require('../api/record.js');
 const { flakyMarkdown, flakySummary } = require('../api/flaky-format.js');
 const { effectiveSettings } = require('./options.js');
 
+/** Tests in `report --json` unless --max-tests or --all says otherwise. */
+const JSON_MAX_TESTS = 1000;
+
 module.exports = {
   summary: 'print the flaky report of a history (text, --json or --markdown)',
   usage: `Usage: shardwright report [--history FILE] [--json | --markdown] [options]
@@ -23,19 +26,26 @@ Options:
   --history FILE              the history file (default: the reporter's
                               \`history\`, $SHARDWRIGHT_HISTORY or
                               .shardwright/history.json)
-  --json                      the full report as JSON (schema/flaky-report.schema.json)
+  --json                      the report as JSON (schema/flaky-report.schema.json):
+                              the summary, the quarantine list and the first
+                              --max-tests tests that need attention (default
+                              1000: broken, flaky, failing, fixed, by score);
+                              \`testsOmitted\` counts the rest
+  --all                       with --json: every test that needs attention
   --markdown                  a Markdown summary (e.g. for $GITHUB_STEP_SUMMARY)
   --window N                  latest runs judged per test (default 20)
   --flaky-threshold X         score from which a test is flaky, 0–1 (default 0.1)
   --quarantine-threshold X    score from which a flaky test is quarantined (default 0.3)
   --broken-after N            consecutive failing runs that make a test broken (default 3)
   --quarantine KEY            quarantine this test key or key prefix (repeatable)
-  --max-tests N               rows per section in text and Markdown (default 10 / 50)
+  --max-tests N               rows per section in text and Markdown (default 10 / 50),
+                              tests in --json (default 1000)
   -h, --help                  this help`,
   options: {
     config: { type: 'string', short: 'c' },
     history: { type: 'string' },
     json: { type: 'boolean' },
+    all: { type: 'boolean' },
     markdown: { type: 'boolean' },
     window: { type: 'string' },
     'flaky-threshold': { type: 'string' },
@@ -47,6 +57,7 @@ Options:
   async run(values, positionals, io) {
     noPositionals(positionals, 'report');
     if (values.json && values.markdown) throw usageError('--json and --markdown cannot be used together');
+    if (values.all && !values.json) throw usageError('--all is only for --json (text and Markdown take --max-tests)');
     if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);
     const maxTests = numberFlag(values, 'max-tests', { min: 1, integer: true });
     const settings = await effectiveSettings(values.config, {
@@ -63,8 +74,14 @@ Options:
     }
     if (settings.source && !values.json) io.stderr.write(`shardwright report: options of ${settings.source}\n`);
     const report = analyzeWith(History.load(file), settings.options, undefined, settings.flags);
-    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
+    if (values.json) {
+      // Bounded: a history of a million tests has tens of thousands that
+      // need attention; the full list only when asked for.
+      const limit = values.all ? Number.POSITIVE_INFINITY : (maxTests ?? JSON_MAX_TESTS);
+      const omitted = Math.max(0, report.tests.length - limit);
+      if (omitted > 0) report.tests.length = limit;
+      io.stdout.write(`${JSON.stringify({ ...report, testsOmitted: omitted }, null, 2)}\n`);
+    } else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
     else io.stdout.write(flakySummary(report, { maxTests: maxTests ?? 10, color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR }));
     return 0;
   },

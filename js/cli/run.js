@@ -4,6 +4,7 @@
 // record — is js/run/.
 
 const fs = require('node:fs');
+const native = require('../native.js');
 const { configError } = require('../errors.js');
 const { intFlag, choice, runIdFrom } = require('./flags.js');
 
@@ -87,7 +88,7 @@ function parseOptions(values, positionals, env = process.env) {
     if (stray) throw configError(`--${stray}`, values[stray], 'only with --queue');
   } else {
     if (!/^rediss?:\/\/./.test(values.queue))
-      throw configError('--queue', values.queue.replace(/\/\/[^@/]*@/, '//***@'), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
+      throw configError('--queue', native.redactQueueUrl(values.queue), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
     o.queue = values.queue;
     o.runId = runIdFrom(values, env);
     if (values['tls-ca'] !== undefined) {

@@ -181,16 +181,52 @@ pub fn new_run_id(started_at: i64) -> String {
     )
 }
 
+/// The most characters a title (each part of a test's title path), a file
+/// or a project name keeps; longer ones are cut with a marker
+/// ([`cut_text`]), so that a test titled with 100 MB of data does not put
+/// 100 MB into every history file after it.
+pub const MAX_TITLE_CHARS: usize = 2000;
+
+/// The most characters a tag keeps.
+pub const MAX_TAG_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, the cut marked: `…[+N characters]`.
+pub fn cut_text(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((at, _)) => {
+            let rest = text[at..].chars().count();
+            std::borrow::Cow::Owned(format!("{}…[+{rest} characters]", &text[..at]))
+        }
+    }
+}
+
+fn cut_owned(text: String, max: usize) -> String {
+    match cut_text(&text, max) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
+}
+
 /// An error message as stored: ANSI colours removed, cut to
-/// [`MAX_ERROR_CHARS`], classified.
+/// [`MAX_ERROR_CHARS`] with a marker, classified.
 pub fn error_info(message: &str, classifier: &Classifier) -> Option<ErrorInfo> {
-    let text = strip_ansi(message);
+    // Only the part that is kept is cleaned: a 100 MB message costs no more
+    // than its first characters.
+    let head = match message.char_indices().nth(MAX_ERROR_CHARS * 4) {
+        Some((at, _)) => &message[..at],
+        None => message,
+    };
+    let text = strip_ansi(head);
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
     let message = match text.char_indices().nth(MAX_ERROR_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+        Some((cut, _)) => {
+            let rest = message.chars().count().saturating_sub(MAX_ERROR_CHARS);
+            format!("{}…[+{rest} characters]", &text[..cut])
+        }
         None => text.to_string(),
     };
     let c = classifier.classify(&message);
@@ -325,12 +361,21 @@ fn resolve_attempt(i: usize, a: AttemptInput, classifier: &Classifier) -> Result
     };
     Ok(NewAttempt {
         id: TestId {
-            project: a.project.unwrap_or_default(),
-            file,
-            title_path: a.title_path,
+            project: cut_owned(a.project.unwrap_or_default(), MAX_TITLE_CHARS),
+            file: cut_owned(file, MAX_TITLE_CHARS),
+            title_path: a
+                .title_path
+                .into_iter()
+                .map(|t| cut_owned(t, MAX_TITLE_CHARS))
+                .collect(),
         },
         line: a.line,
-        tags: a.tags.unwrap_or_default(),
+        tags: a
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| cut_owned(t, MAX_TAG_CHARS))
+            .collect(),
         status,
         expected_failure,
         retry: a.retry.unwrap_or(0),
@@ -425,10 +470,92 @@ mod tests {
     }
 
     #[test]
-    fn long_errors_are_cut() {
+    fn long_errors_are_cut_with_a_marker() {
         let long = "x".repeat(5000);
         let e = error_info(&long, &Classifier::default()).unwrap();
-        assert_eq!(e.message.chars().count(), MAX_ERROR_CHARS + 1);
+        assert_eq!(
+            e.message,
+            format!("{}…[+4000 characters]", "x".repeat(MAX_ERROR_CHARS))
+        );
         assert!(error_info(" \n", &Classifier::default()).is_none());
+        // A 100 MB message costs its first characters only.
+        let huge = format!("ECONNRESET {}", "y".repeat(100 << 20));
+        let e = error_info(&huge, &Classifier::default()).unwrap();
+        assert!(
+            e.message.ends_with(&format!(
+                "…[+{} characters]",
+                (100 << 20) + 11 - MAX_ERROR_CHARS
+            )),
+            "{}",
+            &e.message[900..]
+        );
+        assert_eq!(e.rule, "network");
+    }
+
+    #[test]
+    fn long_titles_are_cut_with_a_marker() {
+        let title = "t".repeat(MAX_TITLE_CHARS + 5);
+        let run = format!(
+            r#"{{"attempts":[{{"file":"a.spec.ts","titlePath":["{title}"],"durationMs":1,"status":"passed","tags":["@{}"]}}]}}"#,
+            "g".repeat(300)
+        );
+        let (_, attempts) = resolve(&run).unwrap();
+        assert_eq!(
+            attempts[0].id.title_path[0],
+            format!("{}…[+5 characters]", "t".repeat(MAX_TITLE_CHARS))
+        );
+        assert!(attempts[0].tags[0].ends_with("…[+101 characters]"));
+        assert_eq!(cut_text("short", 10), "short");
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any JSON text as a run: a run or an error naming the field, never
+        /// a panic.
+        #[test]
+        fn any_run_text_resolves_or_names_the_field(text in "\\PC{0,200}") {
+            if let Err(e) = resolve(&text) {
+                prop_assert!(e.to_string().starts_with("invalid "), "{}", e);
+            }
+        }
+
+        /// Generated attempts with any strings and numbers: accepted ones
+        /// keep every title within the cap, durations within u32.
+        #[test]
+        fn generated_attempts(
+            titles in proptest::collection::vec("\\PC{0,40}", 1..4),
+            long in 0usize..3000,
+            ms in prop_oneof![any::<f64>(), 0.0f64..1e7],
+            status in prop_oneof![Just("passed"), Just("failed"), Just("skipped"), Just("bogus")],
+        ) {
+            let mut titles = titles;
+            titles.push("x".repeat(long));
+            let run = serde_json::json!({
+                "id": "r", "commit": null,
+                "attempts": [{"file": "a.spec.ts", "titlePath": titles, "durationMs": if ms.is_finite() { serde_json::json!(ms) } else { serde_json::json!(0) }, "status": status}],
+            });
+            match resolve(&run.to_string()) {
+                Ok((_, attempts)) => {
+                    for t in &attempts[0].id.title_path {
+                        prop_assert!(t.chars().count() <= MAX_TITLE_CHARS + 40);
+                    }
+                }
+                Err(e) => prop_assert!(e.to_string().starts_with("invalid attempts[0]."), "{}", e),
+            }
+        }
+
+        /// A cut keeps the start of the text and says how much went.
+        #[test]
+        fn cut_keeps_the_start(text in "\\PC{0,60}", max in 0usize..50) {
+            let cut = cut_text(&text, max);
+            let n = text.chars().count();
+            if n <= max {
+                prop_assert_eq!(cut.as_ref(), text.as_str());
+            } else {
+                let kept: String = text.chars().take(max).collect();
+                prop_assert_eq!(cut.into_owned(), format!("{kept}…[+{} characters]", n - max));
+            }
+        }
     }
 }

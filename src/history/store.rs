@@ -15,7 +15,14 @@
 //! changes nothing; with `reset` the bad file is moved to `<file>.bad-<hash>`
 //! (same content, same name: repeated resets do not pile up copies) and an
 //! empty history is returned along with what happened; a save that finds an
-//! unreadable file in its way copies it there first.
+//! unreadable file in its way copies it there first and says so in its
+//! summary (`recovered`), for the caller to print.
+//!
+//! Every read is bounded: only regular files are opened (a FIFO would block,
+//! `/dev/zero` never ends), never more than [`MAX_HISTORY_BYTES`]. A
+//! symbolic link is written through: the file it points to is replaced and
+//! the link stays. A failed write removes its temporary file; the lock file
+//! is removed when the lock is released.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -29,6 +36,10 @@ use super::time::now_ms;
 use crate::error::{Error, Result};
 
 pub const DEFAULT_PATH: &str = ".shardwright/history.json";
+
+/// The largest history file read: 1 GiB (a history of 1,000,000 tests × 20
+/// runs is about a quarter of that).
+pub const MAX_HISTORY_BYTES: u64 = 1 << 30;
 
 /// How long a save waits for another writer's lock before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -96,7 +107,10 @@ fn keep_backup(path: &Path, bytes: &[u8], move_it: bool) -> Result<PathBuf> {
         // take it.
         let tmp = backup.with_file_name(format!(".backup-{}-{:08x}", pid(), rand::random::<u32>()));
         write_durably(&tmp, bytes).map_err(|e| Error::io("back up", &backup, e))?;
-        fs::rename(&tmp, &backup).map_err(|e| Error::io("back up", &backup, e))?;
+        if let Err(e) = fs::rename(&tmp, &backup) {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("back up", &backup, e));
+        }
     }
     if move_it {
         fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
@@ -115,27 +129,141 @@ fn limits(opts: &LoadOptions, file: (Option<u32>, Option<u32>)) -> Limits {
     }
 }
 
+/// What a path is when it is not a regular file, for the error.
+fn not_a_file(meta: &fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if t.is_char_device() {
+            return Some("a character device");
+        }
+        if t.is_block_device() {
+            return Some("a block device");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("something other than a file")
+}
+
+/// Opens an existing regular file for reading without ever blocking (a FIFO
+/// opened for reading waits for a writer; with `O_NONBLOCK` it does not, and
+/// it is refused right after). `Ok(None)` when it does not exist.
+fn open_regular(path: &Path, action: &'static str) -> Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == IoKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(action, path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io(action, path, e))?;
+    if let Some(what) = not_a_file(&meta) {
+        return Err(Error::NotAFile {
+            action,
+            path: path.into(),
+            what,
+        });
+    }
+    Ok(Some(file))
+}
+
+/// Reads a regular file of at most `limit` bytes; `Ok(None)` when it does
+/// not exist. A directory, FIFO or device is refused before it is read, a
+/// larger file as soon as it is seen to be larger.
+pub fn read_bounded(
+    path: &Path,
+    limit: u64,
+    action: &'static str,
+    limit_hint: &'static str,
+) -> Result<Option<Vec<u8>>> {
+    let Some(file) = open_regular(path, action)? else {
+        return Ok(None);
+    };
+    let too_large = || Error::TooLarge {
+        action,
+        path: path.into(),
+        limit,
+        limit_hint,
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(action, path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(Some(bytes))
+}
+
+const HISTORY_LIMIT_HINT: &str =
+    "a history that large is not one shardwright wrote; lower maxRuns or maxAgeDays of the writer";
+
+/// A directory where the history should be: a history error, as it always was.
+fn directory_error(path: &Path) -> Error {
+    Error::History {
+        path: path.into(),
+        problem: "it is a directory, not a file".into(),
+        backup: None,
+    }
+}
+
+fn read_history(path: &Path) -> Result<Option<Vec<u8>>> {
+    match read_bounded(path, MAX_HISTORY_BYTES, "read", HISTORY_LIMIT_HINT) {
+        Err(Error::NotAFile {
+            what: "a directory",
+            ..
+        }) => Err(directory_error(path)),
+        other => other,
+    }
+}
+
+/// Decodes a history file and checks the limits it carries: a `maxRuns` of
+/// 0 (or above the cap) is refused, not clamped — clamping would make the
+/// next save drop runs.
+fn decode_checked(bytes: &[u8]) -> std::result::Result<format::Decoded, String> {
+    let decoded = format::decode(bytes)?;
+    if let Some(n) = decoded.file_limits.0 {
+        if n == 0 || n > Limits::MAX_RUNS_CAP {
+            return Err(format!(
+                "its maxRuns is {n} (a whole number from 1 to {}); shardwright never writes that, and saving with it would drop runs",
+                Limits::MAX_RUNS_CAP
+            ));
+        }
+    }
+    Ok(decoded)
+}
+
 /// Reads a history. A missing file is an empty history.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == IoKind::NotFound => {
-            return Ok(Loaded {
-                history: History::new(limits(opts, (None, None))),
-                existed: false,
-                recovered: None,
-            })
-        }
-        Err(e) if e.kind() == IoKind::IsADirectory || path.is_dir() => {
-            return Err(Error::History {
-                path: path.into(),
-                problem: "it is a directory, not a file".into(),
-                backup: None,
-            })
-        }
-        Err(e) => return Err(Error::io("read", path, e)),
+    let Some(bytes) = read_history(path)? else {
+        return Ok(Loaded {
+            history: History::new(limits(opts, (None, None))),
+            existed: false,
+            recovered: None,
+        });
     };
-    match format::decode(&bytes) {
+    match decode_checked(&bytes) {
         Ok(decoded) => {
             let mut history = decoded.history;
             history.set_limits(limits(opts, decoded.file_limits));
@@ -165,6 +293,30 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
             backup: None,
         }),
     }
+}
+
+/// The file a save writes: `path`, or, when it is a symbolic link, the file
+/// it points to (followed to the end), so that the link stays a link.
+fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link =
+                    fs::read_link(&target).map_err(|e| Error::io("follow the link", &target, e))?;
+                target = match target.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(target),
+        }
+    }
+    Err(Error::io(
+        "follow the links of",
+        path,
+        std::io::Error::other("more than 40 symbolic links in a row"),
+    ))
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -206,9 +358,16 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// An exclusive lock on `<file>.lock`, held until dropped.
+/// An exclusive lock on `<file>.lock`, held until dropped; the lock file
+/// is removed when the lock is released (on Unix), so no lock file stays
+/// beside the history.
+///
+/// Removing a lock file is safe with this protocol: a writer that got the
+/// lock checks that the path still names the file it locked (the holder
+/// before it may have removed it meanwhile) and starts over if not.
 struct WriteLock {
     file: File,
+    path: PathBuf,
 }
 
 impl WriteLock {
@@ -223,25 +382,43 @@ impl WriteLock {
             .truncate(false)
             .open(&lock_path)
             .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
-        Ok(WriteLock { file })
+        Ok(WriteLock {
+            file,
+            path: lock_path,
+        })
     }
 
     #[cfg(not(target_family = "wasm"))]
     fn acquire(path: &Path) -> Result<WriteLock> {
         let lock_path = lock_path(path);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
         let started = std::time::Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock_path)
+                .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
             match fs4::FileExt::try_lock(&file) {
-                Ok(()) => return Ok(WriteLock { file }),
+                Ok(()) if same_file(&file, &lock_path) => {
+                    return Ok(WriteLock {
+                        file,
+                        path: lock_path,
+                    })
+                }
+                // Locked a lock file its last holder removed: start over.
+                Ok(()) if started.elapsed() < LOCK_TIMEOUT => continue,
+                Ok(()) => {
+                    return Err(Error::io(
+                        "lock",
+                        &lock_path,
+                        std::io::Error::other("the lock file kept being replaced"),
+                    ))
+                }
                 Err(fs4::TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
+                    drop(file);
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
@@ -264,12 +441,31 @@ impl WriteLock {
     }
 }
 
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(all(not(unix), not(target_family = "wasm")))]
+fn same_file(_file: &File, _path: &Path) -> bool {
+    true
+}
+
 impl Drop for WriteLock {
     fn drop(&mut self) {
+        // Removed while still held: a writer waiting on this file finds it
+        // gone once it gets the lock, and starts over.
+        #[cfg(unix)]
+        let _ = fs::remove_file(&self.path);
         #[cfg(not(target_family = "wasm"))]
         let _ = fs4::FileExt::unlock(&self.file);
         #[cfg(target_family = "wasm")]
-        let _ = &self.file;
+        let _ = (&self.file, &self.path);
     }
 }
 
@@ -302,62 +498,74 @@ fn remove_stale_temps(path: &Path) {
     }
 }
 
-/// The first bytes of the file, to read its revision cheaply.
-fn head(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The first bytes of the file, to read its revision cheaply; `Ok(None)`
+/// when it does not exist.
+fn head(path: &Path) -> Result<Option<Vec<u8>>> {
+    let Some(mut file) = open_regular(path, "read")? else {
+        return Ok(None);
+    };
     let mut buf = vec![0; 512];
-    let mut file = File::open(path)?;
     let mut filled = 0;
     while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == IoKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", path, e)),
         }
     }
     buf.truncate(filled);
-    Ok(buf)
+    Ok(Some(buf))
 }
 
 /// Saves the history to `path` (see the module docs). The history is
 /// compacted (bounds applied) and, when the file changed since it was loaded,
 /// first merged with it.
 pub fn save(history: &mut History, path: &Path) -> Result<SaveSummary> {
-    let dir = match path.parent() {
+    // Through a symbolic link: its target is replaced, the link stays.
+    let target = write_target(path)?;
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(|e| Error::io("create the directory", &dir, e))?;
-    if path.is_dir() {
-        return Err(Error::History {
-            path: path.into(),
-            problem: "it is a directory, not a file".into(),
-            backup: None,
-        });
+    // Refused before anything is created beside it (a lock file in /dev).
+    match fs::metadata(&target) {
+        Ok(meta) => match not_a_file(&meta) {
+            Some("a directory") => return Err(directory_error(path)),
+            Some(what) => {
+                return Err(Error::NotAFile {
+                    action: "write",
+                    path: path.into(),
+                    what,
+                })
+            }
+            None => {}
+        },
+        Err(e) if e.kind() == IoKind::NotFound => {}
+        Err(e) => return Err(Error::io("write", path, e)),
     }
-    let _lock = WriteLock::acquire(path)?;
-    remove_stale_temps(path);
+    let _lock = WriteLock::acquire(&target)?;
+    remove_stale_temps(&target);
     let mut summary = SaveSummary {
         path: path.to_path_buf(),
         ..Default::default()
     };
-    match head(path) {
-        Err(e) if e.kind() == IoKind::NotFound => {}
-        Err(e) => return Err(Error::io("read", path, e)),
-        Ok(head) => {
-            let on_disk = format::sniff_revision(&head);
-            if on_disk.is_none() || on_disk != history.revision {
-                let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
-                match format::decode(&bytes) {
-                    Ok(decoded) => {
-                        summary.merged = history.merge(&decoded.history);
-                        if summary.merged.runs_added > 0 {
-                            tracing::debug!(path = %path.display(), runs = summary.merged.runs_added, "merged runs another writer saved");
-                        }
+    if let Some(head) = head(&target)? {
+        let on_disk = format::sniff_revision(&head);
+        if on_disk.is_none() || on_disk != history.revision {
+            let bytes = read_history(&target)?.unwrap_or_default();
+            match decode_checked(&bytes) {
+                Ok(decoded) => {
+                    summary.merged = history.merge(&decoded.history);
+                    if summary.merged.runs_added > 0 {
+                        tracing::debug!(path = %path.display(), runs = summary.merged.runs_added, "merged runs another writer saved");
                     }
-                    Err(problem) => {
-                        let backup = keep_backup(path, &bytes, false)?;
-                        tracing::warn!(path = %path.display(), backup = %backup.display(), %problem, "replacing an unreadable history");
-                        summary.recovered = Some(Recovered { problem, backup });
-                    }
+                }
+                Err(problem) => {
+                    let backup = keep_backup(&target, &bytes, false)?;
+                    tracing::warn!(path = %path.display(), backup = %backup.display(), %problem, "replacing an unreadable history");
+                    summary.recovered = Some(Recovered { problem, backup });
                 }
             }
         }
@@ -365,9 +573,10 @@ pub fn save(history: &mut History, path: &Path) -> Result<SaveSummary> {
     history.compact();
     let revision = format!("{:016x}", rand::random::<u64>());
     let bytes = format::encode(history, &revision, now_ms());
-    let tmp = temp_path(path);
+    let tmp = temp_path(&target);
+    // write_durably removes the temporary file when the write fails.
     write_durably(&tmp, &bytes).map_err(|e| Error::io("write", &tmp, e))?;
-    if let Err(e) = fs::rename(&tmp, path) {
+    if let Err(e) = fs::rename(&tmp, &target) {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io("replace", path, e));
     }
@@ -407,14 +616,13 @@ mod tests {
         let loaded = load(&path, &LoadOptions::default()).unwrap();
         assert!(loaded.existed);
         assert_eq!(loaded.history.tests, h.tests);
-        // No temp file or backup left behind; the lock file stays (it is
-        // empty and reused).
+        // No temp file, backup or lock file left behind.
         let mut names: Vec<_> = fs::read_dir(path.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, ["history.json", "history.json.lock"]);
+        assert_eq!(names, ["history.json"]);
         let missing = load(&dir.join("none.json"), &LoadOptions::default()).unwrap();
         assert!(!missing.existed && missing.history.is_empty());
     }
@@ -513,5 +721,187 @@ mod tests {
         fs::write(dir.join(".h.json.tmp-1-deadbeef"), b"half a write").unwrap();
         save(&mut History::new(Limits::DEFAULT), &path).unwrap();
         assert!(!dir.join(".h.json.tmp-1-deadbeef").exists());
+    }
+
+    #[test]
+    fn devices_and_fifos_are_refused_unread() {
+        let e = load(Path::new("/dev/zero"), &LoadOptions::default()).unwrap_err();
+        assert_eq!(e.code(), "ERR_SHARDWRIGHT_IO");
+        assert_eq!(
+            e.to_string(),
+            "failed to read `/dev/zero`: it is a character device, not a regular file"
+        );
+        let mut h = History::new(Limits::DEFAULT);
+        let e = save(&mut h, Path::new("/dev/full")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "failed to write `/dev/full`: it is a character device, not a regular file"
+        );
+        assert!(!Path::new("/dev/full.lock").exists());
+        let dir = temp_dir("fifo");
+        let fifo = dir.join("h.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = load(&fifo, &LoadOptions::default()).unwrap_err();
+            assert!(
+                e.to_string()
+                    .ends_with("it is a FIFO (named pipe), not a regular file"),
+                "{e}"
+            );
+            assert!(save(&mut h, &fifo).is_err());
+            assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        }
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let dir = temp_dir("bounded");
+        let path = dir.join("big");
+        fs::write(&path, vec![b'x'; 100]).unwrap();
+        let e = read_bounded(&path, 99, "read", "hint").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("failed to read `{}`: it is larger than 99 bytes (hint), the most shardwright reads", path.display())
+        );
+        assert_eq!(
+            read_bounded(&path, 100, "read", "").unwrap().unwrap().len(),
+            100
+        );
+        assert!(read_bounded(&dir.join("none"), 1, "read", "")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_symlink_is_written_through() {
+        let dir = temp_dir("symlink");
+        let real = dir.join("real.json");
+        let link = dir.join("link.json");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        #[cfg(unix)]
+        {
+            let mut h = History::new(Limits::DEFAULT);
+            h.add_run(meta("r", 1, ""), vec![attempt("t", Status::Passed, 0, 5)]);
+            save(&mut h, &link).unwrap();
+            assert!(fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink());
+            assert_eq!(
+                load(&real, &LoadOptions::default())
+                    .unwrap()
+                    .history
+                    .runs()
+                    .len(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn a_zero_max_runs_in_the_file_is_refused() {
+        let dir = temp_dir("maxruns");
+        let path = dir.join("h.json");
+        let mut h = History::new(Limits::DEFAULT);
+        h.add_run(meta("r", 1, ""), vec![attempt("t", Status::Passed, 0, 5)]);
+        save(&mut h, &path).unwrap();
+        let text = fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"maxRuns\":20", "\"maxRuns\":0");
+        fs::write(&path, &text).unwrap();
+        let e = load(&path, &LoadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("its maxRuns is 0 (a whole number from 1 to 1000)"),
+            "{e}"
+        );
+        // With reset: kept whole as the backup.
+        let l = load(
+            &path,
+            &LoadOptions {
+                reset: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(l.recovered.unwrap().backup).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn threads_saving_at_once_lose_nothing_and_leave_no_lock() {
+        let dir = temp_dir("threads");
+        let path = dir.join("h.json");
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for n in 0..15 {
+                        let mut h = load(
+                            &path,
+                            &LoadOptions {
+                                max_runs: Some(1000),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap()
+                        .history;
+                        h.add_run(
+                            meta(&format!("w{w}-{n}"), (w * 100 + n) as i64, ""),
+                            vec![attempt("t", Status::Passed, 0, 5)],
+                        );
+                        save(&mut h, &path).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let h = load(&path, &LoadOptions::default()).unwrap().history;
+        assert_eq!(h.runs().len(), 60);
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no lock or temp file left"
+        );
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes as a history file: a history or a problem, never a
+        /// panic.
+        #[test]
+        fn any_bytes_decode_or_say_why(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = decode_checked(&bytes);
+            let mut text = br#"{"format":"shardwright-history","version":1,"#.to_vec();
+            text.extend_from_slice(&bytes);
+            let _ = decode_checked(&text);
+        }
+
+        /// Generated histories survive a save and a load unchanged.
+        #[test]
+        fn generated_histories_round_trip(runs in proptest::collection::vec(
+            proptest::collection::vec(("[a-z›/ ]{1,12}", 0u32..4, 0u32..100_000), 1..6), 1..5)) {
+            let dir = temp_dir("roundtrip-prop");
+            let path = dir.join("h.json");
+            let mut h = History::new(Limits::DEFAULT);
+            for (i, attempts) in runs.iter().enumerate() {
+                let list = attempts.iter().map(|(t, s, ms)| {
+                    let status = [Status::Passed, Status::Failed, Status::Skipped, Status::TimedOut][*s as usize];
+                    attempt(t, status, 0, *ms)
+                }).collect();
+                h.add_run(meta(&format!("r{i}"), i as i64 * 1000, ""), list);
+            }
+            save(&mut h, &path).unwrap();
+            let back = load(&path, &LoadOptions::default()).unwrap().history;
+            prop_assert_eq!(&back.tests, &h.tests);
+            prop_assert_eq!(back.runs().len(), h.runs().len());
+            fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }

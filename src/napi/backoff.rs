@@ -3,7 +3,7 @@
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 
 use super::runtime::sync;
 use crate::backoff::{self, FieldNames, Jitter};
@@ -46,6 +46,16 @@ pub struct BackoffOptions {
     #[napi(ts_type = "number")]
     pub seed: Option<Loose>,
 }
+
+loose_options!(BackoffOptions, "a BackoffPolicy", [], {
+    initial_delay_ms => "initialDelayMs",
+    multiplier => "multiplier",
+    max_delay_ms => "maxDelayMs",
+    max_retries => "maxRetries",
+    jitter => "jitter",
+    jitter_factor => "jitterFactor",
+    seed => "seed",
+});
 
 /// The largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -109,10 +119,13 @@ pub struct BackoffPolicy {
 
 #[napi]
 impl BackoffPolicy {
-    #[napi(constructor)]
-    pub fn new(options: Option<BackoffOptions>) -> napi::Result<Self, &'static str> {
+    #[napi(
+        constructor,
+        ts_args_type = "options?: BackoffOptions | undefined | null"
+    )]
+    pub fn new(options: Option<Loose>) -> napi::Result<Self, &'static str> {
         sync(|| {
-            let (policy, seed) = options.unwrap_or_default().resolve()?;
+            let (policy, seed) = BackoffOptions::from_loose(options.as_ref())?.resolve()?;
             Ok(BackoffPolicy { policy, seed })
         })
     }
@@ -158,10 +171,16 @@ impl BackoffPolicy {
     #[napi(ts_args_type = "retry: number, seed?: number")]
     pub fn delay(&self, retry: Loose, seed: Option<Loose>) -> napi::Result<f64, &'static str> {
         sync(|| {
-            let retry =
-                config::whole("retry", Some(&retry.0), 0, u32::MAX as u64)?.ok_or_else(|| {
-                    crate::error::Error::invalid("retry", "undefined", "a whole number ≥ 0")
-                })?;
+            // Bounded like maxRetries: each delay is computed from the ones
+            // before it, so `delay(2 ** 31)` would iterate for minutes.
+            let limit = u64::from(backoff::MAX_RETRIES_LIMIT);
+            let retry = config::whole("retry", Some(&retry.0), 0, limit)?.ok_or_else(|| {
+                crate::error::Error::invalid(
+                    "retry",
+                    "undefined",
+                    format!("a whole number from 0 to {limit}"),
+                )
+            })?;
             let seed = config::whole("seed", json(&seed), 0, MAX_SAFE_INTEGER)?.or(self.seed);
             let seed = seed.unwrap_or_else(rand::random);
             Ok(self.policy.delay_for_retry(retry as u32, seed))

@@ -210,8 +210,12 @@ pub struct ResourceSnapshot {
     pub tree_rss_mb: f64,
 }
 
+/// The longest `intervalMs` of `resourceSnapshot()`: a minute.
+const MAX_SNAPSHOT_INTERVAL_MS: f64 = 60_000.0;
+
 /// CPU, memory, load, cgroup limits and the RSS of this process tree. CPU
-/// use is a rate, so it samples twice, `intervalMs` apart (at least 200 ms).
+/// use is a rate, so it samples twice, `intervalMs` apart (at least 200 ms,
+/// at most a minute).
 #[napi(
     ts_args_type = "options?: { intervalMs?: number }",
     ts_return_type = "Promise<ResourceSnapshot>"
@@ -226,8 +230,20 @@ pub fn resource_snapshot(
                 "resource snapshots (`resourceSnapshot`)",
             ));
         }
-        let map = options_map(options)?;
-        Ok(config::non_negative("intervalMs", map.get("intervalMs"))?.unwrap_or(250.0))
+        let map = config::fields(
+            "options",
+            options.as_ref().map(|l| &l.0),
+            &["intervalMs"],
+            "a resourceSnapshot()",
+            "",
+        )?;
+        let ms = config::number_in(
+            "intervalMs",
+            map.and_then(|m| m.get("intervalMs")),
+            0.0..=MAX_SNAPSHOT_INTERVAL_MS,
+            "a number of milliseconds from 0 to 60000",
+        )?;
+        Ok(ms.unwrap_or(250.0))
     })?;
     let pid = std::process::id();
     spawn(env, async move {

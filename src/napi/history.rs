@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::retry::patterns;
 use super::runtime::{spawn, sync};
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 use crate::classify::{Classifier, PatternSpec};
 use crate::config;
 use crate::error::{Error, Result};
@@ -44,6 +44,12 @@ pub struct HistoryOptions {
     #[napi(ts_type = "number")]
     pub max_age_days: Option<Loose>,
 }
+
+loose_options!(HistoryOptions, "a History", [], {
+    reset => "reset",
+    max_runs => "maxRuns",
+    max_age_days => "maxAgeDays",
+});
 
 impl HistoryOptions {
     fn resolve(&self) -> Result<LoadOptions> {
@@ -146,6 +152,62 @@ pub struct FlakyReportOptions {
     /// @default the quarantine as of the run's start, from the history
     #[napi(ts_type = "string[]")]
     pub start_quarantine: Option<Loose>,
+}
+
+loose_options!(FlakyReportOptions, "an analyze()", [], {
+    window => "window",
+    flaky_threshold => "flakyThreshold",
+    quarantine_threshold => "quarantineThreshold",
+    broken_after => "brokenAfter",
+    half_life => "halfLife",
+    quarantine => "quarantine",
+    run_id => "runId",
+    now => "now",
+    quarantine_min_runs => "quarantineMinRuns",
+    quarantine_release_after => "quarantineReleaseAfter",
+    incident_min_tests => "incidentMinTests",
+    incident_min_share => "incidentMinShare",
+    incident_min_files => "incidentMinFiles",
+    incident_regression_share => "incidentRegressionShare",
+    retryable => "retryable",
+    permanent => "permanent",
+    retry_unknown => "retryUnknown",
+    start_quarantine => "startQuarantine",
+});
+
+/// The callbacks `flakyReport()` keeps in JS.
+const FLAKY_CALLBACKS: [&str; 6] = [
+    "onReport",
+    "onFlaky",
+    "onBroken",
+    "onFailing",
+    "onFixed",
+    "onQuarantined",
+];
+
+/// Checks every option of `flakyReport()` (the analysis's, `maxRuns` and
+/// `maxAgeDays` for loading, the callbacks) before anything is read, so a
+/// misspelt field or a RegExp that does not compile fails at once.
+#[napi(
+    js_name = "__checkFlakyReportOptions",
+    ts_args_type = "options: Record<string, unknown>"
+)]
+pub fn check_flaky_report_options(options: Option<Loose>) -> napi::Result<(), &'static str> {
+    sync(|| {
+        let mut known: Vec<&str> = FlakyReportOptions::FIELDS.to_vec();
+        known.extend_from_slice(&["maxRuns", "maxAgeDays"]);
+        known.extend_from_slice(&FLAKY_CALLBACKS);
+        let map = config::fields(
+            "options",
+            options.as_ref().map(|l| &l.0),
+            &known,
+            "a flakyReport()",
+            "",
+        )?;
+        FlakyReportOptions::from_map(map).resolve()?;
+        HistoryOptions::from_map(map).resolve()?;
+        Ok(())
+    })
 }
 
 impl FlakyReportOptions {
@@ -397,8 +459,8 @@ fn default_recording() -> (IncidentOptions, u32) {
     (IncidentOptions::DEFAULT, FlakyOptions::DEFAULT.broken_after)
 }
 
-fn open(path: String, options: Option<HistoryOptions>) -> Result<HistoryStore> {
-    let opts = options.unwrap_or_default().resolve()?;
+fn open(path: String, options: Option<Loose>) -> Result<HistoryStore> {
+    let opts = HistoryOptions::from_loose(options.as_ref())?.resolve()?;
     let path = PathBuf::from(path);
     let loaded = store::load(&path, &opts)?;
     Ok(HistoryStore {
@@ -421,15 +483,18 @@ impl HistoryStore {
 #[napi]
 impl HistoryStore {
     /// Reads a history file (a missing file is an empty history).
-    #[napi(factory)]
-    pub fn load(path: String, options: Option<HistoryOptions>) -> napi::Result<Self, &'static str> {
+    #[napi(
+        factory,
+        ts_args_type = "path: string, options?: HistoryOptions | undefined | null"
+    )]
+    pub fn load(path: String, options: Option<Loose>) -> napi::Result<Self, &'static str> {
         sync(|| open(path, options))
     }
 
-    #[napi(factory)]
-    pub fn empty(options: Option<HistoryOptions>) -> napi::Result<Self, &'static str> {
+    #[napi(factory, ts_args_type = "options?: HistoryOptions | undefined | null")]
+    pub fn empty(options: Option<Loose>) -> napi::Result<Self, &'static str> {
         sync(|| {
-            let opts = options.unwrap_or_default().resolve()?;
+            let opts = HistoryOptions::from_loose(options.as_ref())?.resolve()?;
             let limits = Limits {
                 max_runs: opts.max_runs.unwrap_or(Limits::DEFAULT.max_runs),
                 max_age_days: opts.max_age_days.unwrap_or(Limits::DEFAULT.max_age_days),
@@ -482,8 +547,16 @@ impl HistoryStore {
     #[napi]
     pub fn import_report(&mut self, path: String) -> napi::Result<ImportResult, &'static str> {
         sync(|| {
-            let (format, input) = read_report(std::path::Path::new(&path))?;
-            let (meta, attempts) = input.resolve(&self.classifier)?;
+            let file = std::path::Path::new(&path);
+            let (format, input) = read_report(file)?;
+            // A bad value inside the report names the report.
+            let (meta, attempts) = input.resolve(&self.classifier).map_err(|e| match e {
+                Error::InvalidValue { .. } => Error::Report {
+                    path: file.into(),
+                    problem: e.to_string(),
+                },
+                other => other,
+            })?;
             let run_id = meta.id.clone();
             let s = self.inner.add_run(meta, attempts);
             self.record_incidents();
@@ -686,13 +759,10 @@ impl HistoryStore {
     }
 
     /// The flaky report as JSON text (parsed by js/history.js).
-    #[napi]
-    pub fn analyze_json(
-        &self,
-        options: Option<FlakyReportOptions>,
-    ) -> napi::Result<String, &'static str> {
+    #[napi(ts_args_type = "options?: FlakyReportOptions | undefined | null")]
+    pub fn analyze_json(&self, options: Option<Loose>) -> napi::Result<String, &'static str> {
         sync(|| {
-            let opts = options.unwrap_or_default().resolve()?;
+            let opts = FlakyReportOptions::from_loose(options.as_ref())?.resolve()?;
             let report = flaky::analyze(&self.inner, &opts)?;
             serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))
         })
@@ -987,14 +1057,17 @@ pub fn decide_retry(input: RetryDecisionInput) -> napi::Result<RetryDecisionResu
 }
 
 /// `HistoryStore.load` off the JS thread.
-#[napi(ts_return_type = "Promise<HistoryStore>")]
+#[napi(
+    ts_args_type = "path: string, options?: HistoryOptions | undefined | null",
+    ts_return_type = "Promise<HistoryStore>"
+)]
 pub fn load_history_store<'env>(
     env: &'env Env,
     path: String,
-    options: Option<HistoryOptions>,
+    options: Option<Loose>,
 ) -> napi::Result<PromiseRaw<'env, HistoryStore>, &'static str> {
     // Options are read here, on the JS thread; only plain values move.
-    let opts = sync(|| options.unwrap_or_default().resolve())?;
+    let opts = sync(|| HistoryOptions::from_loose(options.as_ref())?.resolve())?;
     spawn(env, async move {
         tokio::task::spawn_blocking(move || {
             let path = PathBuf::from(path);

@@ -15,12 +15,12 @@ use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::backoff::BackoffOptions;
 use super::retry::ClassifyOptions;
 use super::runtime::{spawn, sync};
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::pool::task::RawTask;
@@ -98,49 +98,56 @@ pub struct WorkerManagerOptions {
     pub max_output_bytes: Option<Loose>,
 }
 
-const RETRY_FIELDS: [&str; 9] = [
-    "maxRetries",
-    "initialDelayMs",
-    "multiplier",
-    "maxDelayMs",
-    "jitter",
-    "jitterFactor",
-    "retryable",
-    "permanent",
-    "retryUnknown",
-];
+loose_options!(WorkerManagerOptions, "a WorkerManager", ["signal"], {
+    min_workers => "minWorkers",
+    max_workers => "maxWorkers",
+    idle_timeout_ms => "idleTimeoutMs",
+    strategy => "strategy",
+    seed => "seed",
+    timeout_ms => "timeoutMs",
+    retry => "retry",
+    dedup_window_ms => "dedupWindowMs",
+    max_failures => "maxFailures",
+    min_available_memory_mb => "minAvailableMemoryMb",
+    memory_sample_ms => "memorySampleMs",
+    memory_limit_mb => "memoryLimitMb",
+    kill_grace_ms => "killGraceMs",
+    max_output_bytes => "maxOutputBytes",
+});
+
+/// The fields of a WorkerManager's `retry` option: the backoff's but `seed`
+/// (the manager's `seed` seeds the jitter), and the classifier's.
+fn retry_fields() -> Vec<&'static str> {
+    let mut known: Vec<&'static str> = BackoffOptions::FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f != "seed")
+        .collect();
+    known.extend_from_slice(ClassifyOptions::FIELDS);
+    known
+}
+
+/// `retry.` before the field an error names.
+fn in_retry(e: Error) -> Error {
+    match e {
+        Error::InvalidValue {
+            field,
+            value,
+            expected,
+        } if !field.starts_with("retry") => Error::InvalidValue {
+            field: format!("retry.{field}"),
+            value,
+            expected,
+        },
+        other => other,
+    }
+}
 
 fn retry_options(value: Option<&Value>) -> Result<(BackoffOptions, ClassifyOptions)> {
-    let map = match value {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(other) => return Err(Error::invalid("retry", config::show(other), "an object")),
-    };
-    for (key, v) in &map {
-        if !RETRY_FIELDS.contains(&key.as_str()) {
-            return Err(Error::invalid(
-                format!("retry.{key}"),
-                config::show(v),
-                format!("not a retry option (known: {})", RETRY_FIELDS.join(", ")),
-            ));
-        }
-    }
-    let get = |k: &str| map.get(k).cloned().map(Loose);
-    let backoff = BackoffOptions {
-        initial_delay_ms: get("initialDelayMs"),
-        multiplier: get("multiplier"),
-        max_delay_ms: get("maxDelayMs"),
-        max_retries: get("maxRetries"),
-        jitter: get("jitter"),
-        jitter_factor: get("jitterFactor"),
-        seed: None,
-    };
-    let classify = ClassifyOptions {
-        retryable: get("retryable"),
-        permanent: get("permanent"),
-        retry_unknown: get("retryUnknown"),
-    };
-    Ok((backoff, classify))
+    let map = config::fields("retry", value, &retry_fields(), "a retry", "retry.")?;
+    let mut backoff = BackoffOptions::from_map(map);
+    backoff.seed = None;
+    Ok((backoff, ClassifyOptions::from_map(map)))
 }
 
 impl WorkerManagerOptions {
@@ -149,8 +156,18 @@ impl WorkerManagerOptions {
         let workers = |field, v: &Option<Loose>| {
             config::whole(field, json(v), 0, pool::options::MAX_WORKERS_LIMIT as u64)
         };
+        // Durations: from 0 to the longest timer (about 24.8 days).
         let non_negative = |field, v: &Option<Loose>, default: f64| -> Result<f64> {
-            Ok(config::non_negative(field, json(v))?.unwrap_or(default))
+            Ok(config::number_in(
+                field,
+                json(v),
+                0.0..=crate::backoff::MAX_DELAY_LIMIT_MS,
+                &format!(
+                    "a number of milliseconds from 0 to {}",
+                    crate::backoff::MAX_DELAY_LIMIT_MS
+                ),
+            )?
+            .unwrap_or(default))
         };
         let max_workers = match workers("maxWorkers", &self.max_workers)? {
             Some(0) => {
@@ -165,7 +182,7 @@ impl WorkerManagerOptions {
         let (backoff, classify) = retry_options(json(&self.retry))?;
         // The pool's own default is no retries; the rest of the policy is the
         // backoff engine's.
-        let (mut policy, _) = backoff.resolve()?;
+        let (mut policy, _) = backoff.resolve().map_err(in_retry)?;
         if backoff.max_retries.is_none() {
             policy.max_retries = d.retry.max_retries;
         }
@@ -194,7 +211,7 @@ impl WorkerManagerOptions {
             seed: config::whole("seed", json(&self.seed), 0, (1 << 53) - 1)?,
             timeout_ms: pool::task::positive_ms("timeoutMs", json(&self.timeout_ms))?,
             retry: policy,
-            classifier: classify.resolve()?,
+            classifier: classify.resolve().map_err(in_retry)?,
             dedup_window_ms: non_negative(
                 "dedupWindowMs",
                 &self.dedup_window_ms,
@@ -207,11 +224,11 @@ impl WorkerManagerOptions {
                 u32::MAX as u64,
             )?
             .map_or(d.max_failures, |n| n as u32),
-            min_available_memory_mb: non_negative(
+            min_available_memory_mb: config::non_negative(
                 "minAvailableMemoryMb",
-                &self.min_available_memory_mb,
-                d.min_available_memory_mb,
-            )?,
+                json(&self.min_available_memory_mb),
+            )?
+            .unwrap_or(d.min_available_memory_mb),
             memory_sample_ms: match config::number("memorySampleMs", json(&self.memory_sample_ms))?
             {
                 None => d.memory_sample_ms,
@@ -390,12 +407,9 @@ impl WorkerManagerCore {
         constructor,
         ts_args_type = "options: WorkerManagerOptions | undefined | null, wake: () => void"
     )]
-    pub fn new(
-        options: Option<WorkerManagerOptions>,
-        wake: WakeFn,
-    ) -> napi::Result<Self, &'static str> {
+    pub fn new(options: Option<Loose>, wake: WakeFn) -> napi::Result<Self, &'static str> {
         sync(|| {
-            let cfg = options.unwrap_or_default().resolve()?;
+            let cfg = WorkerManagerOptions::from_loose(options.as_ref())?.resolve()?;
             let runtime =
                 napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::current);
             let manager = Manager::new(cfg, Arc::new(JsHost(wake)), runtime)?;
@@ -406,18 +420,28 @@ impl WorkerManagerCore {
         })
     }
 
-    /// Submits tasks given as a JSON array; `hasFn[i]` is 1 when JS holds a
-    /// function for task `i`. `atomic`: all or nothing, the first problem
-    /// thrown (field names prefixed `tasks[i].`).
+    /// Submits tasks given as a JSON array. `flags[i]`: bit 0 when JS holds a
+    /// function for task `i`, bit 1 when the task is cancelled on arrival (its
+    /// AbortSignal was aborted already): it ends cancelled, never started,
+    /// with the next of `reasons`. `atomic`: all or nothing, the first
+    /// problem thrown (field names prefixed `tasks[i].`).
     #[napi]
     pub fn submit(
         &self,
         tasks: String,
-        has_fn: Uint8Array,
+        flags: Uint8Array,
         atomic: bool,
+        reasons: Option<Vec<String>>,
     ) -> napi::Result<SubmitReply, &'static str> {
         sync(|| {
-            let flag = |i: usize| has_fn.get(i).is_some_and(|f| *f != 0);
+            let flag = |i: usize| flags.get(i).is_some_and(|f| *f & 1 != 0);
+            let mut reasons = reasons.unwrap_or_default().into_iter();
+            let cancels: Vec<(usize, String)> = flags
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| **f & 2 != 0)
+                .map(|(i, _)| (i, reasons.next().unwrap_or_else(|| "aborted".into())))
+                .collect();
             // Precise errors (unknown fields, `tasks[i].` prefixes) come from
             // reading the batch again as plain JSON values, on the error path.
             let slow = || -> Result<Vec<Result<TaskSpec>>> {
@@ -456,7 +480,7 @@ impl WorkerManagerCore {
                 }
                 Err(_) => slow()?,
             };
-            let submitted = self.manager.submit(specs, atomic)?;
+            let submitted = self.manager.submit(specs, atomic, cancels)?;
             let mut handles = Vec::with_capacity(submitted.len());
             let mut errors = Vec::new();
             for (i, s) in submitted.into_iter().enumerate() {
@@ -588,7 +612,8 @@ impl WorkerManagerCore {
     ) -> napi::Result<PromiseRaw<'env, ShutdownReport>, &'static str> {
         let manager = self.manager.clone();
         spawn(env, async move {
-            let deadline = std::time::Duration::from_secs_f64(deadline_ms.max(0.0) / 1000.0);
+            let deadline = std::time::Duration::try_from_secs_f64(deadline_ms.max(0.0) / 1000.0)
+                .unwrap_or(std::time::Duration::MAX);
             let r = manager.shutdown(deadline).await;
             Ok(ShutdownReport {
                 drained: r.drained,
@@ -650,24 +675,11 @@ mod tests {
     use serde_json::json;
 
     fn options(v: Value) -> WorkerManagerOptions {
-        let Value::Object(m) = v else { panic!() };
-        let get = |k: &str| m.get(k).cloned().map(Loose);
-        WorkerManagerOptions {
-            min_workers: get("minWorkers"),
-            max_workers: get("maxWorkers"),
-            idle_timeout_ms: get("idleTimeoutMs"),
-            strategy: get("strategy"),
-            seed: get("seed"),
-            timeout_ms: get("timeoutMs"),
-            retry: get("retry"),
-            dedup_window_ms: get("dedupWindowMs"),
-            max_failures: get("maxFailures"),
-            min_available_memory_mb: get("minAvailableMemoryMb"),
-            memory_sample_ms: get("memorySampleMs"),
-            memory_limit_mb: get("memoryLimitMb"),
-            kill_grace_ms: get("killGraceMs"),
-            max_output_bytes: get("maxOutputBytes"),
-        }
+        WorkerManagerOptions::from_loose(Some(&Loose(v))).unwrap()
+    }
+
+    fn resolved(v: Value) -> Result<PoolConfig> {
+        WorkerManagerOptions::from_loose(Some(&Loose(v)))?.resolve()
     }
 
     #[test]
@@ -707,15 +719,20 @@ mod tests {
             (json!({"timeoutMs": -5}), "invalid timeoutMs: -5 (a number of milliseconds > 0 and ≤ 2147483647)"),
             (json!({"idleTimeoutMs": "soon"}), "invalid idleTimeoutMs: \"soon\" (a number)"),
             (json!({"retry": 3}), "invalid retry: 3 (an object)"),
-            (json!({"retry": {"maxRetries": -1}}), "invalid maxRetries: -1 (a whole number from 0 to 1000)"),
-            (json!({"retry": {"retries": 1}}), "invalid retry.retries: 1 (not a retry option (known: maxRetries, initialDelayMs, multiplier, maxDelayMs, jitter, jitterFactor, retryable, permanent, retryUnknown))"),
+            (json!({"retry": {"maxRetries": -1}}), "invalid retry.maxRetries: -1 (a whole number from 0 to 1000)"),
+            (json!({"retry": {"maxRetries": "NaN"}}), "invalid retry.maxRetries: NaN (a finite number)"),
+            (json!({"retry": {"retries": 1}}), "invalid retry.retries: 1 (not a retry option; did you mean maxRetries?)"),
+            (json!({"maxWorker": 2}), "invalid maxWorker: 2 (not a WorkerManager option; did you mean maxWorkers?)"),
+            (json!({"timeoutMs": "NaN"}), "invalid timeoutMs: NaN (a finite number)"),
             (json!({"maxFailures": -1}), "invalid maxFailures: -1 (a whole number from 0 to 4294967295)"),
             (json!({"minAvailableMemoryMb": -1}), "invalid minAvailableMemoryMb: -1 (a number ≥ 0)"),
+            (json!({"killGraceMs": 1e300}), "invalid killGraceMs: 1e300 (a number of milliseconds from 0 to 2147483647)"),
+            (json!({"idleTimeoutMs": "Infinity"}), "invalid idleTimeoutMs: Infinity (a finite number)"),
             (json!({"memorySampleMs": 1}), "invalid memorySampleMs: 1 (a number of milliseconds from 10 to 60000)"),
             (json!({"memoryLimitMb": 0}), "invalid memoryLimitMb: 0 (a number of megabytes > 0)"),
             (json!({"seed": -1}), "invalid seed: -1 (a whole number from 0 to 9007199254740991)"),
         ] {
-            let e = options(v).resolve().unwrap_err();
+            let e = resolved(v).unwrap_err();
             assert_eq!(e.code(), "ERR_SHARDWRIGHT_CONFIG");
             assert_eq!(e.to_string(), message);
         }

@@ -512,8 +512,17 @@ impl Drop for WorkQueue {
     }
 }
 
-/// The URL with its password masked, for printing.
+/// The URL with its password masked, for printing: the userinfo's
+/// password, query parameter values, fragments; a URL that does not parse
+/// shows as `(unparsable URL)`.
 #[napi]
 pub fn redact_queue_url(url: String) -> String {
     queue::redact(&url)
+}
+
+/// `text` with every credential of the Redis URL `url` (in any of the forms
+/// `redactQueueUrl` masks, typed or percent-decoded) replaced by `***`.
+#[napi(js_name = "__scrubQueueSecrets")]
+pub fn scrub_queue_secrets(text: String, url: String) -> String {
+    queue::scrub(&text, &url)
 }

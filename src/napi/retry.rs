@@ -11,7 +11,7 @@ use napi_derive::napi;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::BackoffOptions;
@@ -40,6 +40,12 @@ pub struct ClassifyOptions {
     #[napi(ts_type = "boolean")]
     pub retry_unknown: Option<Loose>,
 }
+
+loose_options!(ClassifyOptions, "a retry()", [], {
+    retryable => "retryable",
+    permanent => "permanent",
+    retry_unknown => "retryUnknown",
+});
 
 pub(super) fn patterns(field: &str, value: Option<&Value>) -> Result<Vec<PatternSpec>> {
     match value {
@@ -182,15 +188,25 @@ pub struct RetrySession {
 
 #[napi]
 impl RetrySession {
-    /// `backoff` and `classify` may be the same object: each reads its fields.
-    #[napi(constructor)]
-    pub fn new(
-        backoff: Option<BackoffOptions>,
-        classify: Option<ClassifyOptions>,
-    ) -> napi::Result<Self, &'static str> {
+    /// The options of `retry()` but for `signal` and `onRetry` (kept in JS):
+    /// the backoff's and the classifier's; any other field is an error
+    /// naming it and the closest valid one.
+    #[napi(
+        constructor,
+        ts_args_type = "options?: BackoffOptions & ClassifyOptions | undefined | null"
+    )]
+    pub fn new(options: Option<Loose>) -> napi::Result<Self, &'static str> {
         sync(|| {
-            let (policy, seed) = backoff.unwrap_or_default().resolve()?;
-            let classifier = classify.unwrap_or_default().resolve()?;
+            let known = retry_fields();
+            let map = config::fields(
+                "options",
+                options.as_ref().map(|l| &l.0),
+                &known,
+                "a retry()",
+                "",
+            )?;
+            let (policy, seed) = BackoffOptions::from_map(map).resolve()?;
+            let classifier = ClassifyOptions::from_map(map).resolve()?;
             Ok(RetrySession {
                 retrier: Retrier::new(policy, classifier, seeded(seed)),
                 cancel: CancellationToken::new(),
@@ -273,6 +289,15 @@ impl RetrySession {
         };
         self.retrier.report(outcome).into()
     }
+}
+
+/// Every option of `retry()`: the backoff's, the classifier's, and the two
+/// its JS driver keeps.
+pub fn retry_fields() -> Vec<&'static str> {
+    let mut known: Vec<&'static str> = BackoffOptions::FIELDS.to_vec();
+    known.extend_from_slice(ClassifyOptions::FIELDS);
+    known.extend_from_slice(&["signal", "onRetry"]);
+    known
 }
 
 fn outcome_name(outcome: RetryOutcome) -> &'static str {

@@ -154,3 +154,34 @@ pub fn panic_for_tests(
         sync(|| panic!("deliberate panic in a sync call"))
     }
 }
+
+/// One error kind as the docs describe it.
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct ErrorDoc {
+    /// The kind's name (`config`, `io`, …): a key of `ERROR_CODES`.
+    pub kind: String,
+    /// The stable `code` of its errors.
+    pub code: String,
+    pub summary: String,
+    pub cause: String,
+    pub fix: String,
+}
+
+/// Every error kind with its code, cause and fix, in the engine's order
+/// (`ErrorKind::ALL`): what docs/errors.md is generated from.
+#[napi_derive::napi(js_name = "__errorDocs")]
+pub fn error_docs() -> Vec<ErrorDoc> {
+    crate::error::ErrorKind::ALL
+        .iter()
+        .map(|k| {
+            let d = k.doc();
+            ErrorDoc {
+                kind: k.name().into(),
+                code: k.code().into(),
+                summary: d.summary.into(),
+                cause: d.cause.into(),
+                fix: d.fix.into(),
+            }
+        })
+        .collect()
+}

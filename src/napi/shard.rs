@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::runtime::sync;
-use super::value::{json, Loose};
+use super::value::{json, loose_options, Loose};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::shard::{self, BalancedBy, Group, PlanOptions, Strategy, TagMode};
@@ -52,6 +52,16 @@ pub struct ShardOptions {
     #[napi(ts_type = "number")]
     pub index: Option<Loose>,
 }
+
+loose_options!(ShardOptions, "a planShards()/selectShard()", [], {
+    shards => "shards",
+    strategy => "strategy",
+    weights => "weights",
+    tag_mode => "tagMode",
+    tags => "tags",
+    improve => "improve",
+    index => "index",
+});
 
 fn strings(field: &str, value: Option<&Value>) -> Result<Option<Vec<String>>> {
     match value {
@@ -344,13 +354,16 @@ pub(super) fn to_js(plan: &shard::Plan) -> NativePlan {
 /// `shardwright`, which takes the groups themselves. Throws
 /// `ERR_SHARDWRIGHT_CONFIG` for bad options and `ERR_SHARDWRIGHT_PLAN` for
 /// groups no plan can be made from.
-#[napi(js_name = "__planShards")]
+#[napi(
+    js_name = "__planShards",
+    ts_args_type = "groups: PackedGroups, options?: ShardOptions | undefined | null"
+)]
 pub fn plan_shards(
     groups: PackedGroups,
-    options: Option<ShardOptions>,
+    options: Option<Loose>,
 ) -> napi::Result<NativePlan, &'static str> {
     sync(|| {
-        let options = options.unwrap_or_default().resolve()?;
+        let options = ShardOptions::from_loose(options.as_ref())?.resolve()?;
         let groups = parse_groups(&groups)?;
         let plan = shard::plan(&groups, &options)?;
         Ok(to_js(&plan))
@@ -358,10 +371,13 @@ pub fn plan_shards(
 }
 
 /// Checks `options.index` against `options.shards` (for `selectShard`).
-#[napi(js_name = "__shardIndex")]
-pub fn shard_index(options: Option<ShardOptions>) -> napi::Result<u32, &'static str> {
+#[napi(
+    js_name = "__shardIndex",
+    ts_args_type = "options?: ShardOptions | undefined | null"
+)]
+pub fn shard_index(options: Option<Loose>) -> napi::Result<u32, &'static str> {
     sync(|| {
-        let options = options.unwrap_or_default();
+        let options = ShardOptions::from_loose(options.as_ref())?;
         let shards = options.resolve()?.shards;
         options.index(shards)
     })
@@ -550,5 +566,75 @@ pub fn format_ms(ms: f64) -> String {
         shard::format_ms(ms)
     } else {
         "?".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::Strategy as PlanStrategy;
+    use proptest::prelude::{
+        any, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, Strategy as _,
+    };
+    use serde_json::json;
+
+    fn options(v: Value) -> Result<PlanOptions> {
+        ShardOptions::from_loose(Some(&Loose(v)))?.resolve()
+    }
+
+    #[test]
+    fn misspelt_and_nan_options_are_named() {
+        for (v, message) in [
+            (json!({"shard": 2}), "invalid shard: 2 (not a planShards()/selectShard() option; did you mean shards?)"),
+            (json!({"shards": 2, "weights": [1, "NaN"]}), "invalid weights[1]: NaN (a finite number)"),
+            (json!({"shards": "NaN"}), "invalid shards: NaN (a finite number)"),
+            (json!({"shards": 2, "stratgy": "file"}), "invalid stratgy: \"file\" (not a planShards()/selectShard() option; did you mean strategy?)"),
+        ] {
+            assert_eq!(options(v).unwrap_err().to_string(), message);
+        }
+    }
+
+    fn group(i: usize, tests: usize, ms: Option<f64>, file: usize, tag: Option<usize>) -> Group {
+        Group {
+            id: format!("g{i}"),
+            project: Arc::from(["chromium", "firefox"][i % 2]),
+            file: Arc::from(format!("f{file}.spec.ts").as_str()),
+            tests: (0..tests).map(|t| format!("g{i} › t{t}")).collect(),
+            tags: tag.map(|t| vec![format!("@t{t}")]).unwrap_or_default(),
+            duration_ms: ms,
+            failed_last_run: i % 7 == 0,
+            skipped: 0,
+        }
+    }
+
+    proptest! {
+        /// Any groups, any strategy, any shard count: every group lands on
+        /// exactly one shard, no shard expects less than nothing, and the
+        /// makespan is never below the lower bound.
+        #[test]
+        fn every_group_exactly_once(
+            specs in proptest::collection::vec((0usize..5, prop_oneof![Just(None), (0.0f64..1e6).prop_map(Some)], 0usize..6, prop_oneof![Just(None), (0usize..3).prop_map(Some)]), 0..60),
+            shards in 1u32..12,
+            strategy in 0usize..6,
+            improve in any::<bool>(),
+        ) {
+            let groups: Vec<Group> = specs.iter().enumerate().map(|(i, (tests, ms, file, tag))| group(i, *tests, *ms, *file, *tag)).collect();
+            let mut o = PlanOptions::new(shards);
+            o.strategy = PlanStrategy::from_name(PlanStrategy::NAMES[strategy]).unwrap();
+            o.improve = improve;
+            match shard::plan(&groups, &o) {
+                Ok(plan) => {
+                    let mut seen = vec![0u32; groups.len()];
+                    for s in &plan.shards {
+                        prop_assert!(s.load >= 0.0 && s.expected >= 0.0);
+                        for &g in &s.groups { seen[g] += 1; }
+                    }
+                    prop_assert!(seen.iter().all(|&n| n == 1), "{:?}", seen);
+                    prop_assert_eq!(plan.shards.len(), shards as usize);
+                    prop_assert!(plan.makespan + 1e-6 >= plan.lower_bound * (1.0 - 1e-9));
+                }
+                Err(e) => prop_assert!(matches!(e.code(), "ERR_SHARDWRIGHT_PLAN" | "ERR_SHARDWRIGHT_CONFIG"), "{}", e),
+            }
+        }
     }
 }

@@ -65,8 +65,9 @@ pub struct Manager {
     shared: Arc<Shared>,
 }
 
+/// Milliseconds as a Duration, saturating.
 fn ms(v: f64) -> Duration {
-    Duration::from_secs_f64(v.max(0.0) / 1000.0)
+    Duration::try_from_secs_f64(v.max(0.0) / 1000.0).unwrap_or(Duration::MAX)
 }
 
 impl Manager {
@@ -111,11 +112,29 @@ impl Manager {
         Ok(Manager { shared })
     }
 
-    /// Submits tasks; see [`Scheduler::submit`]. The host takes the outbox
-    /// afterwards (tasks may have started).
-    pub fn submit(&self, specs: Vec<Result<TaskSpec>>, atomic: bool) -> Result<Vec<Submitted>> {
-        self.shared
-            .step(|s, now| s.submit(specs, atomic, now), true)
+    /// Submits tasks; see [`Scheduler::submit`]. `cancels`: batch positions
+    /// of tasks cancelled on arrival (their caller's signal was aborted
+    /// already), with the reason; they end cancelled before anything starts
+    /// (a task joining an earlier one is left to it). The host takes the
+    /// outbox afterwards (tasks may have started).
+    pub fn submit(
+        &self,
+        specs: Vec<Result<TaskSpec>>,
+        atomic: bool,
+        cancels: Vec<(usize, String)>,
+    ) -> Result<Vec<Submitted>> {
+        self.shared.step(
+            |s, now| {
+                let submitted = s.submit(specs, atomic, now)?;
+                for (i, reason) in &cancels {
+                    if let Some(Submitted::New(h)) = submitted.get(*i) {
+                        s.cancel(Some(&[*h]), reason, now);
+                    }
+                }
+                Ok(submitted)
+            },
+            true,
+        )
     }
 
     /// Ends of host attempts: `(handle, attempt, end)`. The host takes the

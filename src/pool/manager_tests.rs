@@ -85,6 +85,7 @@ fn processes_report_output_exit_codes_and_signals() {
                 Ok(TaskSpec::process("missing", "/no/such/program", &[])),
             ],
             true,
+            vec![],
         )
         .unwrap();
         let (results, events) = drain(&m, &host).await;
@@ -114,7 +115,7 @@ fn a_child_sigkilled_mid_task_is_reported_and_retried() {
         let (m, host) = manager(config(1));
         // First attempt: prints its pid and waits to be killed; second passes.
         let script = "if (process.env.SHARDWRIGHT_ATTEMPT === '1') { console.log(process.pid); setTimeout(() => {}, 30000) } else console.log('second')";
-        m.submit(vec![Ok(node("victim", script).retries(2))], true).unwrap();
+        m.submit(vec![Ok(node("victim", script).retries(2))], true, vec![]).unwrap();
         let mut killed = false;
         let mut results = Vec::new();
         let mut events = Vec::new();
@@ -157,6 +158,7 @@ fn a_timeout_kills_the_process_group() {
             )
             .timeout_ms(300.0))],
             true,
+            vec![],
         )
         .unwrap();
         let (results, _) = drain(&m, &host).await;
@@ -185,6 +187,7 @@ fn a_process_over_its_memory_limit_is_killed_and_not_retried() {
                 Ok(node("small", "setTimeout(() => {}, 300)").memory_limit_mb(150.0)),
             ],
             true,
+            vec![],
         )
         .unwrap();
         let (results, _) = drain(&m, &host).await;
@@ -198,25 +201,58 @@ fn a_process_over_its_memory_limit_is_killed_and_not_retried() {
     });
 }
 
+/// Waits until every file exists (a child says it is ready), up to a minute.
+async fn ready(files: &[&std::path::Path]) {
+    let started = Instant::now();
+    while !files.iter().all(|f| f.exists()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not ready in a minute: {files:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[test]
 fn graceful_shutdown_waits_then_kills() {
+    // Nothing left to the machine's load: both children say when they run
+    // (a file each, "stuck" once its SIGTERM handler is on), and "quick" ends
+    // when the test tells it to, well within the deadline. What is measured
+    // is the manager: it waits the whole deadline for "stuck", lets "quick"
+    // end as passed, cancels "queued", and kills "stuck" with SIGKILL.
+    let dir = std::env::temp_dir().join(format!("shardwright-shutdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (quick_ready, go, stuck_ready) = (dir.join("quick"), dir.join("go"), dir.join("stuck"));
     rt().block_on(async {
         let (m, host) = manager(config(2));
+        let quick = format!(
+            "const fs = require('fs'); fs.writeFileSync({:?}, ''); \
+             setInterval(() => {{ if (fs.existsSync({:?})) {{ console.log('done'); process.exit(0); }} }}, 10)",
+            quick_ready.to_string_lossy(),
+            go.to_string_lossy()
+        );
+        let stuck = format!(
+            "process.on('SIGTERM', () => {{}}); require('fs').writeFileSync({:?}, ''); setTimeout(() => {{}}, 600000)",
+            stuck_ready.to_string_lossy()
+        );
         m.submit(
             vec![
-                Ok(node("quick", "setTimeout(() => console.log('done'), 200)")),
-                Ok(node(
-                    "stuck",
-                    "process.on('SIGTERM', () => {}); setTimeout(() => {}, 60000)",
-                )),
+                Ok(node("quick", &quick)),
+                Ok(node("stuck", &stuck)),
                 Ok(node("queued", "")),
             ],
             true,
+            vec![],
         )
         .unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        ready(&[&quick_ready, &stuck_ready]).await;
+        let deadline = Duration::from_millis(2000);
         let t0 = Instant::now();
-        let report = m.shutdown(Duration::from_millis(1000)).await;
+        let tell_quick = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            std::fs::write(&go, "").unwrap();
+        };
+        let (report, ()) = tokio::join!(m.shutdown(deadline), tell_quick);
         let waited = t0.elapsed();
         assert_eq!(
             report,
@@ -227,7 +263,7 @@ fn graceful_shutdown_waits_then_kills() {
             }
         );
         assert!(
-            waited >= Duration::from_millis(1000) && waited < Duration::from_secs(10),
+            waited >= deadline && waited < Duration::from_secs(30),
             "{waited:?}"
         );
         let (results, _) = drain(&m, &host).await;
@@ -243,8 +279,9 @@ fn graceful_shutdown_waits_then_kills() {
             r["stuck"].exit.as_ref().unwrap().signal.as_deref(),
             Some("SIGKILL")
         );
-        assert!(m.submit(vec![Ok(node("late", ""))], true).is_err());
+        assert!(m.submit(vec![Ok(node("late", ""))], true, vec![]).is_err());
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -254,7 +291,7 @@ fn many_short_processes_each_end_once() {
         let specs = (0..300)
             .map(|i| Ok(TaskSpec::process(format!("p{i}"), "/bin/true", &[])))
             .collect();
-        m.submit(specs, true).unwrap();
+        m.submit(specs, true, vec![]).unwrap();
         let (results, _) = drain(&m, &host).await;
         assert_eq!(results.len(), 300);
         assert_eq!(by_id(&results).len(), 300);

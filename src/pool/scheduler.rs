@@ -167,8 +167,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Milliseconds as a Duration, saturating (options are bounded; this keeps a
+/// bug from becoming a panic).
 fn from_ms(ms: f64) -> Duration {
-    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).unwrap_or(Duration::MAX)
 }
 
 pub struct Scheduler {

@@ -3,10 +3,12 @@
 
 mod local;
 mod model;
+mod redact;
 mod redis;
 mod work;
 
-pub use self::redis::{redact, RedisOptions, RedisQueue};
+pub use self::redact::{redact, scrub};
+pub use self::redis::{RedisOptions, RedisQueue};
 pub use local::{sort_longest_first, LocalQueue};
 pub use model::*;
 pub use work::WorkQueue;

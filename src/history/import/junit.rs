@@ -72,11 +72,40 @@ fn attr(e: &BytesStart, name: &str) -> Result<Option<String>, String> {
     }
 }
 
-fn seconds(e: &BytesStart) -> Result<f64, String> {
-    Ok(attr(e, "time")?
-        .and_then(|t| t.trim().replace(',', "").parse::<f64>().ok())
-        .filter(|t| t.is_finite() && *t >= 0.0)
-        .unwrap_or(0.0))
+/// The longest time an attempt may take, in seconds: what the history holds
+/// (milliseconds in 32 bits, 49.7 days).
+const MAX_SECONDS: f64 = u32::MAX as f64 / 1000.0;
+
+/// The `time` attribute in seconds; absent or empty is 0. Anything else
+/// that is not a finite number from 0 to [`MAX_SECONDS`] (`NaN`, `inf`,
+/// `1e400`, `-5`, `soon`) is an error naming the test.
+fn seconds(e: &BytesStart, test: &str) -> Result<f64, String> {
+    let Some(raw) = attr(e, "time")? else {
+        return Ok(0.0);
+    };
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(0.0);
+    }
+    // Thousands separators, as some runners write them (`1,234.5`).
+    match text.replace(',', "").parse::<f64>() {
+        Ok(t) if t.is_finite() && (0.0..=MAX_SECONDS).contains(&t) => Ok(t.max(0.0)),
+        _ => Err(format!(
+            "{test}: invalid time {raw:?} (seconds: a finite number from 0 to {MAX_SECONDS})"
+        )),
+    }
+}
+
+/// How an error names a test case: its name (cut) and class name.
+fn case_label(name: &str, classname: Option<&str>) -> String {
+    let name = crate::history::run::cut_text(name, 200);
+    match classname {
+        Some(c) => format!(
+            "test {name:?} of {:?}",
+            crate::history::run::cut_text(c, 200)
+        ),
+        None => format!("test {name:?}"),
+    }
 }
 
 /// Whether the text starts like XML.
@@ -198,12 +227,15 @@ pub fn parse(text: &str, run_id: String) -> Result<RunInput, String> {
                 }
             }
             b"testcase" => {
+                let name = attr(&e, "name")?.unwrap_or_default();
+                let classname = attr(&e, "classname")?.filter(|s| !s.is_empty());
+                let time = seconds(&e, &case_label(&name, classname.as_deref()))?;
                 let c = Case {
-                    name: attr(&e, "name")?.unwrap_or_default(),
-                    classname: attr(&e, "classname")?.filter(|s| !s.is_empty()),
+                    name,
+                    classname,
                     file: attr(&e, "file")?.filter(|s| !s.is_empty()),
                     line: attr(&e, "line")?.and_then(|l| l.trim().parse().ok()),
-                    time: seconds(&e)?,
+                    time,
                     ..Default::default()
                 };
                 if empty {
@@ -236,9 +268,17 @@ pub fn parse(text: &str, run_id: String) -> Result<RunInput, String> {
             }
             name if is_retry(name) => {
                 if let Some(c) = case.as_mut() {
+                    let time = seconds(
+                        &e,
+                        &format!(
+                            "<{}> of {}",
+                            String::from_utf8_lossy(name),
+                            case_label(&c.name, c.classname.as_deref())
+                        ),
+                    )?;
                     c.retries.push(Retry {
                         kind: Kind::Failed,
-                        time: seconds(&e)?,
+                        time,
                         message: attr(&e, "message")?.unwrap_or_default(),
                         flaky: name.starts_with(b"flaky"),
                     });
@@ -370,4 +410,90 @@ fn emit(c: Case, suites: &[SuiteFrame], playwright: bool, out: &mut Vec<AttemptI
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Classifier;
+    use proptest::prelude::*;
+
+    fn report(time: &str) -> String {
+        format!(
+            r#"<testsuites><testsuite name="s"><testcase classname="cart.spec.ts" name="adds" time="{time}"/></testsuite></testsuites>"#
+        )
+    }
+
+    #[test]
+    fn bad_times_name_the_test() {
+        for time in [
+            "NaN", "nan", "inf", "-inf", "Infinity", "1e400", "-5", "soon", "5000000",
+        ] {
+            let e = parse(&report(time), "r".into()).unwrap_err();
+            assert_eq!(
+                e,
+                format!("test \"adds\" of \"cart.spec.ts\": invalid time {time:?} (seconds: a finite number from 0 to 4294967.295)")
+            );
+        }
+        for (time, ms) in [
+            ("", 0.0),
+            ("  ", 0.0),
+            ("1.5", 1500.0),
+            ("1,234.5", 1_234_500.0),
+            ("-0", 0.0),
+        ] {
+            let run = parse(&report(time), "r".into()).unwrap();
+            assert_eq!(run.attempts[0].duration_ms, ms, "{time:?}");
+        }
+    }
+
+    proptest! {
+        /// Any text: a run or a message, never a panic; a run's attempts
+        /// are all valid for the history.
+        #[test]
+        fn any_text_parses_or_says_why(text in "\\PC{0,300}") {
+            if let Ok(run) = parse(&text, "r".into()) {
+                prop_assert!(run.resolve(&Classifier::default()).is_ok());
+            }
+        }
+
+        /// Well-formed reports with arbitrary names, times and failures:
+        /// accepted exactly when every time is a finite number in range,
+        /// and then every attempt is there with its duration.
+        #[test]
+        fn generated_reports(cases in proptest::collection::vec(
+            ("[a-z <>&\"'›]{0,12}", prop_oneof![
+                (0.0f64..5000.0).prop_map(|t| format!("{t}")),
+                Just("NaN".to_string()), Just("-1".to_string()), Just("1e400".to_string()), Just(String::new()),
+            ], any::<bool>()),
+            1..8,
+        )) {
+            let mut xml = String::from("<testsuites><testsuite name=\"s\">");
+            for (name, time, failed) in &cases {
+                let name = quick_xml::escape::escape(name.as_str());
+                if *failed {
+                    xml.push_str(&format!("<testcase name=\"{name}\" time=\"{time}\"><failure message=\"boom\"/></testcase>"));
+                } else {
+                    xml.push_str(&format!("<testcase name=\"{name}\" time=\"{time}\"/>"));
+                }
+            }
+            xml.push_str("</testsuite></testsuites>");
+            let valid = cases.iter().all(|(_, t, _)| t.is_empty() || t.parse::<f64>().is_ok_and(|v| (0.0..=MAX_SECONDS).contains(&v)));
+            match parse(&xml, "r".into()) {
+                Ok(run) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(run.attempts.len(), cases.len());
+                    for (a, (_, t, failed)) in run.attempts.iter().zip(&cases) {
+                        let secs = if t.is_empty() { 0.0 } else { t.parse::<f64>().unwrap() };
+                        prop_assert_eq!(a.duration_ms, (secs * 1000.0).round());
+                        prop_assert_eq!(a.status.as_str(), if *failed { "failed" } else { "passed" });
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(!valid, "{}", e);
+                    prop_assert!(e.contains("invalid time"), "{}", e);
+                }
+            }
+        }
+    }
 }

@@ -5,7 +5,10 @@ use std::path::Path;
 use super::{junit, playwright};
 use crate::error::{Error, Result};
 use crate::history::run::RunInput;
-use crate::history::store::content_hash;
+use crate::history::store::{content_hash, read_bounded};
+
+/// The largest report `import` reads: 1 GiB.
+pub const MAX_REPORT_BYTES: u64 = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -25,7 +28,20 @@ impl ReportFormat {
 /// Reads a report into a run. The run id is derived from the report's
 /// content (`import-<hash>`), so importing the same report twice adds it once.
 pub fn read_report(path: &Path) -> Result<(ReportFormat, RunInput)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = read_bounded(
+        path,
+        MAX_REPORT_BYTES,
+        "read",
+        "split the run into several reports",
+    )?
+    // Missing: the system's own error (ENOENT), as a failed open would say it.
+    .ok_or_else(|| {
+        Error::io(
+            "read",
+            path,
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        )
+    })?;
     let (format, mut run) = parse_report(&bytes).map_err(|problem| Error::Report {
         path: path.into(),
         problem,
