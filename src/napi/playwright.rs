@@ -181,6 +181,10 @@ pub fn plan_report(
 #[napi(object, object_from_js = false)]
 pub struct QueueGroup {
     pub id: String,
+    /// Its project and file (relative to rootDir), as the reporter's suite
+    /// titles them: a batch runs its files longest group first.
+    pub project: String,
+    pub file: String,
     pub tests: Vec<String>,
     /// The tests' `--test-list` lines.
     pub lines: Vec<String>,
@@ -204,6 +208,8 @@ pub struct QueueSuite {
     pub unlistable: Vec<String>,
     /// The first project's `outputDir`, where batches put their artifacts.
     pub output_dir: Option<String>,
+    /// The config's rootDir.
+    pub root_dir: String,
 }
 
 /// The listed suite as `shardwright run` queues it: groups (joined where
@@ -267,6 +273,8 @@ pub fn queue_suite(
             .zip(&grouping.members)
             .map(|(g, members)| QueueGroup {
                 id: g.id.clone(),
+                project: g.project.to_string(),
+                file: g.file.to_string(),
                 tests: g.test_keys().to_vec(),
                 lines: members
                     .iter()
@@ -285,6 +293,7 @@ pub fn queue_suite(
             fingerprint,
             unlistable,
             output_dir,
+            root_dir: parsed.root_dir.clone(),
         })
     })
 }
@@ -513,4 +522,56 @@ pub struct FoldedDurations {
     pub duration_ms: Vec<f64>,
     pub failed_last_run: Vec<bool>,
     pub with_duration: u32,
+}
+
+/// What `shardwright run` handles of a config itself — its web servers and
+/// the reporters of the merged report — from what js/run/wrap-config.js
+/// wrote while Playwright loaded it.
+#[napi(js_name = "__runConfig", ts_return_type = "any")]
+pub fn run_config(dump: String) -> napi::Result<Value, &'static str> {
+    sync(|| {
+        let c = playwright::webserver::run_config(&dump)?;
+        serde_json::to_value(c).map_err(|e| Error::Internal(e.to_string()))
+    })
+}
+
+/// A batch's streamed events (complete lines of the file
+/// js/run/batch-reporter.js appends to): `{ began: [key], tests: [{ key,
+/// status, final, attempt }], errors, end, unreadable }`.
+#[napi(js_name = "__runEvents", ts_return_type = "any")]
+pub fn run_events(text: String) -> Value {
+    let e = playwright::stream::read(&text);
+    json!({
+        "began": e.began,
+        "tests": e.tests.into_iter().map(|t| json!({
+            "key": t.key, "status": t.status, "final": t.is_final, "attempt": t.attempt,
+        })).collect::<Vec<_>>(),
+        "errors": e.errors,
+        "end": e.end,
+        "unreadable": e.unreadable,
+    })
+}
+
+/// Where `playwright test <args>` run in `cwd` finds its config, and the
+/// wrapper `shardwright run` writes beside it: `null` without a config file.
+#[napi(js_name = "__runWrapper", ts_return_type = "any")]
+pub fn run_wrapper(cwd: String, args: Vec<String>, tag: String, adapt: String) -> Value {
+    let Some(l) = playwright::config::locate(std::path::Path::new(&cwd), &args) else {
+        return Value::Null;
+    };
+    let name = playwright::config::wrapper_name(&l.file, &tag);
+    json!({
+        "configFile": l.file.to_string_lossy(),
+        "configDir": l.dir.to_string_lossy(),
+        "args": l.args,
+        "wrapper": l.dir.join(&name).to_string_lossy(),
+        "source": playwright::config::wrapper_source(&l.file, std::path::Path::new(&adapt)),
+    })
+}
+
+/// Whether a file name is a wrapper `shardwright run` writes (to remove
+/// those a killed run left behind).
+#[napi(js_name = "__isRunWrapper")]
+pub fn is_run_wrapper(name: String) -> bool {
+    playwright::config::is_wrapper_name(&name)
 }

@@ -1,0 +1,87 @@
+'use strict';
+// Loaded by Playwright, through the wrapper config `shardwright run` writes
+// beside yours (.shardwright-run-<machine>.config.ts: `export default
+// adapt(yourConfig, configDir)`), in every process of its Playwright runs.
+//
+// - SHARDWRIGHT_RUN_CONFIG_OUT=<file> (the listing): writes down what `run`
+//   handles itself — `webServer` and `reporter`, RegExps as
+//   `{ $regexp, flags }`, reporter modules resolved from the config's
+//   folder — for the engine (src/playwright/webserver.rs) to read.
+// - SHARDWRIGHT_RUN_SERVERS=reuse (the batches): every web server gets
+//   `reuseExistingServer: true`, so Playwright finds the servers `run`
+//   started for the machine instead of starting its own on the same port.
+// - SHARDWRIGHT_RUN_REPORTER=`{ keep, add }` (the batches): the config's
+//   reporters at the indexes `keep` (those that write reports, as the engine
+//   chose them), options and all, then `add` (run's own batch reporter, and
+//   blob when batches are merged at the end).
+//
+// Anything else of the config is returned as it is.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+function plain(value) {
+  return JSON.parse(
+    JSON.stringify(value === undefined ? null : value, (_key, v) => {
+      if (v instanceof RegExp) return { $regexp: v.source, flags: v.flags };
+      if (typeof v === 'function' || typeof v === 'symbol') return undefined;
+      return v;
+    }),
+  );
+}
+
+/** Node's resolution of each reporter module, from the config's folder. */
+function resolvedReporters(reporter, configDir) {
+  const names = typeof reporter === 'string' ? [reporter] : Array.isArray(reporter) ? reporter.map((r) => (Array.isArray(r) ? r[0] : r)) : [];
+  const out = {};
+  for (const name of names) {
+    if (typeof name !== 'string') continue;
+    try {
+      out[name] = require.resolve(name, { paths: [configDir] });
+    } catch {
+      // A built-in reporter, or one Playwright resolves itself.
+    }
+  }
+  return out;
+}
+
+function writeDown(config, configDir, file) {
+  const text = JSON.stringify({
+    configDir,
+    webServer: plain(config.webServer),
+    reporter: plain(config.reporter),
+    resolved: resolvedReporters(config.reporter, configDir),
+  });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+function reuse(server) {
+  return server && typeof server === 'object' ? { ...server, reuseExistingServer: true } : server;
+}
+
+function reporters(reporter, spec) {
+  const list = typeof reporter === 'string' ? [[reporter]] : Array.isArray(reporter) ? reporter.map((r) => (typeof r === 'string' ? [r] : r)) : [];
+  return [...(spec.keep || []).map((i) => list[i]).filter(Boolean), ...(spec.add || [])];
+}
+
+function adapt(config, configDir) {
+  if (config && typeof config.then === 'function') return config.then((c) => adapt(c, configDir));
+  if (!config || typeof config !== 'object') return config;
+  const out = process.env.SHARDWRIGHT_RUN_CONFIG_OUT;
+  if (out) writeDown(config, configDir, out);
+  let adapted = config;
+  if (process.env.SHARDWRIGHT_RUN_SERVERS === 'reuse' && config.webServer) {
+    const ws = config.webServer;
+    adapted = { ...adapted, webServer: Array.isArray(ws) ? ws.map(reuse) : reuse(ws) };
+  }
+  if (process.env.SHARDWRIGHT_RUN_REPORTER) {
+    adapted = { ...adapted, reporter: reporters(config.reporter, JSON.parse(process.env.SHARDWRIGHT_RUN_REPORTER)) };
+  }
+  return adapted;
+}
+
+module.exports = adapt;
+module.exports.default = adapt;
