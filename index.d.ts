@@ -308,6 +308,16 @@ export declare function __runConfig(dump: string): any
 export declare function __runEvents(text: string): any
 
 /**
+ * The suite a batch's Playwright process loaded (flattened by
+ * js/playwright/suite.js in the batch reporter's `preprocess`) as
+ * `shardwright run` queues it, when a machine alone runs it in one pass:
+ * `{ groups, byCount, fingerprint, tests, order, skip }` — `order`: the
+ * files as `[project, file]`, longest group first; `skip`: indexes of the
+ * suite's tests that are quarantined (`quarantined` keys).
+ */
+export declare function __runSuitePlan(suite: string, history?: HistoryStore | undefined | null, quarantined?: Array<string> | undefined | null): any
+
+/**
  * Where `playwright test <args>` run in `cwd` finds its config, and the
  * wrapper `shardwright run` writes beside it: `null` without a config file.
  */

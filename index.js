@@ -855,6 +855,7 @@ module.exports.__reportGroups = nativeBinding.__reportGroups
 module.exports.__reportResults = nativeBinding.__reportResults
 module.exports.__runConfig = nativeBinding.__runConfig
 module.exports.__runEvents = nativeBinding.__runEvents
+module.exports.__runSuitePlan = nativeBinding.__runSuitePlan
 module.exports.__runWrapper = nativeBinding.__runWrapper
 module.exports.__shardIndex = nativeBinding.__shardIndex
 module.exports.__shardStrategies = nativeBinding.__shardStrategies

@@ -73,7 +73,10 @@ module.exports = async () => {
   fs.appendFileSync(${JSON.stringify(path.join(dir, 'ran.log'))}, ${JSON.stringify(title)} + '\\n');${failing}
 });`;
     }).join('\n');
-    fs.writeFileSync(path.join(dir, 'tests', `f${f}.spec.js`), `const fs = require('node:fs');\nconst { test, expect } = require('@playwright/test');\n${body}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'tests', `f${f}.spec.js`),
+      `const fs = require('node:fs');\nconst { test, expect } = require('@playwright/test');\n${body}\n`,
+    );
   }
   return dir;
 }

@@ -10,6 +10,7 @@ const suites = [
   ['pool', require('./pool.js')],
   ['history', require('./history.js')],
   ['queue', require('./queue.js')],
+  ['run', require('./run.js')],
 ];
 
 async function main() {

@@ -2,12 +2,16 @@
 // The reporter of a `shardwright run` batch, beside `blob` (`--reporter
 // blob,<this file>`), in the batch's Playwright process:
 //
-// - preprocess(): runs the batch's files longest group first
-//   (SHARDWRIGHT_RUN_ORDER: `[[project, file], …]` in the order the queue
-//   handed the groups out), so the workers finish together. Playwright hands
-//   its test groups to free workers in suite order; the order of a project's
-//   file suites is the only thing changed, and only when Playwright's
-//   Suite keeps them in `_entries` (otherwise its own order stays).
+// - preprocess(): runs the batch's files longest group first, so the
+//   workers finish together. Playwright hands its test groups to free
+//   workers in suite order; the order of a project's file suites is the only
+//   thing changed, and only when Playwright's Suite keeps them in `_entries`
+//   (otherwise its own order stays). The order is the queue's
+//   (SHARDWRIGHT_RUN_ORDER: `[[project, file], …]`), or — a machine alone,
+//   its whole suite in one pass with no listing before — the engine's plan
+//   of the suite as loaded here (SHARDWRIGHT_RUN_PLAN: the history, the
+//   quarantined tests to skip), written down as a `suite` line for `run` to
+//   queue and follow.
 // - onTestEnd(), onError(), onEnd(): one JSON line per event appended to
 //   SHARDWRIGHT_RUN_EVENTS, as it happens — `run` completes each group as
 //   soon as its tests are done and knows what ran even if the process is
@@ -25,7 +29,10 @@ function readOrder(file) {
   }
 }
 
-const slash = (p) => String(p).replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+const slash = (p) =>
+  String(p)
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '');
 
 class BatchReporter {
   constructor() {
@@ -49,9 +56,32 @@ class BatchReporter {
     }
   }
 
-  preprocess({ suite }) {
-    if (!this._order || !suite || !Array.isArray(suite.suites)) return;
-    const rank = new Map(this._order.map(([project, file], i) => [`${project}\u0000${slash(file)}`, i]));
+  preprocess({ config, suite, testRun }) {
+    if (!suite || !Array.isArray(suite.suites)) return;
+    if (process.env.SHARDWRIGHT_RUN_PLAN) this._plan(config, suite, testRun, process.env.SHARDWRIGHT_RUN_PLAN);
+    if (this._order) this._reorder(suite, this._order);
+  }
+
+  _plan(config, suite, testRun, file) {
+    const native = require('../native.js');
+    const { History } = require('../api/history.js');
+    const { flattenSuite } = require('../playwright/suite.js');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+    let history = null;
+    try {
+      if (spec.history && fs.existsSync(spec.history)) history = History.load(spec.history);
+    } catch {
+      // `run` said so already, and orders by test count.
+    }
+    const { json, cases } = flattenSuite(suite, testRun, config);
+    const plan = native.__runSuitePlan(json, history ? history._store : null, spec.quarantined || []);
+    for (const i of plan.skip) testRun.skip(cases[i], 'quarantined by shardwright (quarantineMode: skip)');
+    this._order = plan.order;
+    this._write({ t: 'suite', groups: plan.groups, byCount: plan.byCount, fingerprint: plan.fingerprint, tests: plan.tests, quarantined: plan.quarantined });
+  }
+
+  _reorder(suite, order) {
+    const rank = new Map(order.map(([project, file], i) => [`${project}\u0000${slash(file)}`, i]));
     for (const projectSuite of suite.suites) {
       const entries = projectSuite._entries;
       if (!Array.isArray(entries)) continue;

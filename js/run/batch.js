@@ -27,6 +27,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const native = require('../native.js');
+const { codedError } = require('../errors.js');
 const { formatMs } = require('../api/flaky-format.js');
 const { readGroupPayload, resultPayload } = require('./queue-run.js');
 const { plural, tail } = require('./progress.js');
@@ -78,7 +79,7 @@ function groupRecord(part, tests, problem) {
   let durationMs = 0;
   for (const key of part.tests) {
     const t = tests.get(key);
-    if (!t || !t.attempts.length) {
+    if (!t?.attempts.length) {
       missing.push(key);
       continue;
     }
@@ -104,56 +105,90 @@ function groupRecord(part, tests, problem) {
 
 /** Why tests of an ended batch did not run: Playwright's errors, else its output. */
 function whyNotRun(errors, result, shownCommand) {
-  const clean = (s) => String(s).replace(/\u001b\[[0-9;]*m/g, '').trim();
+  const clean = (s) =>
+    String(s)
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .trim();
   if (errors.length) return `Playwright reported: ${errors.map((e) => clean(e).split('\n').slice(0, 8).join('\n    ')).join('\n    ')}`;
   const output = result.stderr || result.stdout;
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
   return `\`${shownCommand}\` ${how}${output ? `:\n    ${tail(output)}` : ''}`;
 }
 
+/** The batch's command line and environment. */
+function invocation(ctx, n, file, { onePass, workers }) {
+  const direct = Boolean(ctx.wrapper && !ctx.shared && n === 1);
+  const env = {
+    ...ctx.serverEnv,
+    PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(ctx.privateDir, 'blobs', `batch-${n}.zip`),
+    SHARDWRIGHT_RUN_EVENTS: file('.events.jsonl'),
+    FORCE_COLOR: '0',
+  };
+  const args = [...ctx.command.slice(1)];
+  if (onePass) {
+    env.SHARDWRIGHT_RUN_PLAN = path.join(ctx.privateDir, 'plan.json');
+    if (ctx.wrapper) {
+      env.SHARDWRIGHT_RUN_CONFIG_OUT = path.join(ctx.privateDir, 'config.json');
+      env.SHARDWRIGHT_RUN_SERVERS = `wait:${ctx.privateDir}`;
+    }
+  } else {
+    env.SHARDWRIGHT_RUN_ORDER = file('.order.json');
+    args.push('--test-list', file('.txt'));
+  }
+  if (ctx.wrapper) {
+    // Alone and first: the config's reporters run in the batch; else blobs to merge.
+    env.SHARDWRIGHT_RUN_REPORTER = JSON.stringify({ keep: direct ? 'auto' : [], add: [...(direct ? [] : [['blob']]), [REPORTER]] });
+    env.SHARDWRIGHT_RUN_OUTPUT = path.join(path.basename(ctx.privateDir), `batch-${n}`);
+  } else {
+    args.push(`--reporter=blob,${REPORTER}`);
+  }
+  args.push(`--workers=${workers}`);
+  if (!ctx.wrapper && ctx.outputDir) args.push('--output', path.join(ctx.outputDir, `batch-${n}`));
+  return { args, env, direct };
+}
+
 /**
  * A batch runner for one run: `runBatch(groups)` runs them, completes them
  * in the queue as they finish (records into `ctx.mine`) and resolves `{
- * ranTests, problem, cancelled }`.
+ * ranTests, problem, cancelled }`. `runBatch(null)`: a machine alone runs
+ * its whole suite in one pass, with no listing before: the batch's reporter
+ * plans the suite as Playwright loaded it and writes it down, and `adopt`
+ * queues it (seeds, joins, pulls it all) as it arrives.
  */
-function batchRunner(ctx) {
+function batchRunner(ctx, adopt) {
   const { queue, progress, privateDir, cwd } = ctx;
   const say = (line) => progress.say(line);
   return async function runBatch(batch) {
+    const onePass = batch === null;
     const n = ++ctx.batchSeq;
-    const parts = batch.map((g) => ({ group: g, ...readGroupPayload(g) }));
     const file = (suffix) => path.join(privateDir, `batch-${n}${suffix}`);
-    const lines = [...new Set(parts.flatMap((p) => p.lines))];
-    const order = [];
-    for (const p of parts) if (p.project !== undefined && !order.some(([pr, f]) => pr === p.project && f === p.file)) order.push([p.project, p.file]);
-    fs.writeFileSync(file('.txt'), `# shardwright run: batch ${n}, ${batch.map((g) => g.id).join(', ')}\n${lines.join('\n')}\n`);
-    fs.writeFileSync(file('.order.json'), JSON.stringify(order));
+    let parts = [];
+    const open = new Map();
+    const take = (groups) => {
+      parts = groups.map((g) => ({ group: g, ...readGroupPayload(g) }));
+      for (const p of parts) open.set(p.group.id, p);
+      ctx.runningGroups += parts.length;
+    };
+    if (!onePass) {
+      take(batch);
+      const lines = [...new Set(parts.flatMap((p) => p.lines))];
+      const order = [];
+      for (const p of parts) if (p.project !== undefined && !order.some(([pr, f]) => pr === p.project && f === p.file)) order.push([p.project, p.file]);
+      fs.writeFileSync(file('.txt'), `# shardwright run: batch ${n}, ${batch.map((g) => g.id).join(', ')}\n${lines.join('\n')}\n`);
+      fs.writeFileSync(file('.order.json'), JSON.stringify(order));
+    }
     fs.writeFileSync(file('.events.jsonl'), '');
-    const blob = path.join(privateDir, 'blobs', `batch-${n}.zip`);
-    const workers = Math.min(ctx.workers, batch.length);
-    // Alone and first: the config's reporters run in the batch; else blobs to merge.
-    const direct = Boolean(ctx.wrapper && ctx.runConfig && !ctx.shared && n === 1);
-    const reporterEnv = ctx.wrapper
-      ? { SHARDWRIGHT_RUN_REPORTER: JSON.stringify({ keep: direct ? ctx.runConfig.keep : [], add: [...(direct ? [] : [['blob']]), [REPORTER]] }) }
-      : {};
-    const args = [
-      ...ctx.command.slice(1),
-      '--test-list',
-      file('.txt'),
-      ...(ctx.wrapper ? [] : [`--reporter=blob,${REPORTER}`]),
-      `--workers=${workers}`,
-      '--output',
-      path.join(ctx.outputDir, `batch-${n}`),
-    ];
-    const testCount = parts.reduce((a, p) => a + p.tests.length, 0);
-    ctx.runningGroups += batch.length;
-    if (!progress.tty) say(`batch ${n} started: ${plural(batch.length, 'group')}, ${plural(testCount, 'test')} on ${plural(workers, 'worker')}`);
+    const workers = onePass ? ctx.workers : Math.min(ctx.workers, batch.length);
+    const { args, env, direct } = invocation(ctx, n, file, { onePass, workers });
+    if (!progress.tty && !onePass) {
+      const testCount = parts.reduce((a, p) => a + p.tests.length, 0);
+      say(`batch ${n} started: ${plural(batch.length, 'group')}, ${plural(testCount, 'test')} on ${plural(workers, 'worker')}`);
+    }
 
     const tests = new Map(); // key → { status, final, attempts }
     const began = new Set();
     const errors = [];
     let end = null;
-    const open = new Map(parts.map((p) => [p.group.id, p]));
     const completions = [];
     const complete = (part, problem) => {
       open.delete(part.group.id);
@@ -169,10 +204,15 @@ function batchRunner(ctx) {
       );
       ctx.changed();
     };
-    const poll = () => {
+    let adopted = !onePass;
+    const poll = async () => {
       const text = events.read();
       if (!text) return;
       const e = native.__runEvents(text);
+      if (e.suite && !adopted) {
+        adopted = true;
+        take(await adopt(e.suite));
+      }
       for (const k of e.began) began.add(k);
       for (const t of e.tests) {
         const s = tests.get(t.key) || { attempts: [] };
@@ -188,47 +228,43 @@ function batchRunner(ctx) {
       }
     };
     const events = new Tail(file('.events.jsonl'));
+    let polling = Promise.resolve();
+    const tick = () => {
+      polling = polling.then(poll).catch((err) => ctx.stop(err));
+    };
     const t0 = Date.now();
-    const timer = setInterval(() => {
-      try {
-        poll();
-      } catch (err) {
-        ctx.stop(err);
-      }
-    }, POLL_MS);
+    const timer = setInterval(tick, POLL_MS);
     let result;
     try {
-      result = await ctx.manager.submit({
-        id: `batch-${n}`,
-        command: ctx.command[0],
-        args,
-        cwd,
-        env: {
-          ...ctx.serverEnv,
-          ...reporterEnv,
-          PLAYWRIGHT_BLOB_OUTPUT_FILE: blob,
-          SHARDWRIGHT_RUN_EVENTS: file('.events.jsonl'),
-          SHARDWRIGHT_RUN_ORDER: file('.order.json'),
-          FORCE_COLOR: '0',
-        },
-      });
+      result = await ctx.manager.submit({ id: `batch-${n}`, command: ctx.command[0], args, cwd, env });
     } finally {
       clearInterval(timer);
     }
-    poll();
+    if (result.error?.name === 'SpawnError') {
+      const message = result.history?.at(-1)?.error?.message || result.error.code;
+      throw codedError('io', `failed to start \`${ctx.o.command.join(' ')}\` in ${cwd}: ${message} (${result.error.code})\n  no test was run`, { exitCode: 2 });
+    }
+    tick();
+    await polling;
     // What the config's reporters said (the html report's "To open…", github annotations).
-    if (direct && result.stdout && result.stdout.trim()) ctx.io.stdout.write(`${result.stdout.trim()}\n`);
+    if (direct && result.stdout?.trim()) ctx.io.stdout.write(`${result.stdout.trim()}\n`);
     const wallMs = Date.now() - t0;
     const ended = tests.size;
     const shownCommand = [ctx.command[0], ...args].join(' ');
     const rest = [...open.values()];
     let problem = null;
     if (result.outcome === 'cancelled') {
-      // Stopping: what did not finish goes back to the queue.
+      // Stopping: what did not finish goes back to the queue; the tests of
+      // those groups that did finish are kept for the history.
+      for (const part of rest) for (const k of part.tests) if (tests.has(k)) ctx.interrupted.push(...tests.get(k).attempts);
       ctx.runningGroups -= rest.length;
       await Promise.all(completions);
-      await queue.release(rest.map((p) => p.group.id)).catch(() => {});
-      return { cancelled: true, ranTests: tests.size > 0 };
+      if (rest.length) await queue.release(rest.map((p) => p.group.id)).catch(() => {});
+      return { cancelled: true, ranTests: ended > 0 };
+    }
+    if (!adopted) {
+      // Alone, and Playwright never got to the suite (a config or globalSetup error).
+      return { cancelled: false, ranTests: false, unplanned: true, problem: whyNotRun(errors, result, shownCommand) };
     }
     if (end !== null && ended > 0) {
       const why = whyNotRun(errors, result, shownCommand);
@@ -240,7 +276,7 @@ function batchRunner(ctx) {
       problem = `${reason}${output}`;
       const back = [];
       for (const part of rest) {
-        const running = ended > 0 && part.tests.some((k) => began.has(k) && !tests.get(k)?.final);
+        const running = part.tests.some((k) => began.has(k) && !tests.get(k)?.final);
         if (running && ctx.strikes.has(part.group.id)) {
           complete(part, `the Playwright process died twice while these tests ran: ${problem}`);
           continue;
@@ -260,7 +296,8 @@ function batchRunner(ctx) {
       const where = s ? ` — ${s.done}/${s.total} groups done, ${s.failed} failed` : '';
       say(`batch ${n} ended in ${formatMs(wallMs)}: ${plural(ended, 'test')} ran${where}`);
     }
-    return { cancelled: false, ranTests: ended > 0, problem };
+    // A batch in which no test even began is the machine's trouble, not a test's.
+    return { cancelled: false, ranTests: began.size > 0, problem };
   };
 }
 

@@ -25,6 +25,7 @@ async function record(ctx, { merger, final, partial = false }) {
   const results = await queue.results();
   const { run: whole, machineIds } = queueRun(o.runId || 'local', results, shared ? await queue.runs() : []);
   const records = results.map((r) => ({ ...readResultPayload(r), id: r.group, machine: r.machine, status: r.status }));
+  if (partial) whole.attempts.push(...ctx.interrupted);
   if (!shared) {
     delete whole.id; // a local run gets a fresh id from the history
     whole.source = 'shardwright-run';
@@ -90,7 +91,11 @@ function conclude(ctx, { final, records: runRecords, flaky }) {
       const where = shared ? ` (machine ${r.machine})` : '';
       const keys = r.missing.slice(0, 5).map((k) => `      - ${k}`);
       if (r.missing.length > 5) keys.push(`      … and ${r.missing.length - 5} more`);
-      notRun.push(`  ✘ ${plural(r.missing.length, 'test')} of group ${r.id}${where} did not run: ${String(r.problem || '').split('\n').join('\n      ')}\n${keys.join('\n')}`);
+      notRun.push(
+        `  ✘ ${plural(r.missing.length, 'test')} of group ${r.id}${where} did not run: ${String(r.problem || '')
+          .split('\n')
+          .join('\n      ')}\n${keys.join('\n')}`,
+      );
     }
   }
   if (failed.length) say(`failed:\n${failed.join('\n')}`);

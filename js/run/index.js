@@ -23,13 +23,14 @@ const { WorkQueue } = require('../native.js');
 const { codedError } = require('../errors.js');
 const { WorkerManager } = require('../api/pool.js');
 const { resolveConfig, recommendWorkers } = require('../api/config.js');
-const { prepare, safe } = require('./prepare.js');
+const { prepare, preparePass, safe } = require('./prepare.js');
 const { startServers } = require('./servers.js');
 const { batchRunner } = require('./batch.js');
 const { mergeReport } = require('./report.js');
 const { record, conclude, lostQueue, failRest } = require('./finish.js');
-const { seedAndJoin, renderer, finishRun, abandon } = require('./queue-steps.js');
+const { seedAndJoin, adopt, renderer, finishRun, abandon } = require('./queue-steps.js');
 const { Progress } = require('./progress.js');
+const { loadConfiguredHistory } = require('../api/record.js');
 const { alive } = require('./server-host.js');
 
 // In queue mode a pull takes about this machine's share of the remaining
@@ -77,9 +78,9 @@ function privateDir(settings, o, machineId) {
 }
 
 /** The machine: pulls and runs batches until the queue is done, the run stops or its Playwright keeps failing. */
-async function machineLoop(ctx, runBatch) {
+async function machineLoop(ctx, runBatch, failedBefore = 0) {
   const pollMs = Math.min(1000, Math.max(100, Math.floor(ctx.leaseMs / 2)));
-  let failedBatches = 0;
+  let failedBatches = failedBefore;
   while (!ctx.stopping) {
     try {
       const batch = await ctx.queue.pull({ leaseMs: ctx.leaseMs, spread: ctx.shared ? PULL_SPREAD : 1, share: ctx.workers, maxGroups: 100_000 });
@@ -127,6 +128,7 @@ async function runSuite(o, io) {
     leaseMs: o.leaseMs ?? 60_000,
     mine: [], // this machine's completed groups
     strikes: new Set(), // groups whose Playwright process died while they ran
+    interrupted: [], // attempts of tests that finished in groups a signal cut short
     batchSeq: 0,
     runningGroups: 0,
     stopping: null, // the error that stops the run (the queue lost), or a signal
@@ -134,7 +136,9 @@ async function runSuite(o, io) {
     lastStatus: null,
     startedAt: Date.now(),
     serverEnv: {},
+    runConfig: null,
     changed: () => {},
+    render: async () => null,
   };
   ctx.stop = (err) => {
     if (ctx.stopping) return;
@@ -146,44 +150,64 @@ async function runSuite(o, io) {
   process.on('SIGTERM', onSignal);
   let servers = null;
   let starting = null;
-  // Called by prepare() as soon as the config's servers are known.
+  // The config's servers, as soon as they are known (the wrapper wrote the
+  // config down); a batch waiting for them learns where they are, or why
+  // they failed, from servers.link.json.
   ctx.startServers = (runConfig) => {
     if (starting || !runConfig.servers.length) return;
+    const link = (v) => fs.writeFileSync(path.join(ctx.privateDir, 'servers.link.json'), JSON.stringify(v));
     starting = startServers(runConfig.servers, runConfig.configDir).then(
       (s) => {
         servers = s;
+        ctx.serverEnv = { ...s.env, SHARDWRIGHT_RUN_SERVERS: 'reuse' };
+        link({ dir: s.dir });
+        if (s.shared)
+          say(`using the web servers another shardwright run process of this machine started (${runConfig.servers.map((x) => x.shown).join(', ')})`);
         return s;
       },
-      (err) => ({ error: err }),
+      (err) => {
+        link({ failed: true, error: err.message });
+        ctx.stop(err);
+        return { error: err };
+      },
     );
   };
+  const serversError = async () => (starting ? (await starting).error : null);
   let ticker = null;
   try {
     ctx.privateDir = privateDir(settings, o, machineId);
-    const prepared = await prepare(o, settings, ctx);
-    if (starting) {
-      const s = await starting;
-      if (s.error) throw s.error;
-    }
-    if (prepared.empty) return prepared.exitCode;
-    if (ctx.stopping) return end(ctx);
-    ctx.history = prepared.history;
-    ctx.byCount = prepared.byCount;
-    ctx.command = prepared.command;
-    ctx.outputDir = path.join(prepared.outputDir, path.basename(ctx.privateDir));
-    const runConfig = prepared.runConfig;
-    ctx.runConfig = runConfig;
-    if (servers) {
-      ctx.serverEnv = { ...servers.env, SHARDWRIGHT_RUN_SERVERS: 'reuse' };
-      if (servers.shared) say(`using the web servers another shardwright run process of this machine started (${runConfig.servers.map((s) => s.shown).join(', ')})`);
-    }
-    if (ctx.stopping) return end(ctx);
-    await seedAndJoin(ctx, prepared);
+    ctx.history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
     ctx.manager = new WorkerManager({ maxWorkers: 1, minWorkers: 1, retry: { maxRetries: 0 } });
     ctx.render = renderer(ctx);
     ctx.changed = throttle(ctx);
-    ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
-    await machineLoop(ctx, batchRunner(ctx));
+    const runBatch = batchRunner(ctx, (plan) => adopt(ctx, plan));
+    let first = null;
+    if (shared) {
+      const prepared = await prepare(o, settings, ctx);
+      const failed = await serversError();
+      if (failed) throw failed;
+      if (prepared.empty) return prepared.exitCode;
+      if (ctx.stopping) return await end(ctx);
+      ctx.byCount = prepared.byCount;
+      ctx.command = prepared.command;
+      ctx.outputDir = path.join(prepared.outputDir, path.basename(ctx.privateDir));
+      ctx.rootDir = prepared.rootDir;
+      await seedAndJoin(ctx, prepared);
+      ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
+    } else {
+      // Alone: the whole suite in one pass, no listing before.
+      const stopWatching = preparePass(o, settings, ctx);
+      ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
+      first = await runBatch(null).finally(stopWatching);
+      const failed = await serversError();
+      if (failed) throw failed;
+      if (first.unplanned && !ctx.stopping) {
+        throw codedError('task', `Playwright ran no test: ${first.problem.split('\n').join('\n  ')}\n  (\`${[...o.command].join(' ')}\`)`, { exitCode: 2 });
+      }
+      if (ctx.empty !== undefined) return ctx.empty;
+    }
+    // Queue mode; alone, what a batch that died left.
+    await machineLoop(ctx, runBatch, first && !first.ranTests ? 1 : 0);
     if (ticker) clearInterval(ticker);
     await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
     progress.clear();
@@ -192,7 +216,7 @@ async function runSuite(o, io) {
       if (shared) throw await abandon(ctx);
       await failRest(ctx);
     }
-    if (!ctx.stopping && runConfig) await mergeReport(ctx, runConfig, prepared.rootDir);
+    if (!ctx.stopping && ctx.runConfig) await mergeReport(ctx, ctx.runConfig, ctx.rootDir);
     return await end(ctx);
   } finally {
     if (starting) await starting;
@@ -227,9 +251,10 @@ async function end(ctx) {
     if (stopping.signal) {
       ctx.progress.clear();
       if (shared) await queue.leave().catch(() => {});
-      const recorded = own.length && !shared ? await record(ctx, { merger: true, final: await queue.status(), partial: true }).catch(() => null) : null;
+      const finished = own.length + ctx.interrupted.length;
+      const recorded = finished && !shared ? await record(ctx, { merger: true, final: await queue.status(), partial: true }).catch(() => null) : null;
       ctx.progress.say(
-        `stopped by ${stopping.signal}: ${own.length} group${own.length === 1 ? '' : 's'} finished on this machine${recorded ? ' (recorded)' : ''}; ${shared ? 'the others go back to the queue' : 'the others did not run'}`,
+        `stopped by ${stopping.signal}: ${own.length} group${own.length === 1 ? '' : 's'} finished on this machine${recorded ? ', recorded with the tests that finished in the others' : ''}; ${shared ? 'the others go back to the queue' : 'the others did not run'}`,
       );
       return stopping.signal === 'SIGINT' ? 130 : 143;
     }

@@ -1,10 +1,11 @@
 'use strict';
-// Before a run starts pulling: the wrapper config beside the user's (see
-// js/run/wrap-config.js), the suite listed once through it (the user's
-// command + `--list --reporter=json`) — which also writes down the
-// config's web servers and reporters — then keyed, grouped and estimated by
-// the engine (one call), with quarantined tests left out under
-// quarantineMode 'skip'.
+// Before a run starts: the wrapper config beside the user's (see
+// js/run/wrap-config.js), which writes down the config's web servers and
+// reporters as Playwright loads it. In queue mode the suite is listed once
+// through it (the user's command + `--list --reporter=json`), keyed,
+// grouped and estimated by the engine (one call), with quarantined tests
+// left out under quarantineMode 'skip'. A machine alone lists nothing: its
+// one batch plans the suite as it loads it (preparePass).
 
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
@@ -12,7 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const native = require('../native.js');
 const { codedError } = require('../errors.js');
-const { loadConfiguredHistory, analyzeWith } = require('../api/record.js');
+const { analyzeWith } = require('../api/record.js');
 const { formatMs } = require('../api/flaky-format.js');
 const { groupPayload } = require('./queue-run.js');
 const { plural, shown } = require('./progress.js');
@@ -77,44 +78,78 @@ function writeWrapper(o, cwd, machineId, say) {
 }
 
 /**
- * Lists the suite (through the wrapper when there is one) and asks the
- * engine for the servers and reporters it handles. `{ report, command,
- * runConfig, wrapper }`: `command` is what batches run. The servers start
- * (`ctx.startServers`) as soon as the wrapper has written the config down,
- * while Playwright still loads the test files.
+ * Watches for the config as the wrapper writes it down (while Playwright
+ * still loads the test files) and hands its servers to `ctx.startServers`
+ * at once. Returns `stop()`, which resolves the engine's view of the config
+ * (null when it never came).
+ */
+function watchConfig(ctx, wrapper) {
+  const dumpFile = path.join(ctx.privateDir, 'config.json');
+  let runConfig = null;
+  const read = () => {
+    if (runConfig || !wrapper || !fs.existsSync(dumpFile)) return;
+    const dump = JSON.parse(fs.readFileSync(dumpFile, 'utf8'));
+    runConfig = native.__runConfig(JSON.stringify({ ...dump, configFile: wrapper.configFile }));
+    ctx.runConfig = runConfig;
+    ctx.startServers(runConfig);
+  };
+  const timer = setInterval(() => {
+    try {
+      read();
+    } catch (err) {
+      ctx.stop(err);
+    }
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    read();
+    return runConfig;
+  };
+}
+
+/**
+ * Lists the suite (through the wrapper when there is one), starting the
+ * servers meanwhile. `{ report, command, runConfig, wrapper }`: `command`
+ * is what batches run.
  */
 async function listThrough(o, cwd, wrapper, ctx, say) {
   const shownCommand = [...o.command, '--list', '--reporter=json'].join(' ');
   if (!wrapper) return { report: await list(o.command, cwd, {}, shownCommand), command: o.command, runConfig: null, wrapper: null };
-  const dumpFile = path.join(ctx.privateDir, 'config.json');
   const command = [o.command[0], ...wrapper.args, '--config', wrapper.file];
-  let runConfig = null;
-  const readConfig = () => {
-    if (runConfig || !fs.existsSync(dumpFile)) return;
-    const dump = JSON.parse(fs.readFileSync(dumpFile, 'utf8'));
-    runConfig = native.__runConfig(JSON.stringify({ ...dump, configFile: wrapper.configFile }));
-    ctx.startServers(runConfig);
-  };
-  const watch = setInterval(() => {
-    try {
-      readConfig();
-    } catch {}
-  }, 50);
+  const stop = watchConfig(ctx, wrapper);
   let report;
   try {
-    report = await list(command, cwd, { SHARDWRIGHT_RUN_CONFIG_OUT: dumpFile }, shownCommand);
+    report = await list(command, cwd, { SHARDWRIGHT_RUN_CONFIG_OUT: path.join(ctx.privateDir, 'config.json') }, shownCommand);
   } catch (err) {
-    clearInterval(watch);
+    stop();
     // The wrapper is the one thing of ours in the listing: without it, the
     // user's command either lists (then run without it) or fails as itself.
     fs.rmSync(wrapper.file, { force: true });
     report = await list(o.command, cwd, {}, shownCommand);
-    say(`your config could not be loaded through ${path.basename(wrapper.file)} (${err.message.split('\n').slice(-1)[0].slice(0, 200)}): every batch starts the config's web servers itself`);
+    say(
+      `your config could not be loaded through ${path.basename(wrapper.file)} (${err.message.split('\n').slice(-1)[0].slice(0, 200)}): every batch starts the config's web servers itself`,
+    );
     return { report, command: o.command, runConfig: null, wrapper: null };
   }
-  clearInterval(watch);
-  readConfig();
-  return { report, command, runConfig, wrapper };
+  return { report, command, runConfig: stop(), wrapper };
+}
+
+/** Quarantined tests to leave out (quarantineMode 'skip'). */
+function quarantinedKeys(history, settings) {
+  return history && history.runCount > 0 && settings.quarantineMode === 'skip' ? analyzeWith(history, {}).quarantine.map((q) => q.key) : [];
+}
+
+/**
+ * A machine alone: no listing. Its one batch plans the suite as Playwright
+ * loads it (js/run/batch-reporter.js); this writes what it needs — the
+ * history to estimate from, the quarantined tests — and the wrapper.
+ */
+function preparePass(o, settings, ctx) {
+  ctx.wrapper = writeWrapper(o, ctx.cwd, ctx.machineId, (line) => ctx.progress.say(line));
+  ctx.command = ctx.wrapper ? [o.command[0], ...ctx.wrapper.args, '--config', ctx.wrapper.file] : o.command;
+  const history = ctx.history ? path.resolve(settings.history) : null;
+  fs.writeFileSync(path.join(ctx.privateDir, 'plan.json'), JSON.stringify({ history, quarantined: quarantinedKeys(ctx.history, settings) }));
+  return watchConfig(ctx, ctx.wrapper);
 }
 
 /**
@@ -128,13 +163,9 @@ async function prepare(o, settings, ctx) {
   ctx.wrapper = writeWrapper(o, cwd, machineId, say);
   const { report, command, runConfig, wrapper } = await listThrough(o, cwd, ctx.wrapper, ctx, say);
   ctx.wrapper = wrapper;
-  const history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
+  const history = ctx.history;
   // quarantineMode 'skip': quarantined tests are left out of the queue.
-  let quarantined = [];
-  if (history && history.runCount > 0 && settings.quarantineMode === 'skip') {
-    quarantined = analyzeWith(history, {}).quarantine.map((q) => q.key);
-  }
-  const suite = native.__queueSuite(report, history ? history._store : null, o.groupBy, quarantined);
+  const suite = native.__queueSuite(report, history ? history._store : null, o.groupBy, quarantinedKeys(history, settings));
   if (suite.unlistable.length) {
     throw codedError(
       'plan',
@@ -168,4 +199,4 @@ async function prepare(o, settings, ctx) {
   };
 }
 
-module.exports = { prepare, safe };
+module.exports = { prepare, preparePass, safe };

@@ -1,13 +1,16 @@
 'use strict';
 // The queue side of a `shardwright run` machine: seeding or joining the run
-// (a finished run is an error, unless --rerun), the progress line from the
-// queue's status, and leaving — as the last machine, claiming the merge.
+// (a finished run is an error, unless --rerun), or — a machine alone —
+// queueing the suite its batch planned; the progress line from the queue's
+// status; and leaving — as the last machine, claiming the merge.
 
 const os = require('node:os');
+const path = require('node:path');
 const { codedError } = require('../errors.js');
 const { formatMs } = require('../api/flaky-format.js');
 const { lostQueue } = require('./finish.js');
-const { plural } = require('./progress.js');
+const { groupPayload } = require('./queue-run.js');
+const { plural, shown } = require('./progress.js');
 
 /** Seeds the run (or joins it) and registers this machine. */
 async function seedAndJoin(ctx, prepared) {
@@ -54,6 +57,7 @@ function renderer(ctx) {
       return ctx.lastStatus;
     }
     const s = ctx.lastStatus;
+    if (!s.seeded) return null;
     const slots = ctx.shared ? s.machines.filter((m) => m.state === 'running').reduce((a, m) => a + m.slots, 0) || ctx.workers : ctx.workers;
     const left = ctx.byCount ? `${plural(s.pending + s.leased.length, 'group')} left` : `about ${formatMs(s.remainingMs / slots)} left`;
     ctx.progress.show(
@@ -110,4 +114,36 @@ async function abandon(ctx) {
   );
 }
 
-module.exports = { seedAndJoin, renderer, finishRun, abandon };
+/**
+ * A machine alone: the suite its batch planned (js/run/batch-reporter.js)
+ * goes into the in-process queue, and the batch takes all of it.
+ */
+async function adopt(ctx, plan) {
+  const { queue, progress, settings } = ctx;
+  const say = (line) => progress.say(line);
+  if (plan.quarantined?.length) {
+    say(`skipping ${plural(plan.quarantined.length, 'quarantined test')} (quarantineMode: skip):\n${plan.quarantined.map((k) => `  - ${k}`).join('\n')}`);
+  }
+  if (plan.byCount && ctx.history)
+    say(`no history yet for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
+  ctx.byCount = plan.byCount;
+  if (!plan.groups.length) {
+    say(plan.quarantined?.length ? 'every test is quarantined: nothing to run' : `no tests found by \`${ctx.o.command.join(' ')}\``);
+    ctx.empty = plan.quarantined?.length ? 0 : 1;
+  }
+  const queued = plan.groups.map((g) => ({ id: g.id, expectedMs: g.expectedMs, payload: groupPayload(g.tests, g.lines, g.project, g.file) }));
+  await queue.seed(queued, plan.fingerprint);
+  await queue.join({ id: ctx.machineId, slots: ctx.workers, host: os.hostname() }, ctx.leaseMs, Math.max(50, Math.floor(ctx.leaseMs / 3)));
+  const expected = plan.byCount ? '' : `, ${formatMs(queued.reduce((a, g) => a + g.expectedMs, 0))} expected in all`;
+  say(`${plural(plan.tests, 'test')} in ${plural(queued.length, 'group')} · ${plural(ctx.workers, 'worker')}${expected}`);
+  // All of it (a pull stops at its expected-time target: groups expected
+  // to take no time could stay behind).
+  const all = [];
+  for (;;) {
+    const batch = await queue.pull({ leaseMs: ctx.leaseMs, spread: 1, share: ctx.workers, maxGroups: 100_000 });
+    if (!batch.length) return all;
+    all.push(...batch);
+  }
+}
+
+module.exports = { seedAndJoin, adopt, renderer, finishRun, abandon };

@@ -69,7 +69,9 @@ async function mergeReport(ctx, runConfig, rootDir) {
     return;
   }
   if (out) ctx.io.stdout.write(`${out}\n`);
-  say(`${names} report${runConfig.reporters.length > 1 ? 's' : ''} of ${files.length > 1 ? `${files.length} batches merged` : 'the run'} (blobs in ${shown(blobs)})`);
+  say(
+    `${names} report${runConfig.reporters.length > 1 ? 's' : ''} of ${files.length > 1 ? `${files.length} batches merged` : 'the run'} (blobs in ${shown(blobs)})`,
+  );
 }
 
 module.exports = { mergeReport };

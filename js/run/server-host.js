@@ -52,13 +52,11 @@ function users(dir) {
   } catch {
     return [];
   }
-  return names
-    .map(Number)
-    .filter((pid) => {
-      if (alive(pid)) return true;
-      fs.rmSync(path.join(udir, String(pid)), { force: true });
-      return false;
-    });
+  return names.map(Number).filter((pid) => {
+    if (alive(pid)) return true;
+    fs.rmSync(path.join(udir, String(pid)), { force: true });
+    return false;
+  });
 }
 
 function addUser(dir, pid = process.pid) {

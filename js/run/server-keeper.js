@@ -117,7 +117,14 @@ async function main() {
     try {
       if ((await start(server, i)).reused) reused.push(server.shown);
     } catch (err) {
-      writeState(dir, { pid: process.pid, state: 'failed', server: server.shown, error: err.message, output: tailOf(err.output || ''), exitCode: err.exitCode ?? null });
+      writeState(dir, {
+        pid: process.pid,
+        state: 'failed',
+        server: server.shown,
+        error: err.message,
+        output: tailOf(err.output || ''),
+        exitCode: err.exitCode ?? null,
+      });
       await stopAll();
       process.exit(0);
     }

@@ -41,26 +41,38 @@ async function waitForKeeper(dir, pid, timeoutMs) {
 }
 
 function failure(state) {
-  const out = state.output ? `\n  its output:\n    ${state.output.replace(/\u001b\[[0-9;]*m/g, '').split('\n').join('\n    ')}` : '';
+  const out = state.output
+    ? `\n  its output:\n    ${state.output
+        .replace(/\u001b\[[0-9;]*m/g, '')
+        .split('\n')
+        .join('\n    ')}`
+    : '';
   const code = state.exitCode !== null && state.exitCode !== undefined ? ` (exit code ${state.exitCode})` : '';
-  return codedError('io', `the web server ${state.server ? `\`${state.server}\` ` : ''}did not start${code}: ${state.error}${out}\n  no test was run`, { exitCode: 2 });
+  return codedError('io', `the web server ${state.server ? `\`${state.server}\` ` : ''}did not start${code}: ${state.error}${out}\n  no test was run`, {
+    exitCode: 2,
+  });
 }
 
 /**
  * Starts `servers` (the engine's model of the config's webServer) or joins
- * the keeper that runs them for this machine. Resolves `{ env, shared,
- * reused, release(), problem() }`: `env` holds what `wait` patterns
- * captured, for the batches; `problem()` says whether a server died.
+ * the keeper that runs them for this machine. Resolves `{ dir, env, shared,
+ * reused, release(), problem() }`: `dir` is the keeper's folder, `env`
+ * holds what `wait` patterns captured, for the batches; `problem()` says
+ * whether a server died.
  */
 async function startServers(servers, configDir) {
-  if (!servers.length) return { env: {}, shared: false, reused: [], release: async () => {}, problem: () => null };
+  if (!servers.length) return { dir: null, env: {}, shared: false, reused: [], release: async () => {}, problem: () => null };
   const dir = hostDir(configDir, servers);
   fs.mkdirSync(dir, { recursive: true });
   const startMs = servers.reduce((a, s) => a + s.timeoutMs, 0) + 15_000;
   if (!(await host.lock(dir, startMs))) {
-    throw codedError('io', `another shardwright run process of this machine kept the web servers' lock (${dir}) for ${Math.round(startMs / 1000)} s\n  no test was run`, {
-      exitCode: 2,
-    });
+    throw codedError(
+      'io',
+      `another shardwright run process of this machine kept the web servers' lock (${dir}) for ${Math.round(startMs / 1000)} s\n  no test was run`,
+      {
+        exitCode: 2,
+      },
+    );
   }
   let state;
   let shared = false;
@@ -84,6 +96,7 @@ async function startServers(servers, configDir) {
   }
   let released = false;
   return {
+    dir,
     env: state.env || {},
     shared,
     reused: state.reused || [],

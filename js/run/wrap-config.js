@@ -7,13 +7,19 @@
 //   handles itself — `webServer` and `reporter`, RegExps as
 //   `{ $regexp, flags }`, reporter modules resolved from the config's
 //   folder — for the engine (src/playwright/webserver.rs) to read.
-// - SHARDWRIGHT_RUN_SERVERS=reuse (the batches): every web server gets
+// - SHARDWRIGHT_RUN_SERVERS (the batches): every web server gets
 //   `reuseExistingServer: true`, so Playwright finds the servers `run`
 //   started for the machine instead of starting its own on the same port.
+//   `wait:<dir>` (a batch that starts while `run` is still starting them):
+//   its command becomes js/run/wait-servers.js, which waits for them —
+//   Playwright then waits for the URL as it would for its own server.
 // - SHARDWRIGHT_RUN_REPORTER=`{ keep, add }` (the batches): the config's
 //   reporters at the indexes `keep` (those that write reports, as the engine
-//   chose them), options and all, then `add` (run's own batch reporter, and
-//   blob when batches are merged at the end).
+//   chooses them: `"auto"`), options and all, then `add` (run's own batch
+//   reporter, and blob when batches are merged at the end).
+// - SHARDWRIGHT_RUN_OUTPUT=<sub> (the batches): artifacts go to <sub> under
+//   the config's outputDir (and each project's), so no two batches or
+//   machines write — or, as Playwright empties it first, delete — the same.
 //
 // Anything else of the config is returned as it is.
 
@@ -58,13 +64,24 @@ function writeDown(config, configDir, file) {
   fs.renameSync(tmp, file);
 }
 
-function reuse(server) {
-  return server && typeof server === 'object' ? { ...server, reuseExistingServer: true } : server;
+const WAITER = path.join(__dirname, 'wait-servers.js');
+
+function reuse(server, i, mode) {
+  if (!server || typeof server !== 'object') return server;
+  const out = { ...server, reuseExistingServer: true };
+  if (mode.startsWith('wait:')) out.command = [process.execPath, WAITER, mode.slice(5), String(i)].map((a) => JSON.stringify(a)).join(' ');
+  return out;
 }
 
-function reporters(reporter, spec) {
-  const list = typeof reporter === 'string' ? [[reporter]] : Array.isArray(reporter) ? reporter.map((r) => (typeof r === 'string' ? [r] : r)) : [];
-  return [...(spec.keep || []).map((i) => list[i]).filter(Boolean), ...(spec.add || [])];
+function reporters(config, configDir, spec) {
+  const raw = config.reporter;
+  const list = typeof raw === 'string' ? [[raw]] : Array.isArray(raw) ? raw.map((r) => (typeof r === 'string' ? [r] : r)) : [];
+  let keep = spec.keep || [];
+  if (keep === 'auto') {
+    const dump = { configDir, reporter: plain(raw), resolved: resolvedReporters(raw, configDir) };
+    keep = require('../native.js').__runConfig(JSON.stringify(dump)).keep;
+  }
+  return [...keep.map((i) => list[i]).filter(Boolean), ...(spec.add || [])];
 }
 
 function adapt(config, configDir) {
@@ -73,12 +90,19 @@ function adapt(config, configDir) {
   const out = process.env.SHARDWRIGHT_RUN_CONFIG_OUT;
   if (out) writeDown(config, configDir, out);
   let adapted = config;
-  if (process.env.SHARDWRIGHT_RUN_SERVERS === 'reuse' && config.webServer) {
+  const mode = process.env.SHARDWRIGHT_RUN_SERVERS;
+  if (mode && config.webServer) {
     const ws = config.webServer;
-    adapted = { ...adapted, webServer: Array.isArray(ws) ? ws.map(reuse) : reuse(ws) };
+    adapted = { ...adapted, webServer: Array.isArray(ws) ? ws.map((s, i) => reuse(s, i, mode)) : reuse(ws, 0, mode) };
+  }
+  const sub = process.env.SHARDWRIGHT_RUN_OUTPUT;
+  if (sub) {
+    const under = (dir) => path.join(dir || 'test-results', sub);
+    adapted = { ...adapted, outputDir: under(config.outputDir) };
+    if (Array.isArray(config.projects)) adapted.projects = config.projects.map((p) => (p?.outputDir ? { ...p, outputDir: under(p.outputDir) } : p));
   }
   if (process.env.SHARDWRIGHT_RUN_REPORTER) {
-    adapted = { ...adapted, reporter: reporters(config.reporter, JSON.parse(process.env.SHARDWRIGHT_RUN_REPORTER)) };
+    adapted = { ...adapted, reporter: reporters(config, configDir, JSON.parse(process.env.SHARDWRIGHT_RUN_REPORTER)) };
   }
   return adapted;
 }

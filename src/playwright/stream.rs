@@ -57,6 +57,9 @@ pub struct StreamEvents {
     pub end: Option<String>,
     /// Lines that could not be read (a line cut by a crash).
     pub unreadable: u32,
+    /// The batch's own plan of the suite, when it planned it (a machine
+    /// alone runs its suite in one pass): as the reporter wrote it.
+    pub suite: Option<Value>,
 }
 
 fn status_of(outcome: Option<&str>) -> &'static str {
@@ -115,6 +118,7 @@ pub fn read(text: &str) -> StreamEvents {
             continue;
         };
         match line.t.as_str() {
+            "suite" => out.suite = serde_json::from_str(raw).ok(),
             "test" => match test_event(line) {
                 Some(t) => out.tests.push(t),
                 None => out.unreadable += 1,

@@ -436,11 +436,10 @@ impl RedisQueue {
             ),
             None => Client::open(url),
         }
-        // Never echo a URL that failed to parse (nor redis' detail, which
-        // may quote it).
+        // Never redis' detail, which may quote the URL.
         .map_err(|_| {
             queue_error(
-                UNPARSABLE,
+                &redact(url),
                 "invalid URL: expected redis://[user[:password]@]host[:port][/db] or rediss://…, with a password's special characters percent-encoded",
             )
         })?;
