@@ -196,11 +196,15 @@ function batchRunner(ctx, adopt) {
       const record = groupRecord(part, tests, problem);
       ctx.mine.push(record);
       completions.push(
-        queue.complete(record.id, { status: record.status, durationMs: record.durationMs, payload: resultPayload(record) }).then((accepted) => {
-          if (accepted) return;
-          record.duplicate = true;
-          say(`group ${record.id} was already completed by another machine (this machine's lease had run out); its result here is not counted`);
-        }),
+        queue
+          .complete(record.id, { status: record.status, durationMs: record.durationMs, payload: resultPayload(record) })
+          .then((accepted) => {
+            if (accepted) return;
+            record.duplicate = true;
+            say(`group ${record.id} was already completed by another machine (this machine's lease had run out); its result here is not counted`);
+          })
+          // The queue lost: the run stops (this machine's results are saved).
+          .catch((err) => ctx.stop(err)),
       );
       ctx.changed();
     };
