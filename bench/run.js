@@ -11,6 +11,10 @@
 //   npm run bench -- run                       BENCH_RUN_ROUNDS=3 for more rounds
 //   BENCH_RUN_BEFORE=/path/to/old/checkout     also time that checkout's `shardwright run`
 //
+// Also timed: the same machine in queue mode (a real redis-server, one
+// machine): the suite listed first, then batches pulled large to small, one
+// Playwright process each — the cost of batching on a single machine.
+//
 // The config gives each Playwright process its own port
 // (SHARDWRIGHT_WORKER_INDEX), so an older `shardwright run` that starts one
 // Playwright process per slot runs it too.
@@ -122,11 +126,24 @@ async function main() {
     ['npx playwright test --workers 2', () => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {})],
     ['shardwright run --workers 2', () => timed(...sw(ROOT), dir, history('run'))],
   ];
+  let redis = null;
+  try {
+    redis = await require('../__tests__/redis-helpers.js').startRedis();
+    let n = 0;
+    const queued = () => {
+      const [cmd, args] = sw(ROOT);
+      return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'));
+    };
+    modes.push(['shardwright run --workers 2 --queue (1 machine: listing + batches)', queued]);
+  } catch {
+    // No redis-server: no queue-mode row.
+  }
   if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, () => timed(...sw(before), dir, history('before'))]);
   try {
     // The history of one earlier run, as shardwright has it in steady state.
     await timed(...sw(ROOT), dir, history('run'));
     if (before) await timed(...sw(before), dir, history('before'));
+    if (redis) fs.copyFileSync(path.join(dir, 'run-history.json'), path.join(dir, 'queue-history.json'));
     const times = modes.map(() => []);
     for (let r = 0; r < rounds; r++) for (const [i, [, fn]] of modes.entries()) times[i].push(await fn());
     const plain = median(times[0]);
@@ -146,6 +163,7 @@ async function main() {
     );
     return { plain, ratios: times.map((t) => median(t) / plain) };
   } finally {
+    if (redis) await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -138,7 +138,7 @@ function invocation(ctx, n, file, { onePass, workers }) {
   if (ctx.wrapper) {
     // Alone and first: the config's reporters run in the batch; else blobs to merge.
     env.SHARDWRIGHT_RUN_REPORTER = JSON.stringify({ keep: direct ? 'auto' : [], add: [...(direct ? [] : [['blob']]), [REPORTER]] });
-    env.SHARDWRIGHT_RUN_OUTPUT = path.join(path.basename(ctx.privateDir), `batch-${n}`);
+    env.SHARDWRIGHT_RUN_OUTPUT = path.join('shardwright', path.basename(ctx.privateDir), `batch-${n}`);
   } else {
     args.push(`--reporter=blob,${REPORTER}`);
   }

@@ -24,7 +24,7 @@ const { codedError } = require('../errors.js');
 const { WorkerManager } = require('../api/pool.js');
 const { resolveConfig, recommendWorkers } = require('../api/config.js');
 const { prepare, preparePass, safe } = require('./prepare.js');
-const { startServers } = require('./servers.js');
+const { MachineServers } = require('./servers.js');
 const { batchRunner } = require('./batch.js');
 const { mergeReport } = require('./report.js');
 const { record, conclude, lostQueue, failRest } = require('./finish.js');
@@ -60,17 +60,22 @@ async function connect(o, say) {
   }
 }
 
-/** This machine's folder for its batches' lists, events and blobs; older ones of dead local runs go. */
+/** Folders of this host's run processes that are gone (`…-<host>-<pid>`) under `base`, but `keep`. */
+function removeStale(base, keep) {
+  const host = safe(os.hostname()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  try {
+    for (const name of fs.readdirSync(base)) {
+      const m = new RegExp(`-${host}-(\\d+)$`).exec(name);
+      if (m && name !== keep && !alive(Number(m[1]))) fs.rmSync(path.join(base, name), { recursive: true, force: true });
+    }
+  } catch {}
+}
+
+/** This machine's folder for its batches' lists, events and blobs (older ones of gone run processes go). */
 function privateDir(settings, o, machineId) {
   const base = path.resolve(settings.reportDir, 'runs');
   const me = `${safe(o.runId || 'local')}-${safe(machineId)}`;
-  const host = safe(os.hostname());
-  try {
-    for (const name of fs.readdirSync(base)) {
-      const m = new RegExp(`-${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`).exec(name);
-      if (m && name !== me && !alive(Number(m[1]))) fs.rmSync(path.join(base, name), { recursive: true, force: true });
-    }
-  } catch {}
+  removeStale(base, me);
   const dir = path.join(base, me);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'blobs'), { recursive: true });
@@ -148,36 +153,15 @@ async function runSuite(o, io) {
   const onSignal = (signal) => ctx.stop(Object.assign(new Error(`stopped by ${signal}`), { signal }));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let servers = null;
-  let starting = null;
-  // The config's servers, as soon as they are known (the wrapper wrote the
-  // config down); a batch waiting for them learns where they are, or why
-  // they failed, from servers.link.json.
-  ctx.startServers = (runConfig) => {
-    if (starting || !runConfig.servers.length) return;
-    const link = (v) => fs.writeFileSync(path.join(ctx.privateDir, 'servers.link.json'), JSON.stringify(v));
-    starting = startServers(runConfig.servers, runConfig.configDir).then(
-      (s) => {
-        servers = s;
-        ctx.serverEnv = { ...s.env, SHARDWRIGHT_RUN_SERVERS: 'reuse' };
-        link({ dir: s.dir });
-        if (s.shared)
-          say(`using the web servers another shardwright run process of this machine started (${runConfig.servers.map((x) => x.shown).join(', ')})`);
-        return s;
-      },
-      (err) => {
-        link({ failed: true, error: err.message });
-        ctx.stop(err);
-        return { error: err };
-      },
-    );
-  };
-  const serversError = async () => (starting ? (await starting).error : null);
+  const servers = new MachineServers(ctx);
+  ctx.startServers = (runConfig) => servers.want(runConfig);
+  ctx.prestartServers = (configFile) => servers.prestart(configFile);
+  const serversError = async () => (await servers.settle()).error;
   let ticker = null;
   try {
     ctx.privateDir = privateDir(settings, o, machineId);
     ctx.history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
-    ctx.manager = new WorkerManager({ maxWorkers: 1, minWorkers: 1, retry: { maxRetries: 0 } });
+    ctx.manager = new WorkerManager({ maxWorkers: 1, minWorkers: 1, retry: { maxRetries: 0 }, minAvailableMemoryMb: 0 });
     ctx.render = renderer(ctx);
     ctx.changed = throttle(ctx);
     const runBatch = batchRunner(ctx, (plan) => adopt(ctx, plan));
@@ -190,7 +174,7 @@ async function runSuite(o, io) {
       if (ctx.stopping) return await end(ctx);
       ctx.byCount = prepared.byCount;
       ctx.command = prepared.command;
-      ctx.outputDir = path.join(prepared.outputDir, path.basename(ctx.privateDir));
+      ctx.outputDir = path.join(prepared.outputDir, 'shardwright', path.basename(ctx.privateDir));
       ctx.rootDir = prepared.rootDir;
       await seedAndJoin(ctx, prepared);
       ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
@@ -219,11 +203,12 @@ async function runSuite(o, io) {
     if (!ctx.stopping && ctx.runConfig) await mergeReport(ctx, ctx.runConfig, ctx.rootDir);
     return await end(ctx);
   } finally {
-    if (starting) await starting;
     if (ticker) clearInterval(ticker);
     if (ctx.manager) await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
-    if (servers) await servers.release();
+    await servers.release();
     if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
+    // Artifacts of earlier run processes of this host (this one's stay).
+    for (const d of ctx.runConfig?.outputDirs || []) removeStale(path.join(d, 'shardwright'), path.basename(ctx.privateDir || ''));
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

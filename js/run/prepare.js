@@ -85,6 +85,7 @@ function writeWrapper(o, cwd, machineId, say) {
  */
 function watchConfig(ctx, wrapper) {
   const dumpFile = path.join(ctx.privateDir, 'config.json');
+  if (wrapper) ctx.prestartServers(wrapper.configFile);
   let runConfig = null;
   const read = () => {
     if (runConfig || !wrapper || !fs.existsSync(dumpFile)) return;

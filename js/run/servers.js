@@ -126,4 +126,92 @@ async function startServers(servers, configDir) {
   };
 }
 
-module.exports = { startServers, hostDir };
+/**
+ * The servers of one run process, as the config's model of them becomes
+ * known: `want(runConfig)` starts them (or, when the model changed, the new
+ * ones instead), `settle()` resolves the latest start (`{ error }` when a
+ * server did not start), `release()` leaves. A batch that started before
+ * them learns where they are, or why they failed, from
+ * <private dir>/servers.link.json (js/run/wait-servers.js). The model of the
+ * last run is cached per config, so the servers start while Playwright is
+ * still starting.
+ */
+class MachineServers {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.key = null;
+    this.current = null; // promise of { servers } | { error }
+    this.all = [];
+  }
+
+  static cacheFile(ctx, configFile) {
+    const key = crypto.createHash('sha1').update(configFile).digest('hex').slice(0, 16);
+    return path.join(path.resolve(ctx.settings.reportDir), 'run-servers', `${key}.json`);
+  }
+
+  /** Starts from the model the last run of this config wrote down, if any. */
+  prestart(configFile) {
+    try {
+      const cached = JSON.parse(fs.readFileSync(MachineServers.cacheFile(this.ctx, configFile), 'utf8'));
+      this.want(cached, { cached: true });
+    } catch {}
+  }
+
+  want(runConfig, { cached = false } = {}) {
+    const { ctx } = this;
+    if (!cached && runConfig.configFile) {
+      try {
+        const file = MachineServers.cacheFile(ctx, runConfig.configFile);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, JSON.stringify(runConfig));
+      } catch {}
+    }
+    const key = JSON.stringify([runConfig.configDir, runConfig.servers]);
+    if (key === this.key) return;
+    this.key = key;
+    const previous = this.current;
+    const link = (v) => fs.writeFileSync(path.join(ctx.privateDir, 'servers.link.json'), JSON.stringify(v));
+    this.current = (async () => {
+      const before = previous && (await previous);
+      if (before?.servers) await before.servers.release();
+      if (!runConfig.servers.length) return {};
+      try {
+        const servers = await startServers(runConfig.servers, runConfig.configDir);
+        this.all.push(servers);
+        if (this.key !== key) return { servers };
+        ctx.serverEnv = { ...servers.env, SHARDWRIGHT_RUN_SERVERS: 'reuse' };
+        link({ dir: servers.dir });
+        if (servers.shared)
+          ctx.progress.say(
+            `using the web servers another shardwright run process of this machine started (${runConfig.servers.map((x) => x.shown).join(', ')})`,
+          );
+        return { servers };
+      } catch (error) {
+        if (this.key !== key) return {};
+        // A guess from the last run's config: the real one decides.
+        if (cached) {
+          this.key = null;
+          return {};
+        }
+        link({ failed: true, error: error.message });
+        ctx.stop(error);
+        return { error };
+      }
+    })();
+  }
+
+  async settle() {
+    for (;;) {
+      const c = this.current;
+      const r = c ? await c : {};
+      if (c === this.current) return r;
+    }
+  }
+
+  async release() {
+    await this.settle().catch(() => {});
+    for (const s of this.all) await s.release();
+  }
+}
+
+module.exports = { startServers, hostDir, MachineServers };

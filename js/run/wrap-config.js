@@ -57,6 +57,8 @@ function writeDown(config, configDir, file) {
     webServer: plain(config.webServer),
     reporter: plain(config.reporter),
     resolved: resolvedReporters(config.reporter, configDir),
+    outputDir: typeof config.outputDir === 'string' ? config.outputDir : null,
+    projectOutputDirs: Array.isArray(config.projects) ? config.projects.map((p) => (p && typeof p.outputDir === 'string' ? p.outputDir : null)) : [],
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

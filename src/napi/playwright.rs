@@ -548,14 +548,19 @@ pub fn run_suite_plan(
     sync(|| {
         let live = LiveSuite::parse(&suite)?.into_suite()?;
         let (mut groups, by_count, fingerprint) = queue_groups(&live, history);
-        groups.sort_by(|a, b| b.expected_ms.total_cmp(&a.expected_ms).then_with(|| a.id.cmp(&b.id)));
+        groups.sort_by(|a, b| {
+            b.expected_ms
+                .total_cmp(&a.expected_ms)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         let mut order: Vec<(String, String)> = Vec::new();
         for g in &groups {
             if !order.iter().any(|(p, f)| *p == g.project && *f == g.file) {
                 order.push((g.project.clone(), g.file.clone()));
             }
         }
-        let q: rustc_hash::FxHashSet<&str> = quarantined.iter().flatten().map(String::as_str).collect();
+        let q: rustc_hash::FxHashSet<&str> =
+            quarantined.iter().flatten().map(String::as_str).collect();
         let skip: Vec<u32> = live
             .tests
             .iter()

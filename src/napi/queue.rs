@@ -11,7 +11,9 @@ use super::runtime::{spawn, sync};
 use super::value::{json, Loose};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::queue::{self, GroupResult, GroupStatus, MachineInfo, PullOptions, RedisOptions, Seeded};
+use crate::queue::{
+    self, GroupResult, GroupStatus, MachineInfo, PullOptions, RedisOptions, Seeded,
+};
 
 #[napi(object)]
 pub struct QueueGroup {

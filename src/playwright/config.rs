@@ -54,7 +54,10 @@ pub fn locate(cwd: &Path, args: &[String]) -> Option<ConfigLocation> {
             i += 2;
             continue;
         }
-        if let Some(v) = a.strip_prefix("--config=").or_else(|| a.strip_prefix("-c=")) {
+        if let Some(v) = a
+            .strip_prefix("--config=")
+            .or_else(|| a.strip_prefix("-c="))
+        {
             given = Some(v.to_string());
             i += 1;
             continue;
@@ -92,7 +95,11 @@ pub fn is_module_folder(dir: &Path) -> bool {
         };
         return serde_json::from_str::<serde_json::Value>(&text)
             .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == "module"))
+            .and_then(|v| {
+                v.get("type")
+                    .and_then(|t| t.as_str())
+                    .map(|t| t == "module")
+            })
             .unwrap_or(false);
     }
     false
@@ -247,17 +254,25 @@ mod tests {
         assert!(wrapper_name(&p("playwright.config.cjs"), "a").ends_with(".config.cjs"));
         assert!(wrapper_name(&p("playwright.config.js"), "a").ends_with(".config.cjs"));
         let in_esm = esm.join("e2e").join("playwright.config.js");
-        assert!(wrapper_name(&in_esm, "a").ends_with(".config.mjs"), "type: module, found upwards");
+        assert!(
+            wrapper_name(&in_esm, "a").ends_with(".config.mjs"),
+            "type: module, found upwards"
+        );
         assert!(is_wrapper_name(&wrapper_name(&p("x.mjs"), "h-1")));
         assert!(!is_wrapper_name("playwright.config.ts"));
 
         let src = wrapper_source(&p("playwright.config.ts"), Path::new("/sw/wrap-config.js"));
         assert!(src.contains("import config from \"./playwright.config.ts\";"));
         assert!(src.contains("import adapt from \"/sw/wrap-config.js\";"));
-        assert!(src.contains(&format!("export default adapt(config, {:?});", dir.to_string_lossy())));
+        assert!(src.contains(&format!(
+            "export default adapt(config, {:?});",
+            dir.to_string_lossy()
+        )));
         let cjs = wrapper_source(&p("playwright.config.js"), Path::new("/sw/wrap-config.js"));
         assert!(cjs.contains("const config = require(\"./playwright.config.js\");"));
-        assert!(cjs.contains("module.exports = adapt(config && config.__esModule ? config.default : config,"));
+        assert!(cjs.contains(
+            "module.exports = adapt(config && config.__esModule ? config.default : config,"
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -165,14 +165,24 @@ mod tests {
         assert_eq!(e.began, ["chromium › tests/a.spec.ts › cart › adds"]);
         assert_eq!(e.tests.len(), 3);
         assert_eq!(e.tests[0].key, "chromium › tests/a.spec.ts › cart › adds");
-        assert_eq!((e.tests[0].status, e.tests[0].is_final), ("failed", false), "a retry follows");
-        assert_eq!(e.tests[0].attempt["error"], "Error: expect(locator).toHaveText");
+        assert_eq!(
+            (e.tests[0].status, e.tests[0].is_final),
+            ("failed", false),
+            "a retry follows"
+        );
+        assert_eq!(
+            e.tests[0].attempt["error"],
+            "Error: expect(locator).toHaveText"
+        );
         assert_eq!(e.tests[0].attempt["attachments"][0]["path"], "/o/trace.zip");
         assert_eq!(e.tests[0].attempt["titlePath"], json!(["cart", "adds"]));
         assert_eq!(e.tests[0].attempt["key"], e.tests[0].key.as_str());
         assert_eq!((e.tests[1].status, e.tests[1].is_final), ("flaky", true));
         assert_eq!(e.tests[2].key, "b.spec.ts › t (repeat 2)");
-        assert!(!e.tests[2].is_final, "skipped after a serial failure: may run again");
+        assert!(
+            !e.tests[2].is_final,
+            "skipped after a serial failure: may run again"
+        );
         assert_eq!(e.errors, ["Error: http://localhost:9000 is already used"]);
         assert_eq!(e.end.as_deref(), Some("failed"));
         assert_eq!(e.unreadable, 1);

@@ -94,6 +94,9 @@ pub struct RunConfig {
     /// Where those are in the config's `reporter` list, so a batch can run
     /// them itself, options and all.
     pub keep: Vec<usize>,
+    /// The config's output folders (its own and its projects'), absolute:
+    /// `run` puts each batch's artifacts in a folder of its own below them.
+    pub output_dirs: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -105,6 +108,8 @@ struct Dump {
     reporter: Value,
     /// Module ids of reporters as Node resolves them from the config's folder.
     resolved: BTreeMap<String, String>,
+    output_dir: Option<String>,
+    project_output_dirs: Vec<Option<String>>,
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -199,8 +204,14 @@ fn server(field: String, raw: &Value, config_dir: &Path) -> Result<WebServer> {
         }
     );
     Ok(WebServer {
-        wait_stdout: pattern(&format!("{field}.wait.stdout"), wait.and_then(|w| w.get("stdout")))?,
-        wait_stderr: pattern(&format!("{field}.wait.stderr"), wait.and_then(|w| w.get("stderr")))?,
+        wait_stdout: pattern(
+            &format!("{field}.wait.stdout"),
+            wait.and_then(|w| w.get("stdout")),
+        )?,
+        wait_stderr: pattern(
+            &format!("{field}.wait.stderr"),
+            wait.and_then(|w| w.get("stderr")),
+        )?,
         field,
         name,
         command,
@@ -295,7 +306,18 @@ pub fn run_config(dump_json: &str) -> Result<RunConfig> {
         one => vec![server("config.webServer".into(), one, dir)?],
     };
     let (keep, reporters) = reporters(&dump).into_iter().unzip();
+    let mut output_dirs = vec![dir
+        .join(dump.output_dir.as_deref().unwrap_or("test-results"))
+        .to_string_lossy()
+        .into_owned()];
+    for d in dump.project_output_dirs.iter().flatten() {
+        let d = dir.join(d).to_string_lossy().into_owned();
+        if !output_dirs.contains(&d) {
+            output_dirs.push(d);
+        }
+    }
     Ok(RunConfig {
+        output_dirs,
         reporters,
         keep,
         config_file: dump.config_file,
@@ -326,12 +348,17 @@ mod tests {
             ]
         }))
         .unwrap();
-        let [api, web, bare] = &c.servers[..] else { panic!() };
+        let [api, web, bare] = &c.servers[..] else {
+            panic!()
+        };
         assert_eq!(api.field, "config.webServer[0]");
         assert_eq!(api.cwd, "/p/api");
         assert_eq!(
             api.readiness,
-            Readiness::Port { port: 4000, url: "http://localhost:4000".into() }
+            Readiness::Port {
+                port: 4000,
+                url: "http://localhost:4000".into()
+            }
         );
         assert_eq!(api.env.get("N").map(String::as_str), Some("2"));
         assert_eq!(api.timeout_ms, DEFAULT_TIMEOUT_MS);
@@ -341,12 +368,21 @@ mod tests {
         assert!(web.reuse_existing_server);
         assert_eq!(web.timeout_ms, 5000.0);
         assert_eq!(web.graceful_signal.as_deref(), Some("SIGTERM"));
-        assert_eq!(web.wait_stdout.as_ref().unwrap().source, "listening on (?<MY_PORT>\\d+)");
+        assert_eq!(
+            web.wait_stdout.as_ref().unwrap().source,
+            "listening on (?<MY_PORT>\\d+)"
+        );
         assert_eq!(bare.readiness, Readiness::None);
 
-        let one = parse(json!({ "configDir": "/p", "webServer": { "command": "x", "url": "http://h/" } })).unwrap();
+        let one = parse(
+            json!({ "configDir": "/p", "webServer": { "command": "x", "url": "http://h/" } }),
+        )
+        .unwrap();
         assert_eq!(one.servers[0].field, "config.webServer");
-        assert!(parse(json!({ "configDir": "/p", "webServer": null })).unwrap().servers.is_empty());
+        assert!(parse(json!({ "configDir": "/p", "webServer": null }))
+            .unwrap()
+            .servers
+            .is_empty());
     }
 
     #[test]
@@ -358,9 +394,10 @@ mod tests {
             e,
             "invalid config.webServer[1]: both port and url (either 'port' or 'url', as Playwright requires)"
         );
-        let e = parse(json!({ "configDir": "/p", "webServer": { "command": "x", "port": "http" } }))
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse(json!({ "configDir": "/p", "webServer": { "command": "x", "port": "http" } }))
+                .unwrap_err()
+                .to_string();
         assert_eq!(e, "invalid config.webServer.port: \"http\" (a port number)");
     }
 
@@ -374,11 +411,28 @@ mod tests {
         }))
         .unwrap();
         let names: Vec<&str> = c.reporters.iter().map(|r| r.0.as_str()).collect();
-        assert_eq!(names, ["html", "junit", "/p/my-reporter.ts", "/p/node_modules/@org/rep/index.js"]);
+        assert_eq!(
+            names,
+            [
+                "html",
+                "junit",
+                "/p/my-reporter.ts",
+                "/p/node_modules/@org/rep/index.js"
+            ]
+        );
         assert_eq!(c.keep, [1, 2, 3, 5]);
-        assert_eq!(c.reporters[1].1, json!({ "outputFile": "r/junit.xml", "configDir": "/p" }));
-        assert!(parse(json!({ "configDir": "/p", "reporter": "list" })).unwrap().reporters.is_empty());
-        assert!(parse(json!({ "configDir": "/p" })).unwrap().reporters.is_empty());
+        assert_eq!(
+            c.reporters[1].1,
+            json!({ "outputFile": "r/junit.xml", "configDir": "/p" })
+        );
+        assert!(parse(json!({ "configDir": "/p", "reporter": "list" }))
+            .unwrap()
+            .reporters
+            .is_empty());
+        assert!(parse(json!({ "configDir": "/p" }))
+            .unwrap()
+            .reporters
+            .is_empty());
         let abs = parse(json!({ "configDir": "/p", "reporter": [["/n/shardwright/js/playwright/reporter.js"]] })).unwrap();
         assert!(abs.reporters.is_empty());
     }

@@ -369,7 +369,12 @@ mod tests {
         q.seed(vec![g("a", 50.0), g("b", 40.0), g("c", 30.0)], None);
         q.join("m", 2, "h");
         q.join("n", 2, "h");
-        let all = PullOptions { max_groups: 2, spread: 1.0, share: 4.0, ..PullOptions::DEFAULT };
+        let all = PullOptions {
+            max_groups: 2,
+            spread: 1.0,
+            share: 4.0,
+            ..PullOptions::DEFAULT
+        };
         let taken: Vec<String> = q.pull("m", &all).into_iter().map(|g| g.id).collect();
         assert_eq!(taken, ["a", "b"]);
         assert_eq!(q.release("n", &taken), 0, "not n's leases");
@@ -382,17 +387,33 @@ mod tests {
     #[test]
     fn a_pull_for_several_slots_takes_their_share() {
         let q = LocalQueue::new();
-        q.seed((0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(), None);
+        q.seed(
+            (0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(),
+            None,
+        );
         q.join("m", 2, "h");
         q.join("n", 2, "h");
         // 400 ms × 2 of 4 slots ÷ (4 × 2) → 100 ms → 10 groups.
-        let pull = PullOptions { max_groups: 100, spread: 2.0, share: 2.0, ..PullOptions::DEFAULT };
+        let pull = PullOptions {
+            max_groups: 100,
+            spread: 2.0,
+            share: 2.0,
+            ..PullOptions::DEFAULT
+        };
         assert_eq!(q.pull("m", &pull).len(), 10);
         // One machine alone, spread 1: everything at once.
         let q = LocalQueue::new();
-        q.seed((0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(), None);
+        q.seed(
+            (0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(),
+            None,
+        );
         q.join("m", 2, "h");
-        let all = PullOptions { max_groups: 100_000, spread: 1.0, share: 2.0, ..PullOptions::DEFAULT };
+        let all = PullOptions {
+            max_groups: 100_000,
+            spread: 1.0,
+            share: 2.0,
+            ..PullOptions::DEFAULT
+        };
         assert_eq!(q.pull("m", &all).len(), 40);
     }
 

@@ -6,7 +6,9 @@ mod model;
 mod redis;
 mod work;
 
-pub use self::redis::{redact, suite_id, RedisOptions, RedisQueue, Seeded, SuiteInfo, LOST_REASON, UNPARSABLE};
+pub use self::redis::{
+    redact, suite_id, RedisOptions, RedisQueue, Seeded, SuiteInfo, LOST_REASON, UNPARSABLE,
+};
 pub use local::{sort_longest_first, LocalQueue};
 pub use model::*;
 pub use work::WorkQueue;

@@ -365,7 +365,11 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return UNPARSABLE.to_string();
     };
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
         return UNPARSABLE.to_string();
     }
     let rest = rest.split('#').next().unwrap_or("");
@@ -510,7 +514,10 @@ impl RedisQueue {
                 async move { redis::cmd("HVALS").arg(key).query_async(&mut c).await }
             })
             .await?;
-        let mut suites: Vec<SuiteInfo> = raw.iter().filter_map(|s| serde_json::from_str(s).ok()).collect();
+        let mut suites: Vec<SuiteInfo> = raw
+            .iter()
+            .filter_map(|s| serde_json::from_str(s).ok())
+            .collect();
         suites.sort_by(|a, b| a.seeded_at.total_cmp(&b.seeded_at));
         Ok(suites)
     }
@@ -896,15 +903,24 @@ mod tests {
     #[test]
     fn passwords_never_show() {
         let cases = [
-            ("redis://:s3cret@127.0.0.1:6379/0", "redis://***@127.0.0.1:6379/0"),
-            ("rediss://ci:s3cret@cache.internal:6380", "rediss://ci:***@cache.internal:6380"),
+            (
+                "redis://:s3cret@127.0.0.1:6379/0",
+                "redis://***@127.0.0.1:6379/0",
+            ),
+            (
+                "rediss://ci:s3cret@cache.internal:6380",
+                "rediss://ci:***@cache.internal:6380",
+            ),
             ("redis://127.0.0.1:6379/2", "redis://127.0.0.1:6379/2"),
             ("redis://user@host/0", "redis://***@host/0"),
             ("redis://a:p@ss@host/0", "redis://a:***@host/0"),
             // An unencoded `/` in the password.
             ("redis://:pa/ss@host:6379/0", "redis://***@host:6379/0"),
             ("redis://u:pa/ss/x@host/0", "redis://u:***@host/0"),
-            ("redis://host:6379/0?password=s3cret&db=1", "redis://host:6379/0?password=***&db=1"),
+            (
+                "redis://host:6379/0?password=s3cret&db=1",
+                "redis://host:6379/0?password=***&db=1",
+            ),
             ("redis://host/0?Pass=s3cret#frag", "redis://host/0?Pass=***"),
             // Mistyped schemes: not shown at all.
             ("redis:/:s3cret@host", UNPARSABLE),
