@@ -31,7 +31,9 @@ const { record, conclude, lostQueue, failRest } = require('./finish.js');
 const { seedAndJoin, adopt, renderer, finishRun, abandon } = require('./queue-steps.js');
 const { Progress } = require('./progress.js');
 const { loadConfiguredHistory } = require('../api/record.js');
-const { alive } = require('./server-host.js');
+const { alive, reap } = require('./server-host.js');
+
+const WAITER = path.join(__dirname, 'wait-servers.js');
 
 // In queue mode a pull takes about this machine's share of the remaining
 // work ÷ PULL_SPREAD: large batches first (few Playwright start-ups),
@@ -205,6 +207,9 @@ async function runSuite(o, io) {
   } finally {
     if (ticker) clearInterval(ticker);
     if (ctx.manager) await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
+    // Web server waiters of a batch killed before it stopped them
+    // (js/run/wait-servers.js): Playwright leaves its web servers behind.
+    if (ctx.privateDir) await reap([WAITER, ctx.privateDir]);
     await servers.release();
     if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
     // Artifacts of earlier run processes of this host (this one's stay).

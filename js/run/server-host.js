@@ -149,4 +149,45 @@ async function available(readiness, ignoreHttpsErrors) {
   return status >= 200 && status < 404;
 }
 
-module.exports = { alive, readJson, writeState, readState, users, addUser, removeUser, tryLock, unlock, lock, available };
+/** Live processes whose command line holds every one of `parts` (Linux: /proc). */
+function processesWith(parts) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const e of entries) {
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (parts.every((p) => cmdline.includes(p)) && alive(pid)) out.push(pid);
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs the processes whose command line holds every one of `parts` (and
+ * the process groups they lead), and waits up to `timeoutMs` for them to be
+ * gone. Resolves the pids still alive (none, normally).
+ */
+async function reap(parts, timeoutMs = 3000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = processesWith(parts);
+    if (!pids.length || Date.now() > until) return pids;
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {}
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+module.exports = { alive, processesWith, reap, readJson, writeState, readState, users, addUser, removeUser, tryLock, unlock, lock, available };

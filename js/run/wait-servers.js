@@ -6,7 +6,8 @@
 // it in place of yours). It waits for them, then prints server <index>'s
 // output (so a `wait` pattern of the config matches, as it would) and stays
 // up until Playwright stops it — or dies: Playwright leaves its web server
-// processes behind when it is killed, this one leaves with it. Playwright
+// processes behind when it is killed, this one leaves with it (or with the
+// run process; and the run process kills any left when it ends). Playwright
 // meanwhile waits for the URL, as for its own server. A server that could
 // not start makes it exit 1 with that server's error and output, which
 // Playwright reports.
@@ -28,8 +29,12 @@ function runnerPid() {
   }
 }
 const runner = runnerPid();
+// The `shardwright run` process whose batch this is: its folder ends in its pid.
+const run = Number(/-(\d+)$/.exec(path.basename(dir))?.[1]);
+const gone = () => runner <= 1 || !alive(runner) || (run > 0 && !alive(run));
+if (gone()) process.exit(0);
 setInterval(() => {
-  if (!alive(runner)) process.exit(0);
+  if (gone()) process.exit(0);
 }, 250);
 const read = (file) => {
   try {
