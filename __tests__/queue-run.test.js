@@ -340,6 +340,42 @@ test('3 machine processes at once in one folder, a fixed-port webServer: every t
   );
 });
 
+test('3 machine processes in one folder, failing tests, junit and html reporters: the last machine names each failed test with its own error and writes the reports of the whole run', async () => {
+  const fail = ['f0 t1', 'f3 t2'];
+  const cwd = writeFixture({
+    port: await freePort(),
+    files: 6,
+    tests: 3,
+    stepMs: 30,
+    fail,
+    reporter: [['list'], ['html', { outputFolder: 'html-report', open: 'never' }], ['junit', { outputFile: 'results/junit.xml' }]],
+  });
+  const runId = `reports-${process.pid}`;
+  const machines = ['a', 'b', 'c'].map((n) => fixtureMachine(n, cwd, ['--queue', redis.url, '--run-id', runId, '--workers', '1']));
+  const exits = await Promise.all(machines.map((m) => m.exited));
+  assert.deepEqual(logLines(cwd, 'ran.log').sort(), allTitles(6, 3), 'every test ran exactly once');
+  const mergers = machines.filter((m) => /merged the run of \d machines \(6 groups\)/.test(m.stdout));
+  assert.equal(mergers.length, 1, machines.map((m) => m.stdout + m.stderr).join('\n---\n'));
+  const merger = mergers[0];
+  assert.equal(exits[machines.indexOf(merger)].code, 1, merger.stdout + merger.stderr);
+  for (const [i, e] of exits.entries()) assert.ok([0, 1].includes(e.code), `${machines[i].name}: ${machines[i].stdout}${machines[i].stderr}`);
+  assert.match(merger.stdout, /· tests: 16 passed, 2 failed, 0 flaky, 0 not run$/m);
+  const failed = /^shardwright: failed:\n((?: {2}✘ .*\n(?: {6}.*\n)*)+)/m.exec(merger.stdout);
+  assert.ok(failed, merger.stdout);
+  for (const title of fail) {
+    const block = failed[1].split(/^ {2}✘ /m).find((b) => b.startsWith(`f${title[1]}.spec.js › ${title}\n`));
+    assert.ok(block, `${title} is named: ${failed[1]}`);
+    assert.match(block, new RegExp(`Received: "broken ${title}"`));
+    for (const other of fail.filter((t) => t !== title)) assert.doesNotMatch(block, new RegExp(`broken ${other}`));
+  }
+  // The config's reporters: the last machine wrote them from every machine's blobs.
+  assert.match(merger.stdout, /^shardwright: html, junit reports of the run's 3 machines on this host \(\d+ batches\)/m);
+  const junit = fs.readFileSync(path.join(cwd, 'results', 'junit.xml'), 'utf8');
+  assert.equal(junit.match(/<testcase /g).length, 18);
+  assert.match(junit, /tests="18" failures="2"/);
+  assert.ok(fs.existsSync(path.join(cwd, 'html-report', 'index.html')));
+});
+
 test('a globalSetup that starts a server on a fixed port: machines whose Playwright cannot run stop pulling, their groups go to a healthy one, every test runs once', async () => {
   const cwd = writeFixture({ port: await freePort(), files: 8, tests: 2, waitMs: 300, globalSetupPort: await freePort() });
   const runId = `global-setup-${process.pid}`;

@@ -128,3 +128,26 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   assert.equal(history.runCount, 1);
   assert.ok(history.testKeys().length >= 2, history.testKeys().join('\n'));
 });
+
+test('several failed tests in one group: each is named with its own error, the run exits 1, the others pass', async () => {
+  const port = await freePort();
+  const fail = ['f0 t1', 'f0 t3', 'f2 t0'];
+  const dir = writeFixture({ port, files: 3, tests: 4, fail });
+  const r = await run(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: env(dir) });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.deepEqual(logLines(dir, 'ran.log').sort(), allTitles(3, 4), 'every test ran exactly once');
+  const failed = /^shardwright: failed:\n((?: {2}✘ .*\n(?: {6}.*\n)*)+)/m.exec(r.stdout);
+  assert.ok(failed, r.stdout);
+  const blocks = failed[1].split(/^ {2}✘ /m).filter(Boolean);
+  assert.equal(blocks.length, 3, failed[1]);
+  for (const title of fail) {
+    const file = `f${title[1]}.spec.js`;
+    const block = blocks.find((b) => b.startsWith(`${file} › ${title}\n`));
+    assert.ok(block, `${title} is named: ${failed[1]}`);
+    // Its own error: the value it got is its own title, no other's.
+    assert.match(block, /Error: expect\(received\)\.toBe\(expected\)/);
+    assert.match(block, new RegExp(`Received: "broken ${title}"`));
+    for (const other of fail.filter((t) => t !== title)) assert.doesNotMatch(block, new RegExp(`broken ${other}`));
+  }
+  assert.match(r.stdout, /^shardwright: 3\/3 groups done, 2 failed, in .* on 2 workers · tests: 9 passed, 3 failed, 0 flaky, 0 not run$/m);
+});

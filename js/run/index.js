@@ -26,7 +26,7 @@ const { resolveConfig, recommendWorkers } = require('../api/config.js');
 const { prepare, preparePass, safe } = require('./prepare.js');
 const { MachineServers } = require('./servers.js');
 const { batchRunner } = require('./batch.js');
-const { mergeReport } = require('./report.js');
+const { mergeReport, markRun } = require('./report.js');
 const { record, conclude, lostQueue, failRest } = require('./finish.js');
 const { seedAndJoin, adopt, renderer, finishRun, abandon } = require('./queue-steps.js');
 const { Progress } = require('./progress.js');
@@ -176,6 +176,8 @@ async function runSuite(o, io) {
       if (ctx.stopping) return await end(ctx);
       ctx.byCount = prepared.byCount;
       ctx.command = prepared.command;
+      ctx.fingerprint = prepared.fingerprint;
+      markRun(ctx);
       ctx.outputDir = path.join(prepared.outputDir, 'shardwright', path.basename(ctx.privateDir));
       ctx.rootDir = prepared.rootDir;
       await seedAndJoin(ctx, prepared);
@@ -254,6 +256,8 @@ async function end(ctx) {
     throw lostQueue(stopping, ctx);
   }
   const { merger, final } = await finishRun(ctx);
+  // The last machine: the config's reporters again, with every machine's part found here.
+  if (shared && merger && ctx.runConfig) await mergeReport(ctx, ctx.runConfig, ctx.rootDir, { whole: true });
   const recorded = await record(ctx, { merger, final });
   return conclude(ctx, { final, ...recorded });
 }

@@ -25,11 +25,51 @@ function playwrightCli(cwd, configDir) {
   return null;
 }
 
-/** Merges the batches' blobs into the config's reporters; says where they went. */
-async function mergeReport(ctx, runConfig, rootDir) {
-  const blobs = path.join(ctx.privateDir, 'blobs');
+const zips = (dir) => {
+  try {
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.zip'));
+  } catch {
+    return [];
+  }
+};
+
+/** The private folders of this run's machines on this disk (same run id and suite), this machine's first. */
+function runDirs(ctx) {
+  const base = path.dirname(ctx.privateDir);
+  const me = JSON.stringify([ctx.o.runId || 'local', ctx.fingerprint || '']);
+  const out = [ctx.privateDir];
+  let names = [];
+  try {
+    names = fs.readdirSync(base);
+  } catch {}
+  for (const name of names.sort()) {
+    const dir = path.join(base, name);
+    if (dir === ctx.privateDir) continue;
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+      if (JSON.stringify([r.runId, r.fingerprint]) === me) out.push(dir);
+    } catch {}
+  }
+  return out;
+}
+
+/** Writes down which run this machine's folder belongs to (for the merger's `runDirs`). */
+function markRun(ctx) {
+  fs.writeFileSync(path.join(ctx.privateDir, 'run.json'), JSON.stringify({ runId: ctx.o.runId || 'local', fingerprint: ctx.fingerprint || '' }));
+}
+
+/**
+ * Merges the batches' blobs into the config's reporters; says where they
+ * went. `whole`: the merger of a queue-mode run, with the blobs of every
+ * machine of the run on this disk (nothing to do when there are only its own,
+ * merged already).
+ */
+async function mergeReport(ctx, runConfig, rootDir, { whole = false } = {}) {
   if (!runConfig.reporters.length) return;
-  const files = fs.existsSync(blobs) ? fs.readdirSync(blobs).filter((f) => f.endsWith('.zip')) : [];
+  const dirs = whole ? runDirs(ctx) : [ctx.privateDir];
+  if (whole && dirs.length < 2) return;
+  const blobs = path.join(ctx.privateDir, 'blobs');
+  const files = dirs.flatMap((d) => zips(path.join(d, 'blobs')).map((f) => [path.join(d, 'blobs', f), `${path.basename(d)}-${f}`]));
   if (!files.length) return;
   const say = (line) => ctx.progress.say(line);
   const config = path.join(ctx.privateDir, 'merge.config.cjs');
@@ -39,11 +79,11 @@ async function mergeReport(ctx, runConfig, rootDir) {
   );
   // merge-reports unpacks into the folder it reads: give it links to the blobs.
   const work = fs.mkdtempSync(path.join(ctx.privateDir, 'merge-'));
-  for (const f of files) {
+  for (const [file, name] of files) {
     try {
-      fs.linkSync(path.join(blobs, f), path.join(work, f));
+      fs.linkSync(file, path.join(work, name));
     } catch {
-      fs.copyFileSync(path.join(blobs, f), path.join(work, f));
+      fs.copyFileSync(file, path.join(work, name));
     }
   }
   const cli = playwrightCli(ctx.cwd, runConfig.configDir);
@@ -69,9 +109,14 @@ async function mergeReport(ctx, runConfig, rootDir) {
     return;
   }
   if (out) ctx.io.stdout.write(`${out}\n`);
-  say(
-    `${names} report${runConfig.reporters.length > 1 ? 's' : ''} of ${files.length > 1 ? `${files.length} batches merged` : 'the run'} (blobs in ${shown(blobs)})`,
-  );
+  const what = whole
+    ? `the run's ${dirs.length} machines on this host (${files.length} batches)`
+    : files.length > 1
+      ? `${files.length} batches merged`
+      : ctx.shared
+        ? "this machine's part of the run"
+        : 'the run';
+  say(`${names} report${runConfig.reporters.length > 1 ? 's' : ''} of ${what} (blobs in ${shown(whole ? path.dirname(ctx.privateDir) : blobs)})`);
 }
 
-module.exports = { mergeReport };
+module.exports = { mergeReport, markRun };
