@@ -163,7 +163,10 @@ class MachineServers {
       try {
         const file = MachineServers.cacheFile(ctx, runConfig.configFile);
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, JSON.stringify(runConfig));
+        // Shared by the run processes of this folder: never read half-written.
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify(runConfig));
+        fs.renameSync(tmp, file);
       } catch {}
     }
     const key = JSON.stringify([runConfig.configDir, runConfig.servers]);
