@@ -462,3 +462,52 @@ test('no output of any command of these tests shows the Redis password, whatever
   assert.ok(outputs.length > 30, `${outputs.length} outputs`);
   for (const text of outputs) for (const secret of secrets) assert.ok(!text.includes(secret), `an output shows the password:\n${text}`);
 });
+
+test('SIGTERM to a queue-mode machine mid-run: exit 143, its unfinished groups go back to the queue at once, nothing of it left after 5 s; another machine finishes the run', async () => {
+  const port = await freePort();
+  const cwd = writeFixture({ port, files: 6, tests: 3, waitMs: 700 });
+  const runId = `sigterm-${process.pid}`;
+  const args = ['--queue', redis.url, '--run-id', runId, '--workers', '2', '--lease-ms', '60000'];
+  const m = fixtureMachine('term', cwd, args);
+  await until(() => logLines(cwd, 'ran.log').length >= 2, 'tests to run');
+  const sent = Date.now();
+  m.child.kill('SIGTERM');
+  const exit = await m.exited;
+  assert.equal(exit.code, 143, m.stdout + m.stderr);
+  assert.ok(Date.now() - sent < 10_000, `exited ${Date.now() - sent} ms after SIGTERM`);
+  assert.match(m.stdout, /^shardwright: stopped by SIGTERM: \d+ groups? finished on this machine; the others go back to the queue$/m);
+  // Back at once, not after the 60 s lease.
+  const q = await WorkQueue.connect(redis.url, runId);
+  const s = await q.status();
+  assert.deepEqual(s.leased, [], 'no lease left open');
+  assert.ok(s.pending > 0 && s.done + s.pending === s.total, JSON.stringify(s));
+  // Nothing of the machine is left: no process in the folder, the port free.
+  const inCwd = () => {
+    const out = [];
+    for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/cwd`) === cwd && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) out.push(pid);
+      } catch {}
+    }
+    return out;
+  };
+  const portUsed = () =>
+    new Promise((resolve) => {
+      const sock = require('node:net').connect(port, '127.0.0.1');
+      sock.on('connect', () => {
+        sock.end();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+  const deadline = Date.now() + 5000;
+  while ((inCwd().length || (await portUsed())) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(inCwd(), [], 'no process of the run in its folder 5 s after the exit');
+  assert.equal(await portUsed(), false, 'the web server is down');
+  // Another machine takes the rest: every test ran.
+  const rest = fixtureMachine('rest', cwd, args);
+  assert.equal((await rest.exited).code, 0, rest.stdout + rest.stderr);
+  assert.deepEqual([...new Set(logLines(cwd, 'ran.log'))].sort(), allTitles(6, 3));
+  const end = await q.status();
+  assert.deepEqual([end.done, end.total, end.failed], [s.total, s.total, 0]);
+});
