@@ -9,6 +9,7 @@
 // run…) so load drifts hit both; the figure is the median of each.
 //
 //   npm run bench -- run                       BENCH_RUN_ROUNDS=3 for more rounds
+//                                              BENCH_RUN_QUEUE=0 without the queue-mode row
 //   BENCH_RUN_BEFORE=/path/to/old/checkout     also time that checkout's `shardwright run`
 //
 // Also timed: the same machine in queue mode (a real redis-server, one
@@ -128,6 +129,8 @@ async function main() {
   ];
   let redis = null;
   try {
+    // BENCH_RUN_QUEUE=0: no queue-mode row (a shorter run).
+    if (process.env.BENCH_RUN_QUEUE === '0') throw new Error('skipped');
     redis = await require('../__tests__/redis-helpers.js').startRedis();
     let n = 0;
     const queued = () => {
