@@ -21,8 +21,10 @@ const groups = (n, ms = (i) => (i + 1) * 100) =>
 let runs = 0;
 const runId = () => `test-run-${process.pid}-${++runs}`;
 
-async function machine(id, run, slots = 1, leaseMs = 30_000) {
+/** A machine of `run`: connects, seeds (or joins) with `seedWith` = [groups, fingerprint], registers. */
+async function machine(id, run, slots = 1, leaseMs = 30_000, seedWith = [groups(1), null]) {
   const q = await WorkQueue.connect(redis.url, run);
+  await q.seed(...seedWith);
   await q.join({ id, slots, host: 'test' }, leaseMs, Math.max(50, leaseMs / 3));
   return q;
 }
@@ -40,8 +42,7 @@ test('the first machine seeds, exactly once, even when all arrive together', asy
 
 test('groups come out longest first, one lease each, and complete at most once', async () => {
   const run = runId();
-  const a = await machine('a', run);
-  await a.seed(groups(6), null);
+  const a = await machine('a', run, 1, 30_000, [groups(6), null]);
   const order = [];
   for (;;) {
     const batch = await a.pull({ maxGroups: 1 });
@@ -68,11 +69,7 @@ test('groups come out longest first, one lease each, and complete at most once',
 
 test('batches follow the remaining work: big first, single groups at the end', async () => {
   const run = runId();
-  const a = await machine('a', run, 2);
-  await a.seed(
-    groups(60, () => 100),
-    null,
-  );
+  const a = await machine('a', run, 2, 30_000, [groups(60, () => 100), null]);
   const sizes = [];
   for (;;) {
     const batch = await a.pull();
@@ -94,9 +91,8 @@ test('batches follow the remaining work: big first, single groups at the end', a
 
 test("a dead machine's leases expire and go back to the front of the queue", async () => {
   const run = runId();
-  const dead = await machine('dead', run, 1, 300);
-  const alive = await machine('alive', run, 1, 30_000);
-  await dead.seed(groups(3), null);
+  const dead = await machine('dead', run, 1, 300, [groups(3), null]);
+  const alive = await machine('alive', run, 1, 30_000, [groups(3), null]);
   const taken = await dead.pull({ maxGroups: 1, leaseMs: 300 });
   assert.equal(taken[0].id, 'g002');
   dead.stopHeartbeat(); // dies without a word
@@ -123,7 +119,6 @@ test("a dead machine's leases expire and go back to the front of the queue", asy
 test('heartbeats keep a long group leased past its lease time', async () => {
   const run = runId();
   const a = await machine('a', run, 1, 300);
-  await a.seed(groups(1), null);
   await a.pull({ leaseMs: 300 });
   await new Promise((r) => setTimeout(r, 700));
   const s = await a.status();
@@ -151,6 +146,14 @@ test('bad arguments name the field', async () => {
     code: 'ERR_SHARDWRIGHT_QUEUE',
     message: /^queue `http:\/\/127.0.0.1:1`: invalid URL/,
   });
+  // A URL that does not parse is never shown, whatever it holds.
+  for (const bad of ['redis:/:s3cret@127.0.0.1:1', 'redis://:s3/cret@127.0.0.1:1/0', ':s3cret@host']) {
+    await assert.rejects(WorkQueue.connect(bad, 'r', { reconnectRetries: 0 }), (err) => {
+      assert.equal(err.code, 'ERR_SHARDWRIGHT_QUEUE');
+      assert.doesNotMatch(err.message, /s3cret|s3\/cret/, err.message);
+      return true;
+    });
+  }
   const a = await machine('a', runId());
   assert.throws(() => a.pull({ leaseMs: 5 }), {
     code: 'ERR_SHARDWRIGHT_CONFIG',
@@ -174,8 +177,8 @@ test('password and TLS: rediss:// with a private CA; a wrong password never show
   try {
     const q = await WorkQueue.connect(secure.url, 'tls-run', { tlsCa: secure.ca });
     assert.equal(q.target, `rediss://***@127.0.0.1:${secure.port}/0`);
-    await q.join({ id: 'm', slots: 1, host: 'h' }, 5000, 1000);
     assert.equal(await q.seed(groups(2), null), true);
+    await q.join({ id: 'm', slots: 1, host: 'h' }, 5000, 1000);
     assert.equal((await q.pull()).length >= 1, true);
     const wrong = secure.url.replace(encodeURIComponent('s3cr3t pass'), 'nope-wrong');
     await assert.rejects(WorkQueue.connect(wrong, 'tls-run', { tlsCa: secure.ca, reconnectRetries: 0 }), (err) => {
@@ -193,8 +196,8 @@ test('password and TLS: rediss:// with a private CA; a wrong password never show
 test('a server lost mid-run: reconnects when it comes back, fails clearly when it does not', async () => {
   const r = await startRedis();
   const q = await WorkQueue.connect(r.url, 'lost', { reconnectRetries: 4 });
-  await q.join({ id: 'm', slots: 1, host: 'h' }, 5000, 1000);
   await q.seed(groups(2), null);
+  await q.join({ id: 'm', slots: 1, host: 'h' }, 5000, 1000);
   await r.stop();
   // Back within the reconnect budget: the next call reconnects and works
   // (this server kept no data, so the queue is empty).
@@ -216,8 +219,7 @@ test('npx shardwright status shows pending, leases by machine, done and time lef
   const { run, ROOT } = require('./helpers.js');
   const cli = require('node:path').join(ROOT, 'js/cli/main.js');
   const id = runId();
-  const a = await machine('ci-box-1', id, 2);
-  await a.seed(groups(5), 'fp1');
+  const a = await machine('ci-box-1', id, 2, 30_000, [groups(5), 'fp1']);
   const [first] = await a.pull({ maxGroups: 1 });
   await a.complete(first.id, { status: 'failed', durationMs: 480 });
   await a.pull({ maxGroups: 1 });
@@ -243,4 +245,67 @@ test('npx shardwright status shows pending, leases by machine, done and time lef
   r = await run(process.execPath, [cli, 'status', '--run-id', 'x']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /invalid --queue: undefined/);
+});
+
+test('a finished run is not run again by accident; --rerun seeds it again', async () => {
+  const run = runId();
+  const a = await machine('a', run, 1, 30_000, [groups(2), 'fp-x']);
+  for (const g of await a.pull({ maxGroups: 10, spread: 1 })) await a.complete(g.id, { status: g.id === 'g000' ? 'failed' : 'passed', durationMs: 1 });
+  assert.equal((await a.status()).complete, true);
+  const late = await WorkQueue.connect(redis.url, run);
+  await assert.rejects(late.seed(groups(2), 'fp-x'), (err) => {
+    assert.equal(err.code, 'ERR_SHARDWRIGHT_QUEUE');
+    assert.match(err.message, /: this run already finished: 2\/2 groups done \(1 failed\), seeded \d+ min ago$/);
+    return true;
+  });
+  assert.equal(await late.seed(groups(3), 'fp-x', { rerun: true }), true, 'seeded again');
+  const s = await late.status();
+  assert.deepEqual([s.total, s.pending, s.done, s.failed], [3, 3, 0, 0]);
+  // While it runs, machines with --rerun join it instead of resetting it.
+  assert.equal(await (await WorkQueue.connect(redis.url, run)).seed(groups(3), 'fp-x', { rerun: true }), false);
+});
+
+test('two suites under one run id get queues of their own', async () => {
+  const run = runId();
+  const a = await machine('a', run, 1, 30_000, [groups(4), 'aaaa1111']);
+  const b = await machine('b', run, 1, 30_000, [groups(2), 'bbbb2222']);
+  assert.equal((await a.status()).total, 4);
+  assert.equal((await b.status()).total, 2);
+  assert.deepEqual(
+    (await b.suites()).map((x) => [x.fingerprint, x.total]),
+    [
+      ['aaaa1111', 4],
+      ['bbbb2222', 2],
+    ],
+  );
+  // Without a fingerprint (status, merge): the latest seeded suite.
+  assert.equal((await (await WorkQueue.connect(redis.url, run)).status()).total, 2);
+});
+
+test('released groups go back to the front; lost keys fail every call instead of looking empty', async () => {
+  const run = runId();
+  const a = await machine('a', run, 2, 30_000, [groups(5), 'fp']);
+  const b = await machine('b', run, 2, 30_000, [groups(5), 'fp']);
+  const taken = await a.pull({ maxGroups: 2, spread: 1, share: 2 });
+  assert.deepEqual(
+    taken.map((g) => g.id),
+    ['g004', 'g003'],
+  );
+  assert.equal(await b.release(taken.map((g) => g.id)), 0, 'b holds no lease on them');
+  assert.equal(await a.release(taken.map((g) => g.id)), 2);
+  assert.deepEqual(
+    (await b.pull({ maxGroups: 2, spread: 1, share: 2 })).map((g) => g.id),
+    ['g004', 'g003'],
+  );
+  // The server loses the run's keys (eviction, FLUSHALL, a restart without persistence).
+  const { execFileSync } = require('node:child_process');
+  execFileSync('redis-cli', ['-p', String(redis.port), 'FLUSHALL']);
+  for (const call of [() => a.pull(), () => b.complete('g004', { status: 'passed', durationMs: 1 }), () => a.release(['g002'])]) {
+    await assert.rejects(call(), (err) => {
+      assert.equal(err.code, 'ERR_SHARDWRIGHT_QUEUE');
+      assert.match(err.message, /the run's keys are gone from Redis \(evicted under memory pressure, flushed, or the server restarted without persistence\)/);
+      return true;
+    });
+  }
+  assert.equal((await a.status()).seeded, false);
 });

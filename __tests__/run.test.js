@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { History } = require('../js/index.js');
+const native = require('../js/native.js');
 const { ROOT, EXAMPLES, freePort, tempDir, run, reportTests } = require('./helpers.js');
 
 const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
@@ -18,6 +19,7 @@ async function shardwrightRun(args, { cwd = EXAMPLES, dir = tempDir('shardwright
     env: {
       EXAMPLES_PORT: String(await freePort()),
       EXAMPLES_OUTPUT_DIR: path.join(dir, 'test-results'),
+      EXAMPLES_JSON_REPORT: path.join(dir, 'report.json'),
       SHARDWRIGHT_HISTORY: path.join(dir, 'history.json'),
       SHARDWRIGHT_REPORT_DIR: path.join(dir, 'report'),
       CI: '1',
@@ -29,18 +31,31 @@ async function shardwrightRun(args, { cwd = EXAMPLES, dir = tempDir('shardwright
   return { ...r, dir };
 }
 
-/** Every batch's --test-list lines and JSON report, in batch order. */
+/**
+ * This machine's batches, in order: each with its --test-list lines and
+ * what its Playwright process reported (the engine's reading of the events
+ * file js/run/batch-reporter.js wrote): `ran` (keys with their attempts),
+ * `began` (keys in the order they started), `order` (its files, longest
+ * group first).
+ */
 function batches(dir) {
-  const batchDir = path.join(dir, 'report', 'batches');
-  const n = fs.readdirSync(batchDir).filter((f) => /^batch-\d+\.txt$/.test(f)).length;
+  const runs = path.join(dir, 'report', 'runs');
+  const [mine] = fs.readdirSync(runs);
+  const batchDir = path.join(runs, mine);
+  const n = fs.readdirSync(batchDir).filter((f) => /^batch-\d+\.events\.jsonl$/.test(f)).length;
+  const read = (file, empty) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : empty);
   return Array.from({ length: n }, (_, i) => {
-    const list = fs
-      .readFileSync(path.join(batchDir, `batch-${i + 1}.txt`), 'utf8')
+    const file = (suffix) => path.join(batchDir, `batch-${i + 1}${suffix}`);
+    const list = read(file('.txt'), '')
       .split('\n')
       .filter((l) => l && !l.startsWith('#'));
-    const reportFile = path.join(batchDir, `batch-${i + 1}.json`);
-    const report = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : null;
-    return { list, report };
+    const events = native.__runEvents(fs.readFileSync(file('.events.jsonl'), 'utf8'));
+    const ran = new Map();
+    for (const t of events.tests) ran.set(t.key, [...(ran.get(t.key) || []), t.attempt]);
+    const order = events.suite
+      ? [...new Map(events.suite.groups.map((g) => [`${g.project}/${g.file}`, [g.project, g.file]])).values()]
+      : JSON.parse(read(file('.order.json'), '[]'));
+    return { list, ran, began: events.began, end: events.end, suite: events.suite, order };
   });
 }
 
@@ -59,7 +74,7 @@ async function listedKeys(args = []) {
 
 const BROKEN = 'chromium › demo-faults.spec.ts › search keeps the query';
 
-test('run --workers 2 on examples/: every test once, the history and flaky report written; a failing test fails the run', async () => {
+test('run --workers 2 on examples/: every test once, in one Playwright process with 2 workers, longest group first; history and flaky report written; a failing test fails the run', async () => {
   const suite = await listedKeys();
   assert.equal(suite.length, 14);
   const dir = tempDir('shardwright-run-');
@@ -68,22 +83,22 @@ test('run --workers 2 on examples/: every test once, the history and flaky repor
   const first = await shardwrightRun(['--workers', '2'], { dir });
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.equal(first.stdout.match(/no history yet for these tests: groups are ordered by test count/g).length, 1, first.stdout);
-  assert.match(first.stdout, /^shardwright: 14 tests in 6 groups · 2 Playwright processes$/m);
+  assert.match(first.stdout, /^shardwright: 14 tests in 6 groups · 2 workers$/m);
   const ran = batches(dir);
-  assert.ok(ran.length >= 2, `${ran.length} batches`);
-  assert.ok(
-    ran.every((b) => b.report),
-    'every batch wrote its report',
-  );
-  const keys = ran.flatMap((b) => keysOf(b.report)).sort();
-  assert.deepEqual(keys, suite, 'every listed test ran in exactly one batch');
-  // Each batch ran exactly its --test-list.
-  for (const b of ran) assert.equal(keysOf(b.report).length, b.list.length);
-  // Two Playwright processes at once: some batches overlapped in time.
-  const spans = ran.map((b) => [Date.parse(b.report.stats.startTime), Date.parse(b.report.stats.startTime) + b.report.stats.duration]);
+  assert.equal(ran.length, 1, 'a machine alone runs its suite as one batch');
+  assert.equal(ran[0].end, 'passed');
+  assert.deepEqual([...ran[0].ran.keys()].sort(), suite, 'every listed test ran exactly once');
+  assert.equal(ran[0].suite.tests, 14, 'the batch planned the suite itself: no listing before');
+  // Two workers: some tests ran at the same time.
+  const spans = [...ran[0].ran.values()].flat().map((a) => [Date.parse(a.startTime), Date.parse(a.startTime) + a.durationMs]);
   assert.ok(
     spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e)),
-    'two batches ran at the same time',
+    'two tests ran at the same time',
+  );
+  // The run's own files are private to this machine; the wrapper config is gone.
+  assert.deepEqual(
+    fs.readdirSync(EXAMPLES).filter((f) => f.startsWith('.shardwright-run-')),
+    [],
   );
 
   let history = History.load(path.join(dir, 'history.json'));
@@ -98,22 +113,31 @@ test('run --workers 2 on examples/: every test once, the history and flaky repor
   assert.equal(flaky.run.runId, history.runs()[0].id);
   assert.equal(flaky.summary.tests, 14);
   assert.match(fs.readFileSync(path.join(dir, 'report', 'flaky-report.md'), 'utf8'), /^## shardwright flaky report/);
-  assert.match(first.stdout, /^shardwright: 6\/6 groups done, 0 failed, in .* on 2 processes$/m);
+  assert.match(first.stdout, /^shardwright: 6\/6 groups done, 0 failed, in .* on 2 workers · tests: \d+ passed, 0 failed, \d+ flaky, 0 not run$/m);
+  // The config's json reporter got the whole run.
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  assert.deepEqual(keysOf(json).sort(), suite);
 
-  // 2. A broken test: exit 1, named; longest group first now that the
-  // history knows the durations; the history gets a second run.
+  // 2. A broken test: exit 1, named with its own error; longest group first
+  // now that the history knows the durations; the history gets a second run.
   const second = await shardwrightRun(['--workers', '2'], { dir, env: { SHARDWRIGHT_DEMO_BROKEN: '1' } });
   assert.equal(second.code, 1, second.stdout + second.stderr);
   assert.doesNotMatch(second.stdout, /no history/);
   assert.match(
     second.stdout,
-    new RegExp(`^shardwright: failed:\\n  ✘ ${BROKEN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n      Error: expect\\(locator\\)\\.toHaveText`, 'm'),
+    new RegExp(
+      `^shardwright: failed:\\n  ✘ ${BROKEN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(3 attempts\\)\\n      Error: expect\\(locator\\)\\.toHaveText`,
+      'm',
+    ),
   );
-  assert.match(second.stdout, /^shardwright: 6\/6 groups done, 1 failed, in /m);
+  assert.match(second.stdout, /^shardwright: 6\/6 groups done, 1 failed, in .* · tests: \d+ passed, 1 failed, \d+ flaky, 0 not run$/m);
   const again = batches(dir);
-  assert.deepEqual(again.flatMap((b) => keysOf(b.report)).sort(), suite);
-  const slow = again.findIndex((b) => b.list.some((l) => l.includes('slow.spec.ts')));
-  assert.ok(slow <= 1, `the longest group (slow.spec.ts, 2.7 s of waits) is among the first two batches, was batch ${slow + 1}`);
+  assert.deepEqual([...again[0].ran.keys()].sort(), suite);
+  assert.deepEqual(again[0].order[0], ['chromium', 'slow.spec.ts'], 'the longest group (slow.spec.ts, 2.7 s of waits) comes first');
+  assert.ok(
+    again[0].began.slice(0, 2).some((k) => k.includes('slow.spec.ts')),
+    `a slow.spec.ts test is among the first two to start: ${again[0].began.slice(0, 3).join(', ')}`,
+  );
   history = History.load(path.join(dir, 'history.json'));
   assert.equal(history.runCount, 2);
   assert.deepEqual(history.lastOutcomes([BROKEN]), ['failed']);
@@ -146,12 +170,12 @@ function writeProject() {
   return dir;
 }
 
-test('run: clashing --test-list lines run once; a batch whose Playwright dies without a report fails its groups, named with the reason', async () => {
+test('run: clashing --test-list lines run once; a test that kills its Playwright runner: the rest runs again, its group fails after a second death, named with the reason', async () => {
   const cwd = writeProject();
   const ok = await shardwrightRun(['--workers', '2'], { cwd, dir: cwd });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const all = batches(cwd)
-    .flatMap((b) => reportTests(b.report).map((t) => [t.file, ...t.titlePath].join(' › ')))
+    .flatMap((b) => [...b.ran.keys()])
     .sort();
   assert.deepEqual(all, [
     'a.spec.js › login',
@@ -167,27 +191,24 @@ test('run: clashing --test-list lines run once; a batch whose Playwright dies wi
     'crash.spec.js › kills its runner',
   ]);
   // The three "login" tests were one group (fullyParallel makes one per test otherwise).
-  assert.match(ok.stdout, /^shardwright: 11 tests in 9 groups · 2 Playwright processes$/m);
+  assert.match(ok.stdout, /^shardwright: 11 tests in 9 groups · 2 workers$/m);
 
   const crashed = await shardwrightRun(['--workers', '1'], { cwd, dir: cwd, env: { CRASH_RUNNER: '1' } });
   assert.equal(crashed.code, 1, crashed.stdout + crashed.stderr);
-  const m =
-    /^shardwright: batch (\d+) failed: (\d+) groups? \((.*)\) failed because `npx playwright test --test-list (\S+) --reporter=json --workers=1 --output \S+` (exited with code \d+|was killed by SIG[A-Z]+) without a report/m.exec(
-      crashed.stdout,
-    );
-  assert.ok(m, crashed.stdout);
-  const inCrash = m[3].split(', ');
-  assert.ok(inCrash.includes('crash.spec.js › kills its runner'), m[3]);
-  assert.equal(Number(m[2]), inCrash.length);
-  // Every other batch passed; the run says which groups did not run.
-  for (const g of inCrash) assert.match(crashed.stdout, new RegExp(`✘ \\d+ tests? of group ${g.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} did not run: `));
-  assert.match(crashed.stdout, new RegExp(`^shardwright: 9/9 groups done, ${inCrash.length} failed`, 'm'));
+  assert.match(
+    crashed.stdout,
+    /^shardwright: batch 1: the Playwright process (was killed by SIGKILL|exited with code 137) after \d+ tests?; \d+ groups? went back to the queue:$/m,
+  );
+  assert.match(
+    crashed.stdout,
+    /^ {2}✘ 1 test of group crash\.spec\.js › kills its runner did not run: the Playwright process died twice while these tests ran: `npx playwright test --config \S+ (--test-list \S+ )?--workers=1` (was killed by SIGKILL|exited with code 137) before its report was complete/m,
+  );
+  assert.match(crashed.stdout, /^shardwright: 9\/9 groups done, 1 failed, in .* · tests: 10 passed, 0 failed, 0 flaky, 1 not run$/m);
   const history = History.load(path.join(cwd, 'history.json'));
   assert.equal(history.runCount, 2);
-  // The crashed batch's tests have no attempt in the second run; the others do.
+  // Every test but the one that kills its runner ran to its end in the second run.
   const second = history.runs()[1].id;
-  const flaky = history.analyze({ runId: second });
-  assert.equal(flaky.run.passed, 11 - inCrash.reduce((a, g) => a + (g === 'a.spec.js › login' ? 3 : 1), 0));
+  assert.equal(history.analyze({ runId: second }).run.passed, 10);
 });
 
 test('run: bad flags and commands are named, exit code 2, nothing run', async () => {
@@ -226,7 +247,7 @@ test('run: bad flags and commands are named, exit code 2, nothing run', async ()
   assert.equal(missing.code, 2);
   assert.match(
     missing.stderr,
-    /^shardwright run: failed to list the suite with `no-such-playwright-command --list --reporter=json` in .*examples: .*ENOENT.* \[ERR_SHARDWRIGHT_IO\]\n$/s,
+    /^shardwright run: failed to start `no-such-playwright-command` in .*examples: .*\(ENOENT\)\n {2}no test was run \[ERR_SHARDWRIGHT_IO\]\n$/s,
   );
 });
 
@@ -258,7 +279,11 @@ test('quarantine in run: listed tests that fail do not fail the run (run mode), 
   r = await shardwrightRun(args, { dir, env: { ...env, SHARDWRIGHT_QUARANTINE_MODE: 'skip' } });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /skipping 1 quarantined test \(quarantineMode: skip\)/);
-  const ran = batches(dir).flatMap((b) => (b.report ? keysOf(b.report) : []));
-  assert.ok(!ran.includes(FLAKY), ran.join('\n'));
-  assert.ok(ran.includes('chromium › cart.spec.ts › cart lists the items'));
+  // Skipped where Playwright loads it (testRun.skip, as the reporter does): reported, never run.
+  const [b] = batches(dir);
+  assert.deepEqual(
+    b.ran.get(FLAKY).map((a) => a.status),
+    ['skipped'],
+  );
+  assert.ok(b.ran.get('chromium › cart.spec.ts › cart lists the items').every((a) => a.status === 'passed'));
 });

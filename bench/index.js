@@ -13,6 +13,7 @@ const suites = [
   ['flaky-eval', require('./flaky-eval.js')],
   ['queue', require('./queue.js')],
   ['scale', require('./scale.js')],
+  ['run', require('./run.js')],
 ];
 
 async function main() {

@@ -92,16 +92,20 @@ async function staticRun(plan, real, scale, speeds) {
 async function queueRun(url, planned, real, scale, speeds) {
   const runId = `bench-${process.pid}-${Date.now()}`;
   const queues = await Promise.all(speeds.map(() => WorkQueue.connect(url, runId)));
+  // The machines arrive together; one of them seeds, all join.
+  await Promise.all(
+    queues.map((q) =>
+      q.seed(
+        planned.map((g) => ({ id: g.id, expectedMs: g.durationMs, payload: '' })),
+        'bench',
+      ),
+    ),
+  );
   await Promise.all(queues.map((q, m) => q.join({ id: `machine-${m + 1}`, slots: 1, host: 'bench' }, 60_000, 20_000)));
   const t0 = performance.now();
   let starts = 0;
-  // The machines arrive together; one of them seeds.
   const ends = await Promise.all(
     queues.map(async (q, m) => {
-      await q.seed(
-        planned.map((g) => ({ id: g.id, expectedMs: g.durationMs, payload: '' })),
-        'bench',
-      );
       const work = worker(speeds[m]);
       for (;;) {
         const batch = await q.pull({ spread: PULL_SPREAD });

@@ -8,19 +8,22 @@ const native = require('../native.js');
 const { configError } = require('../errors.js');
 const { intFlag, choice, runIdFrom } = require('./flags.js');
 
-const summary = 'run the suite as N Playwright processes pulling test groups from a queue (local, or shared on Redis by CI machines)';
+const summary = 'run the suite longest test groups first from a queue (this machine, or shared on Redis by CI machines), web servers started once';
 
 const usage = `Usage: shardwright run [options] [-- npx playwright test [args…]]
 
-Lists the suite once (the command + --list), then runs it as N Playwright
-processes on this machine that pull test groups, longest expected first,
-from a queue, each batch through --test-list, so they finish together. At
-the end the history has the run and the flaky report is written, as the
-shardwright reporter does. The command defaults to \`npx playwright test\`;
-your arguments (--project, --grep, files…) apply to the listing too.
+Lists the suite once (the command + --list), starts the config's web
+servers once for the machine, then runs the suite as one Playwright process
+at a time with N workers, longest test groups first. Alone, a machine takes
+every group at once; with --queue, machines pull batches (large first,
+smaller toward the end) so they finish together. At the end the config's
+reporters (html, junit…) get the whole run (merged blob reports), the
+history has the run and the flaky report is written, as the shardwright
+reporter does. The command defaults to \`npx playwright test\`; your
+arguments (--project, --grep, files…) apply to the listing too.
 
 Options:
-  --workers, -j auto|N   Playwright processes on this machine (default: auto,
+  --workers, -j auto|N   Playwright workers on this machine (default: auto,
                          the worker recommendation of \`shardwright config\`)
   --history FILE         the test history (default: $SHARDWRIGHT_HISTORY or
                          .shardwright/history.json); expected durations come
@@ -32,7 +35,9 @@ Queue mode (every CI machine of a run runs the same command):
   --queue URL            the Redis server: redis://[:password@]host:6379/0 or
                          rediss://… (the password is never printed)
   --run-id ID            shared by the machines of one run (default:
-                         $SHARDWRIGHT_RUN_ID, or the CI's run id)
+                         $SHARDWRIGHT_RUN_ID, or the CI's run id); a run
+                         that already finished is an error
+  --rerun                run a finished run id again
   --tls-ca FILE          a CA certificate (PEM) to trust for rediss://
   --lease-ms N           a machine silent this long loses its groups to the
                          others (default 60000; heartbeats every third of it)
@@ -42,8 +47,9 @@ Queue mode (every CI machine of a run runs the same command):
   --exit-status run|own  exit 1 when a test of the run failed (run, default),
                          or only when one of this machine's did (own)
 
-Exit codes: 0 every test passed, 1 a test failed, 2 bad usage or an
-infrastructure error (the listing failed, the queue was lost).`;
+Exit codes: 0 every test passed, 1 a test failed or did not run, 2 bad
+usage or an infrastructure error (the listing failed, a web server did not
+start, the queue was lost), 130/143 stopped by SIGINT/SIGTERM.`;
 
 const options = {
   workers: { type: 'string', short: 'j' },
@@ -51,6 +57,7 @@ const options = {
   'group-by': { type: 'string' },
   queue: { type: 'string' },
   'run-id': { type: 'string' },
+  rerun: { type: 'boolean' },
   'tls-ca': { type: 'string' },
   'lease-ms': { type: 'string' },
   'reconnect-retries': { type: 'string' },
@@ -74,7 +81,7 @@ const OWN_ARGS = [
   '--ui',
   '--debug',
 ];
-const QUEUE_ONLY = ['run-id', 'tls-ca', 'lease-ms', 'reconnect-retries', 'fallback', 'exit-status'];
+const QUEUE_ONLY = ['run-id', 'rerun', 'tls-ca', 'lease-ms', 'reconnect-retries', 'fallback', 'exit-status'];
 
 /** The options, each checked and named as the user wrote it. */
 function parseOptions(values, positionals, env = process.env) {
@@ -91,6 +98,7 @@ function parseOptions(values, positionals, env = process.env) {
       throw configError('--queue', native.redactQueueUrl(values.queue), 'a Redis URL: redis://[:password@]host:port/db or rediss://…');
     o.queue = values.queue;
     o.runId = runIdFrom(values, env);
+    o.rerun = Boolean(values.rerun);
     if (values['tls-ca'] !== undefined) {
       try {
         o.tlsCa = fs.readFileSync(values['tls-ca'], 'utf8');

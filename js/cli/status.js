@@ -58,8 +58,16 @@ module.exports = {
     const tlsCa = values['tls-ca'] ? require('node:fs').readFileSync(values['tls-ca'], 'utf8') : undefined;
     const queue = await WorkQueue.connect(values.queue, runId, { tlsCa, reconnectRetries: 1 });
     const status = await queue.status();
-    if (values.json) io.stdout.write(`${JSON.stringify({ target: queue.target, runId, ...status }, null, 2)}\n`);
-    else io.stdout.write(`${render(status, queue.target, runId)}\n`);
+    // Machines listing different suites under one run id get queues of their own.
+    const suites = await queue.suites();
+    if (values.json) io.stdout.write(`${JSON.stringify({ target: queue.target, runId, ...status, suites }, null, 2)}\n`);
+    else {
+      if (suites.length > 1)
+        io.stdout.write(
+          `run ${runId} has ${suites.length} queues, one per suite listed (fingerprints ${suites.map((x) => x.fingerprint.slice(0, 12)).join(', ')}): the latest one\n`,
+        );
+      io.stdout.write(`${render(status, queue.target, runId)}\n`);
+    }
     return 0;
   },
 };

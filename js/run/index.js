@@ -1,16 +1,19 @@
 'use strict';
-// `shardwright run`: the suite as N local Playwright processes that pull
-// test groups, longest first, from a work queue — in-process, or shared on
-// Redis by every CI machine of a run (queue mode) — so they all finish
-// together.
+// `shardwright run`: the suite from a work queue — in-process, or shared on
+// Redis by every CI machine of a run (queue mode) — run by one Playwright
+// process at a time per machine, with the machine's workers, so the
+// machines finish together.
 //
-//   prepare.js   list once (<command> --list --reporter=json), the engine
-//                keys, groups and estimates the suite (one call)
-//   index.js     connect, seed (once per run), N slots pulling batches
-//   batch.js     a batch: <command> --test-list … --reporter=json, its
-//                results read back by the engine, groups completed
+//   prepare.js   the wrapper config, the suite listed once, the engine's
+//                groups and estimates, the config's servers and reporters
+//   servers.js   the web servers, started once per machine (a keeper
+//                process shared by the run processes of the machine)
+//   index.js     connect, seed (once per run), the machine's loop
+//   batch.js     a batch: one Playwright process, its streamed results,
+//                groups completed as they finish
+//   report.js    the blob reports merged into the config's reporters
 //   finish.js    one history run of every completed group + the flaky
-//                report (as the reporter does), what failed, the exit code
+//                report, what failed, the exit code
 //   queue-run.js what goes through the queue
 
 const fs = require('node:fs');
@@ -20,17 +23,26 @@ const { WorkQueue } = require('../native.js');
 const { codedError } = require('../errors.js');
 const { WorkerManager } = require('../api/pool.js');
 const { resolveConfig, recommendWorkers } = require('../api/config.js');
-const { formatMs } = require('../api/flaky-format.js');
-const { prepare } = require('./prepare.js');
+const { prepare, preparePass, safe } = require('./prepare.js');
+const { MachineServers } = require('./servers.js');
 const { batchRunner } = require('./batch.js');
-const { record, conclude, lostQueue } = require('./finish.js');
-const { Progress, plural } = require('./progress.js');
+const { mergeReport, markRun } = require('./report.js');
+const { record, conclude, lostQueue, failRest } = require('./finish.js');
+const { seedAndJoin, adopt, renderer, finishRun, abandon } = require('./queue-steps.js');
+const { Progress } = require('./progress.js');
+const { loadConfiguredHistory } = require('../api/record.js');
+const { alive, reap } = require('./server-host.js');
 
-// How much one pull takes: about the remaining work ÷ (all slots × spread).
-// Each batch is a Playwright start (browser, web server: seconds), so fewer,
-// larger batches than the engine's default (3) finish earlier; measured in
-// bench/queue.js.
+const WAITER = path.join(__dirname, 'wait-servers.js');
+
+// In queue mode a pull takes about this machine's share of the remaining
+// work ÷ PULL_SPREAD: large batches first (few Playwright start-ups),
+// smaller ones toward the end (the machines finish together). Alone, a
+// machine takes everything at once: Playwright's own workers then balance
+// it, longest group first. Measured in bench/queue.js and bench/run.js.
 const PULL_SPREAD = 2;
+// A machine whose batches run no test this many times in a row stops.
+const BREAKER = 2;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,58 +62,43 @@ async function connect(o, say) {
   }
 }
 
-/** Seeds the run (or joins it) and registers this machine; returns the group total. */
-async function seedAndJoin(ctx, prepared) {
-  const { o, queue, shared, workers, machineId, leaseMs } = ctx;
-  const say = (line) => ctx.progress.say(line);
+/** Folders of this host's run processes that are gone (`…-<host>-<pid>`) under `base`, but `keep`. */
+function removeStale(base, keep) {
+  const host = safe(os.hostname()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   try {
-    const seeded = await queue.seed(prepared.queued, prepared.fingerprint);
-    if (shared && !seeded) {
-      const s = await queue.status();
-      if (s.fingerprint && s.fingerprint !== prepared.fingerprint) {
-        say(
-          `this machine lists a different suite than the machine that seeded run ${o.runId} (fingerprint ${prepared.fingerprint.slice(0, 12)} ≠ ${s.fingerprint.slice(0, 12)}): it runs the seeded groups; tests it does not have fail as not run`,
-        );
-      }
+    for (const name of fs.readdirSync(base)) {
+      const m = new RegExp(`-${host}-(\\d+)$`).exec(name);
+      if (m && name !== keep && !alive(Number(m[1]))) fs.rmSync(path.join(base, name), { recursive: true, force: true });
     }
-    await queue.join({ id: machineId, slots: workers, host: os.hostname() }, leaseMs, Math.max(50, Math.floor(leaseMs / 3)));
-    const total = shared ? (await queue.status()).total : prepared.queued.length;
-    say(
-      shared
-        ? `${seeded ? 'seeded' : 'joined'} run ${o.runId} on ${queue.target}: ${plural(total, 'group')} · this machine ${machineId}, ${plural(workers, 'Playwright process', 'Playwright processes')}`
-        : `${plural(prepared.testCount, 'test')} in ${plural(total, 'group')} · ${plural(workers, 'Playwright process', 'Playwright processes')}${prepared.expected}`,
-    );
-  } catch (err) {
-    throw codedError('queue', `${err.message}\n  no test was run`, { exitCode: 2, ...(err.code ? { code: err.code } : {}) });
-  }
+  } catch {}
 }
 
-/** The progress line's text, from the queue's status. */
-function renderer(ctx) {
-  return async () => {
-    try {
-      ctx.lastStatus = await ctx.queue.status();
-    } catch {
-      return ctx.lastStatus;
-    }
-    const s = ctx.lastStatus;
-    const slots = ctx.shared ? s.machines.filter((m) => m.state === 'running').reduce((a, m) => a + m.slots, 0) || ctx.workers : ctx.workers;
-    const left = ctx.byCount ? `${plural(s.pending + s.leased.length, 'group')} left` : `about ${formatMs(s.remainingMs / slots)} left`;
-    ctx.progress.show(
-      `${s.done}/${s.total} groups done · ${ctx.runningGroups} running${ctx.shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`,
-    );
-    return s;
-  };
+/** This machine's folder for its batches' lists, events and blobs (older ones of gone run processes go). */
+function privateDir(settings, o, machineId) {
+  const base = path.resolve(settings.reportDir, 'runs');
+  const me = `${safe(o.runId || 'local')}-${safe(machineId)}`;
+  removeStale(base, me);
+  const dir = path.join(base, me);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'blobs'), { recursive: true });
+  return dir;
 }
 
-/** A slot: pulls and runs batches until the queue is done or the run stops. */
-async function slot(ctx, runBatch) {
+/** The machine: pulls and runs batches until the queue is done, the run stops or its Playwright keeps failing. */
+async function machineLoop(ctx, runBatch, failedBefore = 0) {
   const pollMs = Math.min(1000, Math.max(100, Math.floor(ctx.leaseMs / 2)));
+  let failedBatches = failedBefore;
   while (!ctx.stopping) {
     try {
-      const batch = await ctx.queue.pull({ leaseMs: ctx.leaseMs, spread: PULL_SPREAD });
+      const batch = await ctx.queue.pull({ leaseMs: ctx.leaseMs, spread: ctx.shared ? PULL_SPREAD : 1, share: ctx.workers, maxGroups: 100_000 });
       if (batch.length) {
-        await runBatch(batch);
+        const r = await runBatch(batch);
+        if (r.cancelled) continue;
+        failedBatches = r.ranTests ? 0 : failedBatches + 1;
+        if (failedBatches >= BREAKER) {
+          ctx.tripped = r.problem;
+          return;
+        }
         continue;
       }
       if (!ctx.shared) return;
@@ -121,10 +118,8 @@ async function runSuite(o, io) {
   const progress = new Progress(io.stdout);
   const say = (line) => progress.say(line);
   const cwd = process.cwd();
+  const machineId = `${os.hostname()}-${process.pid}`;
   const { queue, shared } = await connect(o, say);
-  const prepared = await prepare(o, settings, cwd, say);
-  if (prepared.empty) return prepared.exitCode;
-
   const workers = o.workers === 'auto' ? recommendWorkers({}) : o.workers;
   const ctx = {
     o,
@@ -135,58 +130,124 @@ async function runSuite(o, io) {
     progress,
     cwd,
     workers,
+    machineId,
     options: o.history !== undefined ? { history: o.history } : {},
-    history: prepared.history,
-    byCount: prepared.byCount,
-    machineId: `${os.hostname()}-${process.pid}`,
     leaseMs: o.leaseMs ?? 60_000,
-    // Where the batches' lists, reports and artifacts go.
-    batchDir: path.resolve(settings.reportDir, 'batches'),
-    outputBase: prepared.outputDir,
     mine: [], // this machine's completed groups
+    strikes: new Set(), // groups whose Playwright process died while they ran
+    interrupted: [], // attempts of tests that finished in groups a signal cut short
     batchSeq: 0,
     runningGroups: 0,
     stopping: null, // the error that stops the run (the queue lost), or a signal
+    tripped: null,
     lastStatus: null,
     startedAt: Date.now(),
+    serverEnv: {},
+    runConfig: null,
+    changed: () => {},
+    render: async () => null,
   };
-  fs.rmSync(ctx.batchDir, { recursive: true, force: true });
-  fs.mkdirSync(ctx.batchDir, { recursive: true });
-  await seedAndJoin(ctx, prepared);
-
-  ctx.manager = new WorkerManager({ maxWorkers: workers, minWorkers: workers, retry: { maxRetries: 0 } });
-  ctx.render = renderer(ctx);
   ctx.stop = (err) => {
-    if (!ctx.stopping) {
-      ctx.stopping = err;
-      ctx.manager.cancel(err.message);
-    }
+    if (ctx.stopping) return;
+    ctx.stopping = err;
+    if (ctx.manager) ctx.manager.cancel(err.message);
   };
-  const ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
   const onSignal = (signal) => ctx.stop(Object.assign(new Error(`stopped by ${signal}`), { signal }));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const runBatch = batchRunner(ctx);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const servers = new MachineServers(ctx);
+  ctx.startServers = (runConfig) => servers.want(runConfig);
+  ctx.prestartServers = (configFile) => servers.prestart(configFile);
+  const serversError = async () => (await servers.settle()).error;
+  let ticker = null;
   try {
-    await Promise.all(Array.from({ length: workers }, () => slot(ctx, runBatch)));
-  } finally {
+    ctx.privateDir = privateDir(settings, o, machineId);
+    ctx.history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
+    ctx.manager = new WorkerManager({ maxWorkers: 1, minWorkers: 1, retry: { maxRetries: 0 }, minAvailableMemoryMb: 0 });
+    ctx.render = renderer(ctx);
+    ctx.changed = throttle(ctx);
+    const runBatch = batchRunner(ctx, (plan) => adopt(ctx, plan));
+    let first = null;
+    if (shared) {
+      const prepared = await prepare(o, settings, ctx);
+      const failed = await serversError();
+      if (failed) throw failed;
+      if (prepared.empty) return prepared.exitCode;
+      if (ctx.stopping) return await end(ctx);
+      ctx.byCount = prepared.byCount;
+      ctx.command = prepared.command;
+      ctx.fingerprint = prepared.fingerprint;
+      markRun(ctx);
+      ctx.outputDir = path.join(prepared.outputDir, 'shardwright', path.basename(ctx.privateDir));
+      ctx.rootDir = prepared.rootDir;
+      await seedAndJoin(ctx, prepared);
+      ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
+    } else {
+      // Alone: the whole suite in one pass, no listing before.
+      const stopWatching = preparePass(o, settings, ctx);
+      ticker = progress.tty ? setInterval(ctx.render, 1000) : null;
+      first = await runBatch(null).finally(stopWatching);
+      const failed = await serversError();
+      if (failed) throw failed;
+      if (first.unplanned && !ctx.stopping) {
+        throw codedError('task', `Playwright ran no test: ${first.problem.split('\n').join('\n  ')}\n  (\`${[...o.command].join(' ')}\`)`, { exitCode: 2 });
+      }
+      if (ctx.empty !== undefined) return ctx.empty;
+    }
+    // Queue mode; alone, what a batch that died left.
+    await machineLoop(ctx, runBatch, first && !first.ranTests ? 1 : 0);
     if (ticker) clearInterval(ticker);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
     progress.clear();
+    ctx.endedAt = Date.now();
+    if (ctx.tripped && !ctx.stopping) {
+      if (shared) throw await abandon(ctx);
+      await failRest(ctx);
+    }
+    if (!ctx.stopping && ctx.runConfig) await mergeReport(ctx, ctx.runConfig, ctx.rootDir);
+    return await end(ctx);
+  } finally {
+    if (ticker) clearInterval(ticker);
+    if (ctx.manager) await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
+    // Web server waiters of a batch killed before it stopped them
+    // (js/run/wait-servers.js): Playwright leaves its web servers behind.
+    if (ctx.privateDir) await reap([WAITER, ctx.privateDir]);
+    await servers.release();
+    if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
+    // Artifacts of earlier run processes of this host (this one's stay).
+    for (const d of ctx.runConfig?.outputDirs || []) removeStale(path.join(d, 'shardwright'), path.basename(ctx.privateDir || ''));
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
-  ctx.endedAt = Date.now();
-  return end(ctx);
+}
+
+/** Progress on a terminal, redrawn at most every 200 ms; plain lines otherwise, every 30 s. */
+function throttle(ctx) {
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < (ctx.progress.tty ? 200 : 30_000)) return;
+    last = now;
+    ctx.render().then((s) => {
+      if (!ctx.progress.tty && s) ctx.progress.say(ctx.progress.text);
+    });
+  };
 }
 
 async function end(ctx) {
   const { queue, shared, stopping } = ctx;
-  const own = ctx.mine.filter((r) => !r.duplicate);
+  ctx.endedAt = ctx.endedAt || Date.now();
   if (stopping) {
     queue.stopHeartbeat();
+    const own = ctx.mine.filter((r) => !r.duplicate);
     if (stopping.signal) {
-      ctx.progress.say(`stopped by ${stopping.signal}: ${plural(own.length, 'group')} finished on this machine; the others go back to the queue`);
+      ctx.progress.clear();
+      if (shared) await queue.leave().catch(() => {});
+      const finished = own.length + ctx.interrupted.length;
+      const recorded = finished && !shared ? await record(ctx, { merger: true, final: await queue.status(), partial: true }).catch(() => null) : null;
+      ctx.progress.say(
+        `stopped by ${stopping.signal}: ${own.length} group${own.length === 1 ? '' : 's'} finished on this machine${recorded ? ', recorded with the tests that finished in the others' : ''}; ${shared ? 'the others go back to the queue' : 'the others did not run'}`,
+      );
       return stopping.signal === 'SIGINT' ? 130 : 143;
     }
     // Anything but the queue failing mid-run (a file we could not write) is
@@ -194,36 +255,9 @@ async function end(ctx) {
     if (!(shared && stopping.code === 'ERR_SHARDWRIGHT_QUEUE')) throw Object.assign(stopping, { exitCode: 2 });
     throw lostQueue(stopping, ctx);
   }
-  // The end: this machine's record, then — on the last machine to finish —
-  // one history run of every completed group.
-  let final;
-  let merger = !shared;
-  try {
-    if (shared) {
-      const ownFailed = own.filter((r) => r.status === 'failed').length;
-      await queue.pushRun(
-        JSON.stringify({
-          machine: ctx.machineId,
-          host: os.hostname(),
-          slots: ctx.workers,
-          startedAt: ctx.startedAt,
-          endedAt: ctx.endedAt,
-          groups: own.length,
-          failed: ownFailed,
-          batches: ctx.batchSeq,
-        }),
-      );
-      await queue.leave();
-      final = await queue.status();
-      const now = Date.now();
-      const others = final.machines.filter((m) => m.id !== ctx.machineId && m.state === 'running' && now - m.lastSeen < 2 * ctx.leaseMs);
-      merger = others.length === 0 && (await queue.claim('merge'));
-    } else {
-      final = await queue.status();
-    }
-  } catch (err) {
-    throw lostQueue(err, ctx);
-  }
+  const { merger, final } = await finishRun(ctx);
+  // The last machine: the config's reporters again, with every machine's part found here.
+  if (shared && merger && ctx.runConfig) await mergeReport(ctx, ctx.runConfig, ctx.rootDir, { whole: true });
   const recorded = await record(ctx, { merger, final });
   return conclude(ctx, { final, ...recorded });
 }

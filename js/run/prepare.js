@@ -1,30 +1,172 @@
 'use strict';
-// Before a run starts pulling: the suite listed once (the user's command +
-// `--list --reporter=json`), keyed, grouped and estimated by the engine (one
-// call), with quarantined tests left out under quarantineMode 'skip'.
+// Before a run starts: the wrapper config beside the user's (see
+// js/run/wrap-config.js), which writes down the config's web servers and
+// reporters as Playwright loads it. In queue mode the suite is listed once
+// through it (the user's command + `--list --reporter=json`), keyed,
+// grouped and estimated by the engine (one call), with quarantined tests
+// left out under quarantineMode 'skip'. A machine alone lists nothing: its
+// one batch plans the suite as it loads it (preparePass).
 
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const native = require('../native.js');
 const { codedError } = require('../errors.js');
-const { listSuite } = require('../cli/suite.js');
-const { loadConfiguredHistory, analyzeWith } = require('../api/record.js');
+const { analyzeWith } = require('../api/record.js');
 const { formatMs } = require('../api/flaky-format.js');
 const { groupPayload } = require('./queue-run.js');
 const { plural, shown } = require('./progress.js');
+const { alive } = require('./server-host.js');
+
+const ADAPT = path.join(__dirname, 'wrap-config.js');
+// As the engine names the wrapper (src/playwright/config.rs).
+const safe = (s) => String(s).replace(/[^A-Za-z0-9.-]/g, '_');
+
+/** `<command> --list --reporter=json`: the report's text. */
+function list(command, cwd, env, shownCommand) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shardwright-list-')), 'list.json');
+  const program = process.platform === 'win32' && command[0] === 'npx' ? 'npx.cmd' : command[0];
+  const args = [...command.slice(1), '--list', '--reporter=json'];
+  return new Promise((resolve, reject) => {
+    execFile(
+      program,
+      args,
+      { cwd, env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_FILE: out, PLAYWRIGHT_JSON_OUTPUT_NAME: '', FORCE_COLOR: '0' }, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        try {
+          if (!fs.existsSync(out)) {
+            const why = (stderr || stdout || error?.message || 'no report written').trim();
+            reject(codedError('io', `failed to list the suite with \`${shownCommand}\` in ${cwd}: ${why}`, { exitCode: 2, cause: error }));
+            return;
+          }
+          resolve(fs.readFileSync(out, 'utf8'));
+        } finally {
+          fs.rmSync(path.dirname(out), { recursive: true, force: true });
+        }
+      },
+    );
+  });
+}
+
+/** Wrappers a killed run of this machine left beside the config. */
+function removeStaleWrappers(dir, tagPrefix) {
+  for (const name of fs.readdirSync(dir)) {
+    if (!native.__isRunWrapper(name) || !name.startsWith(`.shardwright-run-${tagPrefix}`)) continue;
+    const pid = Number(/-(\d+)\.config\.[cm]?ts$/.exec(name)?.[1]);
+    if (pid && !alive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
 
 /**
- * `{ queued, fingerprint, testCount, byCount, history, outputDir }`, or
- * `null` when the listing found no test (said).
+ * The wrapper config for this machine's Playwright processes: `{ file,
+ * configFile, configDir, args }` (args: the command's, its --config left
+ * out), or null — no config file, or a folder we cannot write to (then each
+ * batch starts the web servers itself, as plain Playwright would).
  */
-async function prepare(o, settings, cwd, say) {
-  const report = await listSuite(o.command, { cwd });
-  const history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
-  // quarantineMode 'skip': quarantined tests are left out of the queue.
-  let quarantined = [];
-  if (history && history.runCount > 0 && settings.quarantineMode === 'skip') {
-    quarantined = analyzeWith(history, {}).quarantine.map((q) => q.key);
+function writeWrapper(o, cwd, machineId, say) {
+  const w = native.__runWrapper(cwd, o.command.slice(1), machineId, ADAPT);
+  if (!w) return null;
+  try {
+    removeStaleWrappers(w.configDir, safe(os.hostname()));
+    fs.writeFileSync(w.wrapper, w.source);
+  } catch (err) {
+    say(`cannot write ${shown(w.wrapper)} (${err.code || err.message}): every batch starts the config's web servers itself`);
+    return null;
   }
-  const suite = native.__queueSuite(report, history ? history._store : null, o.groupBy, quarantined);
+  return { file: w.wrapper, configFile: w.configFile, configDir: w.configDir, args: w.args };
+}
+
+/**
+ * Watches for the config as the wrapper writes it down (while Playwright
+ * still loads the test files) and hands its servers to `ctx.startServers`
+ * at once. Returns `stop()`, which resolves the engine's view of the config
+ * (null when it never came).
+ */
+function watchConfig(ctx, wrapper) {
+  const dumpFile = path.join(ctx.privateDir, 'config.json');
+  if (wrapper) ctx.prestartServers(wrapper.configFile);
+  let runConfig = null;
+  const read = () => {
+    if (runConfig || !wrapper || !fs.existsSync(dumpFile)) return;
+    const dump = JSON.parse(fs.readFileSync(dumpFile, 'utf8'));
+    runConfig = native.__runConfig(JSON.stringify({ ...dump, configFile: wrapper.configFile }));
+    ctx.runConfig = runConfig;
+    ctx.startServers(runConfig);
+  };
+  const timer = setInterval(() => {
+    try {
+      read();
+    } catch (err) {
+      ctx.stop(err);
+    }
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    read();
+    return runConfig;
+  };
+}
+
+/**
+ * Lists the suite (through the wrapper when there is one), starting the
+ * servers meanwhile. `{ report, command, runConfig, wrapper }`: `command`
+ * is what batches run.
+ */
+async function listThrough(o, cwd, wrapper, ctx, say) {
+  const shownCommand = [...o.command, '--list', '--reporter=json'].join(' ');
+  if (!wrapper) return { report: await list(o.command, cwd, {}, shownCommand), command: o.command, runConfig: null, wrapper: null };
+  const command = [o.command[0], ...wrapper.args, '--config', wrapper.file];
+  const stop = watchConfig(ctx, wrapper);
+  let report;
+  try {
+    report = await list(command, cwd, { SHARDWRIGHT_RUN_CONFIG_OUT: path.join(ctx.privateDir, 'config.json') }, shownCommand);
+  } catch (err) {
+    stop();
+    // The wrapper is the one thing of ours in the listing: without it, the
+    // user's command either lists (then run without it) or fails as itself.
+    fs.rmSync(wrapper.file, { force: true });
+    report = await list(o.command, cwd, {}, shownCommand);
+    say(
+      `your config could not be loaded through ${path.basename(wrapper.file)} (${err.message.split('\n').slice(-1)[0].slice(0, 200)}): every batch starts the config's web servers itself`,
+    );
+    return { report, command: o.command, runConfig: null, wrapper: null };
+  }
+  return { report, command, runConfig: stop(), wrapper };
+}
+
+/** Quarantined tests to leave out (quarantineMode 'skip'). */
+function quarantinedKeys(history, settings) {
+  return history && history.runCount > 0 && settings.quarantineMode === 'skip' ? analyzeWith(history, {}).quarantine.map((q) => q.key) : [];
+}
+
+/**
+ * A machine alone: no listing. Its one batch plans the suite as Playwright
+ * loads it (js/run/batch-reporter.js); this writes what it needs — the
+ * history to estimate from, the quarantined tests — and the wrapper.
+ */
+function preparePass(o, settings, ctx) {
+  ctx.wrapper = writeWrapper(o, ctx.cwd, ctx.machineId, (line) => ctx.progress.say(line));
+  ctx.command = ctx.wrapper ? [o.command[0], ...ctx.wrapper.args, '--config', ctx.wrapper.file] : o.command;
+  const history = ctx.history ? path.resolve(settings.history) : null;
+  fs.writeFileSync(path.join(ctx.privateDir, 'plan.json'), JSON.stringify({ history, quarantined: quarantinedKeys(ctx.history, settings) }));
+  return watchConfig(ctx, ctx.wrapper);
+}
+
+/**
+ * `{ queued, fingerprint, testCount, byCount, history, outputDir, command,
+ * runConfig, wrapper }`, or `{ empty, exitCode }` when the listing found no
+ * test (said).
+ */
+async function prepare(o, settings, ctx) {
+  const { cwd, machineId } = ctx;
+  const say = (line) => ctx.progress.say(line);
+  ctx.wrapper = writeWrapper(o, cwd, machineId, say);
+  const { report, command, runConfig, wrapper } = await listThrough(o, cwd, ctx.wrapper, ctx, say);
+  ctx.wrapper = wrapper;
+  const history = ctx.history;
+  // quarantineMode 'skip': quarantined tests are left out of the queue.
+  const suite = native.__queueSuite(report, history ? history._store : null, o.groupBy, quarantinedKeys(history, settings));
   if (suite.unlistable.length) {
     throw codedError(
       'plan',
@@ -32,18 +174,17 @@ async function prepare(o, settings, cwd, say) {
       { exitCode: 2 },
     );
   }
-  const listedQuarantined = suite.quarantined;
-  if (listedQuarantined.length) {
-    say(`skipping ${plural(listedQuarantined.length, 'quarantined test')} (quarantineMode: skip):\n${listedQuarantined.map((k) => `  - ${k}`).join('\n')}`);
+  if (suite.quarantined.length) {
+    say(`skipping ${plural(suite.quarantined.length, 'quarantined test')} (quarantineMode: skip):\n${suite.quarantined.map((k) => `  - ${k}`).join('\n')}`);
   }
   if (!suite.groups.length) {
-    say(listedQuarantined.length ? 'every test is quarantined: nothing to run' : `no tests found by \`${[...o.command, '--list'].join(' ')}\``);
-    return { empty: true, exitCode: listedQuarantined.length ? 0 : 1 };
+    say(suite.quarantined.length ? 'every test is quarantined: nothing to run' : `no tests found by \`${[...o.command, '--list'].join(' ')}\``);
+    return { empty: true, exitCode: suite.quarantined.length ? 0 : 1 };
   }
   // Said once (an unreadable history was already named, with what follows).
   if (suite.byCount && history)
     say(`no history yet for these tests: groups are ordered by test count (${shown(path.resolve(settings.history))} learns their durations from this run)`);
-  const queued = suite.groups.map((g) => ({ id: g.id, expectedMs: g.expectedMs, payload: groupPayload(g.tests, g.lines) }));
+  const queued = suite.groups.map((g) => ({ id: g.id, expectedMs: g.expectedMs, payload: groupPayload(g.tests, g.lines, g.project, g.file) }));
   const expectedMs = queued.reduce((a, g) => a + g.expectedMs, 0);
   return {
     queued,
@@ -52,8 +193,11 @@ async function prepare(o, settings, cwd, say) {
     byCount: suite.byCount,
     history,
     outputDir: suite.outputDir || path.join(cwd, 'test-results'),
+    rootDir: suite.rootDir,
     expected: suite.byCount ? '' : `, ${formatMs(expectedMs)} expected in all`,
+    command,
+    runConfig,
   };
 }
 
-module.exports = { prepare };
+module.exports = { prepare, preparePass, safe };

@@ -28,6 +28,7 @@ class Progress {
     this.out = out;
     this.tty = Boolean(out.isTTY);
     this.line = '';
+    this.text = '';
   }
 
   say(text) {
@@ -37,6 +38,7 @@ class Progress {
   }
 
   show(text) {
+    this.text = text;
     if (!this.tty) return;
     const width = this.out.columns || 120;
     this.line = `shardwright: ${text}`.slice(0, width - 1);

@@ -7,9 +7,9 @@
 
 const { configError } = require('../errors.js');
 
-/** The payload of a group in the queue. */
-function groupPayload(tests, lines) {
-  return JSON.stringify({ tests, lines });
+/** The payload of a group in the queue: its tests, their lines, its project and file. */
+function groupPayload(tests, lines, project, file) {
+  return JSON.stringify({ tests, lines, project, file });
 }
 
 function parseJson(text, what) {
@@ -20,7 +20,7 @@ function parseJson(text, what) {
   }
 }
 
-/** `{ tests, lines }` of a queued group. */
+/** `{ tests, lines, project?, file? }` of a queued group. */
 function readGroupPayload(group) {
   const p = parseJson(group.payload, `payload of group ${JSON.stringify(group.id)}`);
   if (!p || !Array.isArray(p.tests) || !Array.isArray(p.lines)) {
@@ -30,19 +30,29 @@ function readGroupPayload(group) {
 }
 
 /**
- * The result payload of a completed group: `{ attempts, failed, missing,
- * problem? }` — `failed`: its tests that did not pass, `missing`: tests
- * that did not run (not in the batch's report), `problem`: why, when the
- * whole batch failed.
+ * The result payload of a completed group: `{ tests, attempts, failed,
+ * flaky, skipped, missing, problem? }` — `tests`: how many it has,
+ * `failed`: its tests that did not pass, `flaky`: passed on a retry,
+ * `missing`: tests that did not run, `problem`: why they did not.
  */
-function resultPayload({ attempts, failed = [], missing = [], problem }) {
-  return JSON.stringify(problem ? { attempts, failed, missing, problem } : { attempts, failed, missing });
+function resultPayload({ tests = 0, attempts, failed = [], flaky = [], skipped = [], missing = [], problem }) {
+  const p = { tests, attempts, failed, flaky, skipped, missing };
+  if (problem) p.problem = problem;
+  return JSON.stringify(p);
 }
 
 function readResultPayload(record) {
-  if (!record.payload) return { attempts: [], failed: [], missing: [] };
+  if (!record.payload) return { tests: 0, attempts: [], failed: [], flaky: [], skipped: [], missing: [] };
   const p = parseJson(record.payload, `result of group ${JSON.stringify(record.group)}`);
-  return { attempts: p.attempts || [], failed: p.failed || [], missing: p.missing || [], problem: p.problem };
+  return {
+    tests: p.tests || 0,
+    attempts: p.attempts || [],
+    failed: p.failed || [],
+    flaky: p.flaky || [],
+    skipped: p.skipped || [],
+    missing: p.missing || [],
+    problem: p.problem,
+  };
 }
 
 /**

@@ -281,6 +281,10 @@ pub fn plan_report(
 #[napi(object, object_from_js = false)]
 pub struct QueueGroup {
     pub id: String,
+    /// Its project and file (relative to rootDir), as the reporter's suite
+    /// titles them: a batch runs its files longest group first.
+    pub project: String,
+    pub file: String,
     pub tests: Vec<String>,
     /// The tests' `--test-list` lines.
     pub lines: Vec<String>,
@@ -304,6 +308,53 @@ pub struct QueueSuite {
     pub unlistable: Vec<String>,
     /// The first project's `outputDir`, where batches put their artifacts.
     pub output_dir: Option<String>,
+    /// The config's rootDir.
+    pub root_dir: String,
+}
+
+/// The queue's groups of a suite: joined where their `--test-list` lines
+/// would clash, with their lines and expected durations (from the history,
+/// or the tests' count × the estimate of an unknown test); whether no
+/// duration was known; the fingerprint of the groups and their tests.
+fn queue_groups(suite: &Suite, history: Option<&HistoryStore>) -> (Vec<QueueGroup>, bool, String) {
+    let mut grouping = Grouping::of(suite).merge_clashing(suite);
+    let applied = history
+        .map(|h| playwright::apply_history(&mut grouping.groups, h.history()))
+        .unwrap_or_default();
+    let by_count = applied.with_duration == 0;
+    let fingerprint = crate::shard::fingerprint(
+        &grouping
+            .groups
+            .iter()
+            .map(|g| crate::shard::Group {
+                duration_ms: None,
+                failed_last_run: false,
+                ..g.clone()
+            })
+            .collect::<Vec<_>>(),
+        &crate::shard::PlanOptions::new(1),
+    );
+    let unknown = crate::history::estimate::DEFAULT_ESTIMATE_MS;
+    let per_test = crate::shard::loads(&grouping.groups).per_test_estimate_ms;
+    let groups = grouping
+        .groups
+        .iter()
+        .zip(&grouping.members)
+        .map(|(g, members)| QueueGroup {
+            id: g.id.clone(),
+            project: g.project.to_string(),
+            file: g.file.to_string(),
+            tests: g.test_keys().to_vec(),
+            lines: members
+                .iter()
+                .map(|&i| playwright::test_list_line(suite, i as usize))
+                .collect(),
+            expected_ms: g
+                .duration_ms
+                .unwrap_or_else(|| g.test_count() as f64 * per_test.unwrap_or(unknown)),
+        })
+        .collect();
+    (groups, by_count, fingerprint)
 }
 
 /// The listed suite as `shardwright run` queues it: groups (joined where
@@ -342,41 +393,7 @@ pub fn queue_suite(
             suite.dependency.retain(|_| *flags.next().unwrap());
         }
         let unlistable = playwright::unlistable(&suite);
-        let mut grouping = Grouping::of(&suite).merge_clashing(&suite);
-        let applied = history
-            .map(|h| playwright::apply_history(&mut grouping.groups, h.history()))
-            .unwrap_or_default();
-        let by_count = applied.with_duration == 0;
-        let fingerprint = crate::shard::fingerprint(
-            &grouping
-                .groups
-                .iter()
-                .map(|g| crate::shard::Group {
-                    duration_ms: None,
-                    failed_last_run: false,
-                    ..g.clone()
-                })
-                .collect::<Vec<_>>(),
-            &crate::shard::PlanOptions::new(1),
-        );
-        let unknown = crate::history::estimate::DEFAULT_ESTIMATE_MS;
-        let per_test = crate::shard::loads(&grouping.groups).per_test_estimate_ms;
-        let groups = grouping
-            .groups
-            .iter()
-            .zip(&grouping.members)
-            .map(|(g, members)| QueueGroup {
-                id: g.id.clone(),
-                tests: g.test_keys().to_vec(),
-                lines: members
-                    .iter()
-                    .map(|&i| playwright::test_list_line(&suite, i as usize))
-                    .collect(),
-                expected_ms: g
-                    .duration_ms
-                    .unwrap_or_else(|| g.test_count() as f64 * per_test.unwrap_or(unknown)),
-            })
-            .collect();
+        let (groups, by_count, fingerprint) = queue_groups(&suite, history);
         Ok(QueueSuite {
             groups,
             quarantined: skipped,
@@ -385,6 +402,7 @@ pub fn queue_suite(
             fingerprint,
             unlistable,
             output_dir,
+            root_dir: parsed.root_dir.clone(),
         })
     })
 }
@@ -629,4 +647,107 @@ pub fn test_keys(tests: String) -> napi::Result<Vec<String>, &'static str> {
             })
             .collect())
     })
+}
+
+/// The suite a batch's Playwright process loaded (flattened by
+/// js/playwright/suite.js in the batch reporter's `preprocess`) as
+/// `shardwright run` queues it, when a machine alone runs it in one pass:
+/// `{ groups, byCount, fingerprint, tests, order, skip }` — `order`: the
+/// files as `[project, file]`, longest group first; `skip`: indexes of the
+/// suite's tests that are quarantined (`quarantined` keys).
+#[napi(js_name = "__runSuitePlan", ts_return_type = "any")]
+pub fn run_suite_plan(
+    suite: String,
+    history: Option<&HistoryStore>,
+    quarantined: Option<Vec<String>>,
+) -> napi::Result<Value, &'static str> {
+    sync(|| {
+        let live = LiveSuite::parse(&suite)?.into_suite()?;
+        let (mut groups, by_count, fingerprint) = queue_groups(&live, history);
+        groups.sort_by(|a, b| {
+            b.expected_ms
+                .total_cmp(&a.expected_ms)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let mut order: Vec<(String, String)> = Vec::new();
+        for g in &groups {
+            if !order.iter().any(|(p, f)| *p == g.project && *f == g.file) {
+                order.push((g.project.clone(), g.file.clone()));
+            }
+        }
+        let q: rustc_hash::FxHashSet<&str> =
+            quarantined.iter().flatten().map(String::as_str).collect();
+        let skip: Vec<u32> = live
+            .tests
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| !live.dependency[*i] && q.contains(t.key.as_str()))
+            .map(|(i, _)| i as u32)
+            .collect();
+        Ok(json!({
+            "groups": groups.iter().map(|g| json!({
+                "id": g.id, "project": g.project, "file": g.file, "tests": g.tests,
+                "lines": g.lines, "expectedMs": g.expected_ms,
+            })).collect::<Vec<_>>(),
+            "byCount": by_count,
+            "fingerprint": fingerprint,
+            "tests": live.planned_keys().count(),
+            "order": order,
+            "quarantined": skip.iter().map(|&i| live.tests[i as usize].key.clone()).collect::<Vec<_>>(),
+            "skip": skip,
+        }))
+    })
+}
+
+/// What `shardwright run` handles of a config itself — its web servers and
+/// the reporters of the merged report — from what js/run/wrap-config.js
+/// wrote while Playwright loaded it.
+#[napi(js_name = "__runConfig", ts_return_type = "any")]
+pub fn run_config(dump: String) -> napi::Result<Value, &'static str> {
+    sync(|| {
+        let c = playwright::webserver::run_config(&dump)?;
+        serde_json::to_value(c).map_err(|e| Error::Internal(e.to_string()))
+    })
+}
+
+/// A batch's streamed events (complete lines of the file
+/// js/run/batch-reporter.js appends to): `{ began: [key], tests: [{ key,
+/// status, final, attempt }], errors, end, unreadable }`.
+#[napi(js_name = "__runEvents", ts_return_type = "any")]
+pub fn run_events(text: String) -> Value {
+    let e = playwright::stream::read(&text);
+    json!({
+        "began": e.began,
+        "tests": e.tests.into_iter().map(|t| json!({
+            "key": t.key, "status": t.status, "final": t.is_final, "attempt": t.attempt,
+        })).collect::<Vec<_>>(),
+        "errors": e.errors,
+        "end": e.end,
+        "unreadable": e.unreadable,
+        "suite": e.suite,
+    })
+}
+
+/// Where `playwright test <args>` run in `cwd` finds its config, and the
+/// wrapper `shardwright run` writes beside it: `null` without a config file.
+#[napi(js_name = "__runWrapper", ts_return_type = "any")]
+pub fn run_wrapper(cwd: String, args: Vec<String>, tag: String, adapt: String) -> Value {
+    let Some(l) = playwright::config::locate(std::path::Path::new(&cwd), &args) else {
+        return Value::Null;
+    };
+    let name = playwright::config::wrapper_name(&l.file, &tag);
+    json!({
+        "configFile": l.file.to_string_lossy(),
+        "configDir": l.dir.to_string_lossy(),
+        "args": l.args,
+        "wrapper": l.dir.join(&name).to_string_lossy(),
+        "source": playwright::config::wrapper_source(&l.file, std::path::Path::new(&adapt)),
+    })
+}
+
+/// Whether a file name is a wrapper `shardwright run` writes (to remove
+/// those a killed run left behind).
+#[napi(js_name = "__isRunWrapper")]
+pub fn is_run_wrapper(name: String) -> bool {
+    playwright::config::is_wrapper_name(&name)
 }

@@ -11,7 +11,9 @@ use super::runtime::{spawn, sync};
 use super::value::{json, Loose};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::queue::{self, GroupResult, GroupStatus, MachineInfo, PullOptions, RedisOptions};
+use crate::queue::{
+    self, GroupResult, GroupStatus, MachineInfo, PullOptions, RedisOptions, Seeded,
+};
 
 #[napi(object)]
 pub struct QueueGroup {
@@ -111,6 +113,30 @@ pub struct PullInput {
     /// @default 60000
     #[napi(ts_type = "number")]
     pub lease_ms: Option<Loose>,
+    /// How many of this machine's slots the pull is for (one Playwright
+    /// process with N workers pulls for N).
+    /// @default 1
+    #[napi(ts_type = "number")]
+    pub share: Option<Loose>,
+}
+
+/// Options of `seed()`.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct SeedInput {
+    /// Seed a run whose groups are all done again (a finished run is an
+    /// error otherwise).
+    /// @default false
+    #[napi(ts_type = "boolean")]
+    pub rerun: Option<Loose>,
+}
+
+/// A suite queued under the run id.
+#[napi(object, object_from_js = false)]
+pub struct QueueSuiteInfo {
+    pub fingerprint: String,
+    pub seeded_at: f64,
+    pub total: u32,
 }
 
 impl PullInput {
@@ -133,6 +159,8 @@ impl PullInput {
                 "a number of milliseconds from 100 to 86400000",
             )?
             .unwrap_or(d.lease_ms),
+            share: config::number_in("share", json(&self.share), 1.0..=100_000.0, "a number ≥ 1")?
+                .unwrap_or(d.share),
         })
     }
 }
@@ -273,13 +301,15 @@ impl WorkQueue {
 
     /// Seeds the queue with the plan's groups, longest first — exactly once
     /// per run: resolves `true` for the machine that seeded, `false` for the
-    /// others.
+    /// others. Rejects with `ERR_SHARDWRIGHT_QUEUE` when the run already
+    /// finished (every group done), unless `rerun`.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn seed<'env>(
         &self,
         env: &'env Env,
         groups: Vec<QueueGroup>,
         fingerprint: Option<String>,
+        options: Option<SeedInput>,
     ) -> napi::Result<PromiseRaw<'env, bool>, &'static str> {
         let inner = self.inner.clone();
         let groups: Vec<queue::QueueGroup> = groups
@@ -290,7 +320,7 @@ impl WorkQueue {
                 payload: g.payload,
             })
             .collect();
-        sync(|| {
+        let rerun = sync(|| {
             if let Some(g) = groups
                 .iter()
                 .find(|g| !g.expected_ms.is_finite() || g.expected_ms < 0.0)
@@ -301,12 +331,68 @@ impl WorkQueue {
                     "a finite number ≥ 0",
                 ));
             }
-            Ok(())
+            let o = options.unwrap_or_default();
+            Ok(config::boolean("rerun", json(&o.rerun))?.unwrap_or(false))
         })?;
-        spawn(
-            env,
-            async move { inner.queue.seed(groups, fingerprint).await },
-        )
+        spawn(env, async move {
+            match inner.queue.seed(groups, fingerprint, rerun).await? {
+                Seeded::Seeded | Seeded::Reseeded => Ok(true),
+                Seeded::Joined => Ok(false),
+                Seeded::Finished {
+                    total,
+                    done,
+                    failed,
+                    seeded_at,
+                } => {
+                    let ago = (crate::history::time::now_ms() as f64 - seeded_at).max(0.0);
+                    Err(Error::Queue {
+                        target: inner.queue.target(),
+                        reason: format!(
+                            "this run already finished: {done}/{total} groups done ({failed} failed), seeded {} min ago",
+                            (ago / 60_000.0).round()
+                        ),
+                    })
+                }
+            }
+        })
+    }
+
+    /// The suites queued under this run id (usually one; a second one is a
+    /// machine that lists a different suite).
+    #[napi(ts_return_type = "Promise<QueueSuiteInfo[]>")]
+    pub fn suites<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Vec<QueueSuiteInfo>>, &'static str> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            Ok(inner
+                .queue
+                .suites()
+                .await?
+                .into_iter()
+                .map(|s| QueueSuiteInfo {
+                    fingerprint: s.fingerprint,
+                    seeded_at: s.seeded_at,
+                    total: s.total as u32,
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    /// Gives this machine's leases of `groups` back to the front of the
+    /// queue (a machine that stops pulling); resolves how many went back.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn release<'env>(
+        &self,
+        env: &'env Env,
+        groups: Vec<String>,
+    ) -> napi::Result<PromiseRaw<'env, u32>, &'static str> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let machine = machine_of(&inner)?;
+            Ok(inner.queue.release(&machine.id, &groups).await? as u32)
+        })
     }
 
     /// Registers this machine (its id and local slots) and renews its leases

@@ -1,17 +1,22 @@
 //! Playwright's model, in one place: the stable test key, the walker of its
 //! JSON report (`--list` output, a run's results), the suite the reporter
 //! sees, the grouping rules of `createTestGroups`, how long a group is
-//! expected to take, and one shard's share of a suite. JS hands Playwright's
+//! expected to take, one shard's share of a suite — and for `shardwright
+//! run`: where a command's config is, its web servers and reporters, and
+//! the events a batch streams. JS hands Playwright's
 //! objects over once and gets a plan back.
 
+pub mod config;
 mod estimate;
 mod groups;
 mod live;
 pub mod planfile;
 pub mod report;
 mod select;
+pub mod stream;
 mod suite;
 pub mod testid;
+pub mod webserver;
 
 pub use estimate::{apply_history, fold, Applied, Known};
 pub use groups::{test_list_line, test_list_lines, unlistable, Grouping};

@@ -118,7 +118,7 @@ impl LocalQueue {
             .filter(|m| m.state == "running")
             .map(|m| m.slots)
             .sum();
-        let target = batch_target_ms(s.remaining_ms, slots, options.spread);
+        let target = batch_target_ms(s.remaining_ms, slots, options.spread, options.share);
         let deadline = now + std::time::Duration::from_secs_f64(options.lease_ms / 1000.0);
         let mut taken = Vec::new();
         let mut sum = 0.0;
@@ -152,6 +152,22 @@ impl LocalQueue {
         }
         if let Some(info) = s.machines.get_mut(machine) {
             info.last_seen = epoch_ms();
+        }
+        n
+    }
+
+    /// Gives leased groups back (a machine that stops pulling): they go to
+    /// the front of the queue, for the others. Returns how many went back.
+    pub fn release(&self, machine: &str, groups: &[String]) -> u64 {
+        let mut s = self.lock();
+        let mut n = 0;
+        for g in groups.iter().rev() {
+            let mine = s.leases.get(g).is_some_and(|(m, _)| m == machine);
+            if mine && !s.done.contains_key(g) {
+                s.leases.remove(g);
+                s.pending.push_front(g.clone());
+                n += 1;
+            }
         }
         n
     }
@@ -345,6 +361,60 @@ mod tests {
         assert!(!q.complete("dead", "a", passed(50.0)), "at most once");
         assert_eq!(q.results().len(), 1);
         assert_eq!(q.results()[0].machine, "alive");
+    }
+
+    #[test]
+    fn released_groups_go_back_to_the_front() {
+        let q = LocalQueue::new();
+        q.seed(vec![g("a", 50.0), g("b", 40.0), g("c", 30.0)], None);
+        q.join("m", 2, "h");
+        q.join("n", 2, "h");
+        let all = PullOptions {
+            max_groups: 2,
+            spread: 1.0,
+            share: 4.0,
+            ..PullOptions::DEFAULT
+        };
+        let taken: Vec<String> = q.pull("m", &all).into_iter().map(|g| g.id).collect();
+        assert_eq!(taken, ["a", "b"]);
+        assert_eq!(q.release("n", &taken), 0, "not n's leases");
+        assert_eq!(q.release("m", &taken), 2);
+        let again: Vec<String> = q.pull("n", &all).into_iter().map(|g| g.id).collect();
+        assert_eq!(again, ["a", "b"], "in their order, before c");
+        assert_eq!(q.status().reclaimed, 0);
+    }
+
+    #[test]
+    fn a_pull_for_several_slots_takes_their_share() {
+        let q = LocalQueue::new();
+        q.seed(
+            (0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(),
+            None,
+        );
+        q.join("m", 2, "h");
+        q.join("n", 2, "h");
+        // 400 ms × 2 of 4 slots ÷ (4 × 2) → 100 ms → 10 groups.
+        let pull = PullOptions {
+            max_groups: 100,
+            spread: 2.0,
+            share: 2.0,
+            ..PullOptions::DEFAULT
+        };
+        assert_eq!(q.pull("m", &pull).len(), 10);
+        // One machine alone, spread 1: everything at once.
+        let q = LocalQueue::new();
+        q.seed(
+            (0..40).map(|i| g(&format!("g{i:02}"), 10.0)).collect(),
+            None,
+        );
+        q.join("m", 2, "h");
+        let all = PullOptions {
+            max_groups: 100_000,
+            spread: 1.0,
+            share: 2.0,
+            ..PullOptions::DEFAULT
+        };
+        assert_eq!(q.pull("m", &all).len(), 40);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod redis;
 mod work;
 
 pub use self::redact::{redact, scrub};
-pub use self::redis::{RedisOptions, RedisQueue};
+pub use self::redis::{suite_id, RedisOptions, RedisQueue, Seeded, SuiteInfo, LOST_REASON};
 pub use local::{sort_longest_first, LocalQueue};
 pub use model::*;
 pub use work::WorkQueue;

@@ -87,16 +87,37 @@ pub struct QueueStatus {
     pub complete: bool,
 }
 
+impl QueueStatus {
+    /// A run no machine has seeded.
+    pub fn unseeded() -> QueueStatus {
+        QueueStatus {
+            seeded: false,
+            fingerprint: None,
+            total: 0,
+            pending: 0,
+            leased: Vec::new(),
+            done: 0,
+            failed: 0,
+            remaining_ms: 0.0,
+            reclaimed: 0,
+            machines: Vec::new(),
+            complete: false,
+        }
+    }
+}
+
 /// How much one pull takes: groups from the front (longest first) until
-/// their expected time reaches the remaining work ÷ (all slots × `spread`),
-/// at least one and at most `max_groups`. Large batches while much work is
-/// left (fewer Playwright start-ups), single groups at the end (an even
-/// finish).
+/// their expected time reaches the remaining work × `share` ÷ (all slots ×
+/// `spread`), at least one and at most `max_groups`. Large batches while
+/// much work is left (fewer Playwright start-ups), single groups at the end
+/// (an even finish). `share` is how many slots the pull is for: a machine
+/// that runs a batch as one Playwright process with N workers pulls for N.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PullOptions {
     pub max_groups: u32,
     pub spread: f64,
     pub lease_ms: f64,
+    pub share: f64,
 }
 
 impl PullOptions {
@@ -104,6 +125,7 @@ impl PullOptions {
         max_groups: 16,
         spread: 3.0,
         lease_ms: 60_000.0,
+        share: 1.0,
     };
 }
 
@@ -114,6 +136,7 @@ impl Default for PullOptions {
 }
 
 /// The expected-time target of one pull.
-pub fn batch_target_ms(remaining_ms: f64, total_slots: u32, spread: f64) -> f64 {
-    remaining_ms / (total_slots.max(1) as f64 * spread.max(1.0))
+pub fn batch_target_ms(remaining_ms: f64, total_slots: u32, spread: f64, share: f64) -> f64 {
+    let slots = total_slots.max(1) as f64;
+    remaining_ms * share.clamp(1.0, slots) / (slots * spread.max(1.0))
 }

@@ -7,7 +7,15 @@
 //! clock (`TIME`), so machines with skewed clocks agree; a machine's
 //! heartbeat pushes its deadlines on, and any pull first returns expired
 //! leases (a dead machine's) to the front of the queue. Keys live under
-//! `shardwright:{<run id>}:` with a TTL.
+//! `shardwright:{<run id>}:<suite>:` with a TTL, `<suite>` the start of the
+//! suite's fingerprint: two suites given the same run id by accident get
+//! queues of their own (`shardwright:{<run id>}:suites` lists them).
+//!
+//! A run whose groups are all done is finished: seeding it again is refused
+//! (a reused run id would otherwise "pass" with nothing run) unless the
+//! caller asks to run it again. A run whose keys vanished (eviction, a flush,
+//! a restart without persistence) fails every call that needs them, instead
+//! of looking like an empty queue.
 //!
 //! Connection trouble is retried with the backoff engine; when the budget is
 //! spent the operation fails with an `ERR_SHARDWRIGHT_QUEUE` error naming the
@@ -33,6 +41,7 @@ use super::redact::{redact, scrub};
 use crate::backoff::{seeded, BackoffPolicy, Jitter};
 use crate::error::{Error, Result};
 
+/// A suite's keys; `suites` (the run's list of suites) is passed after them.
 const KEY_NAMES: [&str; 10] = [
     "meta",
     "pending",
@@ -59,7 +68,20 @@ end
 "#;
 
 const SEED: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local reseeded = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
+  local done = redis.call('HLEN', KEYS[7])
+  if redis.call('LLEN', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 or done < total then
+    return {0}
+  end
+  if ARGV[4] ~= '1' then
+    return {2, total, done, tonumber(redis.call('HGET', KEYS[1], 'failed') or '0'),
+      tonumber(redis.call('HGET', KEYS[1], 'seededAt') or '0')}
+  end
+  for i = 1, 10 do redis.call('DEL', KEYS[i]) end
+  reseeded = 1
+end
 local groups = cjson.decode(ARGV[1])
 local total = 0
 for _, g in ipairs(groups) do
@@ -68,10 +90,19 @@ for _, g in ipairs(groups) do
   redis.call('HSET', KEYS[6], g.id, tostring(g.expectedMs))
   total = total + g.expectedMs
 end
-redis.call('HSET', KEYS[1], 'seededAt', now_ms(), 'fingerprint', ARGV[2], 'total', #groups,
+local now = now_ms()
+redis.call('HSET', KEYS[1], 'seededAt', now, 'fingerprint', ARGV[2], 'total', #groups,
   'remainingMs', tostring(total), 'failed', 0, 'reclaimed', 0)
+redis.call('HSET', KEYS[11], ARGV[5], cjson.encode({ fingerprint = ARGV[2], seededAt = now, total = #groups }))
 touch(ARGV[3])
-return 1
+if reseeded == 1 then return {3} end
+return {1}
+"#;
+
+/// Every call that needs the run's keys fails this way when they are gone.
+const LOST_MARK: &str = "SHARDWRIGHT_LOST";
+const LOST: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('SHARDWRIGHT_LOST') end
 "#;
 
 const REAP: &str = r#"
@@ -99,7 +130,8 @@ for _, m in ipairs(redis.call('HVALS', KEYS[8])) do
 end
 if slots < 1 then slots = 1 end
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remainingMs') or '0')
-local target = remaining / (slots * math.max(1, tonumber(ARGV[3])))
+local share = math.min(math.max(1, tonumber(ARGV[6])), slots)
+local target = remaining * share / (slots * math.max(1, tonumber(ARGV[3])))
 local out = {}
 local sum = 0
 while #out < tonumber(ARGV[2]) do
@@ -154,6 +186,28 @@ touch(ARGV[4])
 return 1
 "#;
 
+const RELEASE: &str = r#"
+local n = 0
+local groups = cjson.decode(ARGV[2])
+for i = #groups, 1, -1 do
+  local g = groups[i]
+  if redis.call('HGET', KEYS[4], g) == ARGV[1] and redis.call('HEXISTS', KEYS[7], g) == 0 then
+    redis.call('ZREM', KEYS[3], g)
+    redis.call('HDEL', KEYS[4], g)
+    redis.call('LPUSH', KEYS[2], g)
+    n = n + 1
+  end
+end
+touch(ARGV[3])
+return n
+"#;
+
+const CLAIM: &str = r#"
+local won = redis.call('HSETNX', KEYS[10], ARGV[1], ARGV[2])
+touch(ARGV[3])
+return won
+"#;
+
 const JOIN: &str = r#"
 local m = cjson.decode(ARGV[2])
 m.lastSeen = now_ms()
@@ -190,6 +244,8 @@ struct Scripts {
     pull: Script,
     heartbeat: Script,
     complete: Script,
+    release: Script,
+    claim: Script,
     join: Script,
     status: Script,
 }
@@ -198,14 +254,57 @@ struct Scripts {
 impl Scripts {
     fn new() -> Self {
         let with = |body: &str| Script::new(&format!("{TOUCH}{REAP}{body}"));
+        // Calls that need the run: they fail when its keys are gone.
+        let live = |body: &str| Script::new(&format!("{TOUCH}{REAP}{LOST}{body}"));
         Scripts {
             seed: with(SEED),
-            pull: with(PULL),
-            heartbeat: with(HEARTBEAT),
-            complete: with(COMPLETE),
-            join: with(JOIN),
+            pull: live(PULL),
+            heartbeat: live(HEARTBEAT),
+            complete: live(COMPLETE),
+            release: live(RELEASE),
+            claim: live(CLAIM),
+            join: live(JOIN),
             status: with(STATUS),
         }
+    }
+}
+
+/// How a seed went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seeded {
+    /// This caller seeded the run.
+    Seeded,
+    /// It was seeded already and is under way: join it.
+    Joined,
+    /// Finished before (every group done), and seeded again on request.
+    Reseeded,
+    /// Finished before: nothing to run.
+    Finished {
+        total: u64,
+        done: u64,
+        failed: u64,
+        seeded_at: f64,
+    },
+}
+
+/// A suite queued under the run id.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuiteInfo {
+    pub fingerprint: String,
+    pub seeded_at: f64,
+    pub total: u64,
+}
+
+/// The key part of a suite: the start of its fingerprint.
+pub fn suite_id(fingerprint: Option<&str>) -> String {
+    match fingerprint.filter(|f| !f.is_empty()) {
+        Some(f) => f
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect(),
+        None => "any".into(),
     }
 }
 
@@ -249,7 +348,12 @@ pub struct RedisQueue {
     conn: Mutex<Option<MultiplexedConnection>>,
     /// The URL without its password, for messages and logs.
     target: String,
-    keys: Vec<String>,
+    /// `shardwright:{<run id>}`
+    prefix: String,
+    run_id: String,
+    /// The keys of the suite in use (set by `seed`, or by `select_suite`):
+    /// [`KEY_NAMES`], then the run's `suites`.
+    keys: std::sync::RwLock<Option<Vec<String>>>,
     scripts: Scripts,
     options: RedisOptions,
 }
@@ -266,12 +370,14 @@ fn is_connection_trouble(e: &RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
 }
 
+/// The reason of a call that found the run's keys gone.
+pub const LOST_REASON: &str = "the run's keys are gone from Redis (evicted under memory pressure, flushed, or the server restarted without persistence)";
+
 #[cfg(not(target_family = "wasm"))]
 impl RedisQueue {
     /// Connects to `url` (`redis://` or `rediss://`, password allowed) for run
     /// `run_id`. Fails at once, naming the server, when it cannot be reached.
     pub async fn connect(url: &str, run_id: &str, options: RedisOptions) -> Result<RedisQueue> {
-        let target = redact(url);
         if run_id.is_empty() || run_id.len() > 200 || run_id.contains(['{', '}']) {
             return Err(Error::invalid(
                 "--run-id",
@@ -280,6 +386,7 @@ impl RedisQueue {
             ));
         }
         install_crypto_provider();
+        let target = redact(url);
         let client = match &options.tls_ca {
             Some(ca) => Client::build_with_tls(
                 url,
@@ -300,12 +407,13 @@ impl RedisQueue {
                 ),
             )
         })?;
-        let prefix = format!("shardwright:{{{run_id}}}");
         let queue = RedisQueue {
             client,
             conn: Mutex::new(None),
-            keys: KEY_NAMES.iter().map(|k| format!("{prefix}:{k}")).collect(),
             target,
+            prefix: format!("shardwright:{{{run_id}}}"),
+            run_id: run_id.to_string(),
+            keys: std::sync::RwLock::new(None),
             scripts: Scripts::new(),
             options,
         };
@@ -315,6 +423,63 @@ impl RedisQueue {
 
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    fn use_suite(&self, suite: &str) {
+        let mut keys: Vec<String> = KEY_NAMES
+            .iter()
+            .map(|k| format!("{}:{suite}:{k}", self.prefix))
+            .collect();
+        keys.push(format!("{}:suites", self.prefix));
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Some(keys);
+    }
+
+    fn current_keys(&self) -> Option<Vec<String>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The keys in use, choosing the latest seeded suite of the run when
+    /// none is chosen yet (`status`, `merge` know only the run id). `None`:
+    /// no suite was seeded under this run id.
+    async fn keys(&self) -> Result<Option<Vec<String>>> {
+        if let Some(k) = self.current_keys() {
+            return Ok(Some(k));
+        }
+        let suites = self.suites().await?;
+        let Some(latest) = suites
+            .iter()
+            .max_by(|a, b| a.seeded_at.total_cmp(&b.seeded_at))
+        else {
+            return Ok(None);
+        };
+        self.use_suite(&suite_id(Some(&latest.fingerprint)));
+        Ok(self.current_keys())
+    }
+
+    async fn required_keys(&self) -> Result<Vec<String>> {
+        self.keys().await?.ok_or_else(|| {
+            queue_error(
+                &self.target,
+                format!("run {:?} has no queue yet: seed it first", self.run_id),
+            )
+        })
+    }
+
+    /// The suites seeded under this run id (usually one).
+    pub async fn suites(&self) -> Result<Vec<SuiteInfo>> {
+        let key = format!("{}:suites", self.prefix);
+        let raw: Vec<String> = self
+            .with_retry("read the run's suites", |mut c| {
+                let key = key.clone();
+                async move { redis::cmd("HVALS").arg(key).query_async(&mut c).await }
+            })
+            .await?;
+        let mut suites: Vec<SuiteInfo> = raw
+            .iter()
+            .filter_map(|s| serde_json::from_str(s).ok())
+            .collect();
+        suites.sort_by(|a, b| a.seeded_at.total_cmp(&b.seeded_at));
+        Ok(suites)
     }
 
     async fn connection(&self) -> Result<MultiplexedConnection> {
@@ -337,7 +502,7 @@ impl RedisQueue {
     }
 
     /// Runs `op`, reconnecting with backoff while the connection is the
-    /// trouble; other errors (a script error, a wrong type) fail at once.
+    /// trouble; other errors (a script error, lost keys) fail at once.
     async fn with_retry<T, F, Fut>(&self, what: &str, op: F) -> Result<T>
     where
         F: Fn(MultiplexedConnection) -> Fut,
@@ -349,10 +514,12 @@ impl RedisQueue {
             let result = match self.connection().await {
                 Ok(conn) => op(conn).await.map_err(|e| {
                     let retry = is_connection_trouble(&e);
-                    (
-                        queue_error(&self.target, format!("failed to {what}: {}", describe(&e))),
-                        retry,
-                    )
+                    let reason = if e.to_string().contains(LOST_MARK) {
+                        format!("failed to {what}: {LOST_REASON}")
+                    } else {
+                        format!("failed to {what}: {}", describe(&e))
+                    };
+                    (queue_error(&self.target, reason), retry)
                 }),
                 Err(e) => Err((e, true)),
             };
@@ -376,34 +543,54 @@ impl RedisQueue {
         self.options.ttl_secs
     }
 
+    /// Seeds the suite's queue of the run, or joins it; a finished run is
+    /// seeded again only with `rerun`.
     pub async fn seed(
         &self,
         mut groups: Vec<QueueGroup>,
         fingerprint: Option<String>,
-    ) -> Result<bool> {
+        rerun: bool,
+    ) -> Result<Seeded> {
         sort_longest_first(&mut groups);
         let json = serde_json::to_string(&groups)
             .map_err(|e| Error::Internal(format!("failed to encode groups: {e}")))?;
+        let suite = suite_id(fingerprint.as_deref());
         let fp = fingerprint.unwrap_or_default();
-        let n: i64 = self
+        self.use_suite(&suite);
+        let keys = self.required_keys().await?;
+        let out: Vec<f64> = self
             .with_retry("seed the queue", |mut c| {
                 let mut inv = self.scripts.seed.prepare_invoke();
-                inv.key(&self.keys).arg(&json).arg(&fp).arg(self.ttl());
+                inv.key(&keys)
+                    .arg(&json)
+                    .arg(&fp)
+                    .arg(self.ttl())
+                    .arg(if rerun { "1" } else { "0" })
+                    .arg(&suite);
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
-        Ok(n == 1)
+        let n = |i: usize| out.get(i).copied().unwrap_or(0.0);
+        Ok(match n(0) as i64 {
+            1 => Seeded::Seeded,
+            3 => Seeded::Reseeded,
+            2 => Seeded::Finished {
+                total: n(1) as u64,
+                done: n(2) as u64,
+                failed: n(3) as u64,
+                seeded_at: n(4),
+            },
+            _ => Seeded::Joined,
+        })
     }
 
     pub async fn join(&self, machine: &MachineInfo) -> Result<()> {
+        let keys = self.required_keys().await?;
         let json = serde_json::to_string(machine).map_err(|e| Error::Internal(e.to_string()))?;
         let _: i64 = self
             .with_retry("register this machine", |mut c| {
                 let mut inv = self.scripts.join.prepare_invoke();
-                inv.key(&self.keys)
-                    .arg(&machine.id)
-                    .arg(&json)
-                    .arg(self.ttl());
+                inv.key(&keys).arg(&machine.id).arg(&json).arg(self.ttl());
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
@@ -419,15 +606,17 @@ impl RedisQueue {
     }
 
     pub async fn pull(&self, machine: &str, options: &PullOptions) -> Result<Vec<QueueGroup>> {
+        let keys = self.required_keys().await?;
         let raw: Vec<String> = self
             .with_retry("pull work", |mut c| {
                 let mut inv = self.scripts.pull.prepare_invoke();
-                inv.key(&self.keys)
+                inv.key(&keys)
                     .arg(machine)
                     .arg(options.max_groups.max(1))
                     .arg(options.spread)
                     .arg(options.lease_ms.round() as i64)
-                    .arg(self.ttl());
+                    .arg(self.ttl())
+                    .arg(options.share);
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
@@ -441,10 +630,11 @@ impl RedisQueue {
     }
 
     pub async fn heartbeat(&self, machine: &str, lease_ms: f64) -> Result<u64> {
+        let keys = self.required_keys().await?;
         let n: i64 = self
             .with_retry("renew leases", |mut c| {
                 let mut inv = self.scripts.heartbeat.prepare_invoke();
-                inv.key(&self.keys)
+                inv.key(&keys)
                     .arg(machine)
                     .arg(lease_ms.round() as i64)
                     .arg(self.ttl());
@@ -455,11 +645,12 @@ impl RedisQueue {
     }
 
     pub async fn complete(&self, machine: &str, group: &str, result: &GroupResult) -> Result<bool> {
+        let keys = self.required_keys().await?;
         let json = serde_json::to_string(result).map_err(|e| Error::Internal(e.to_string()))?;
         let n: i64 = self
             .with_retry("complete a group", |mut c| {
                 let mut inv = self.scripts.complete.prepare_invoke();
-                inv.key(&self.keys)
+                inv.key(&keys)
                     .arg(machine)
                     .arg(group)
                     .arg(&json)
@@ -476,11 +667,28 @@ impl RedisQueue {
         }
     }
 
+    /// Gives this machine's leases of `groups` back to the front of the queue.
+    pub async fn release(&self, machine: &str, groups: &[String]) -> Result<u64> {
+        let keys = self.required_keys().await?;
+        let json = serde_json::to_string(groups).map_err(|e| Error::Internal(e.to_string()))?;
+        let n: i64 = self
+            .with_retry("give groups back", |mut c| {
+                let mut inv = self.scripts.release.prepare_invoke();
+                inv.key(&keys).arg(machine).arg(&json).arg(self.ttl());
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
     pub async fn status(&self) -> Result<QueueStatus> {
+        let Some(keys) = self.keys().await? else {
+            return Ok(QueueStatus::unseeded());
+        };
         let json: String = self
             .with_retry("read the status", |mut c| {
                 let mut inv = self.scripts.status.prepare_invoke();
-                inv.key(&self.keys);
+                inv.key(&keys);
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
@@ -489,7 +697,10 @@ impl RedisQueue {
     }
 
     pub async fn results(&self) -> Result<Vec<DoneRecord>> {
-        let key = self.keys[6].clone();
+        let Some(keys) = self.keys().await? else {
+            return Ok(Vec::new());
+        };
+        let key = keys[6].clone();
         let raw: Vec<String> = self
             .with_retry("read the results", |mut c| {
                 let key = key.clone();
@@ -509,7 +720,8 @@ impl RedisQueue {
 
     /// Stores a machine's run record (its history run, as JSON).
     pub async fn push_run(&self, json: &str) -> Result<()> {
-        let key = self.keys[8].clone();
+        let keys = self.required_keys().await?;
+        let key = keys[8].clone();
         let ttl = self.ttl();
         let _: () = self
             .with_retry("store the run", |mut c| {
@@ -529,7 +741,10 @@ impl RedisQueue {
     }
 
     pub async fn runs(&self) -> Result<Vec<String>> {
-        let key = self.keys[8].clone();
+        let Some(keys) = self.keys().await? else {
+            return Ok(Vec::new());
+        };
+        let key = keys[8].clone();
         self.with_retry("read the runs", |mut c| {
             let key = key.clone();
             async move {
@@ -547,24 +762,15 @@ impl RedisQueue {
     /// `true` for exactly one caller per `name` (e.g. "merge": the machine
     /// that merges the run's history).
     pub async fn claim(&self, name: &str, machine: &str) -> Result<bool> {
-        let key = format!("{}:{name}", self.keys[9]);
-        let ttl = self.ttl();
-        let set: Option<String> = self
+        let keys = self.required_keys().await?;
+        let won: i64 = self
             .with_retry("claim a task", |mut c| {
-                let key = key.clone();
-                async move {
-                    redis::cmd("SET")
-                        .arg(key)
-                        .arg(machine)
-                        .arg("NX")
-                        .arg("EX")
-                        .arg(ttl)
-                        .query_async(&mut c)
-                        .await
-                }
+                let mut inv = self.scripts.claim.prepare_invoke();
+                inv.key(&keys).arg(name).arg(machine).arg(self.ttl());
+                async move { inv.invoke_async(&mut c).await }
             })
             .await?;
-        Ok(set.is_some())
+        Ok(won == 1)
     }
 }
 
@@ -717,6 +923,13 @@ impl RedisQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suites_are_keyed_by_their_fingerprint() {
+        assert_eq!(suite_id(Some("0123456789abcdef0123")), "0123456789abcdef");
+        assert_eq!(suite_id(None), "any");
+        assert_eq!(suite_id(Some("")), "any");
+    }
 
     #[test]
     fn status_parses_cjson_empty_tables() {

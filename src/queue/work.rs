@@ -3,7 +3,7 @@
 
 use super::local::LocalQueue;
 use super::model::*;
-use super::redis::RedisQueue;
+use super::redis::{RedisQueue, Seeded, SuiteInfo};
 use crate::error::Result;
 
 pub enum WorkQueue {
@@ -21,10 +21,45 @@ impl WorkQueue {
         }
     }
 
-    pub async fn seed(&self, groups: Vec<QueueGroup>, fingerprint: Option<String>) -> Result<bool> {
+    pub async fn seed(
+        &self,
+        groups: Vec<QueueGroup>,
+        fingerprint: Option<String>,
+        rerun: bool,
+    ) -> Result<Seeded> {
         match self {
-            WorkQueue::Local(q) => Ok(q.seed(groups, fingerprint)),
-            WorkQueue::Redis(q) => q.seed(groups, fingerprint).await,
+            WorkQueue::Local(q) => Ok(if q.seed(groups, fingerprint) {
+                Seeded::Seeded
+            } else {
+                Seeded::Joined
+            }),
+            WorkQueue::Redis(q) => q.seed(groups, fingerprint, rerun).await,
+        }
+    }
+
+    /// The suites queued under the run id (one for the in-process queue).
+    pub async fn suites(&self) -> Result<Vec<SuiteInfo>> {
+        match self {
+            WorkQueue::Local(q) => {
+                let s = q.status();
+                Ok(if s.seeded {
+                    vec![SuiteInfo {
+                        fingerprint: s.fingerprint.unwrap_or_default(),
+                        seeded_at: 0.0,
+                        total: s.total,
+                    }]
+                } else {
+                    Vec::new()
+                })
+            }
+            WorkQueue::Redis(q) => q.suites().await,
+        }
+    }
+
+    pub async fn release(&self, machine: &str, groups: &[String]) -> Result<u64> {
+        match self {
+            WorkQueue::Local(q) => Ok(q.release(machine, groups)),
+            WorkQueue::Redis(q) => q.release(machine, groups).await,
         }
     }
 
