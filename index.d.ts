@@ -204,9 +204,20 @@ export declare class WorkQueue {
   /**
    * Seeds the queue with the plan's groups, longest first — exactly once
    * per run: resolves `true` for the machine that seeded, `false` for the
-   * others.
+   * others. Rejects with `ERR_SHARDWRIGHT_QUEUE` when the run already
+   * finished (every group done), unless `rerun`.
    */
-  seed(groups: Array<QueueGroup>, fingerprint?: string | undefined | null): Promise<boolean>
+  seed(groups: Array<QueueGroup>, fingerprint?: string | undefined | null, options?: SeedInput | undefined | null): Promise<boolean>
+  /**
+   * The suites queued under this run id (usually one; a second one is a
+   * machine that lists a different suite).
+   */
+  suites(): Promise<QueueSuiteInfo[]>
+  /**
+   * Gives this machine's leases of `groups` back to the front of the
+   * queue (a machine that stops pulling); resolves how many went back.
+   */
+  release(groups: Array<string>): Promise<number>
   /**
    * Registers this machine (its id and local slots) and renews its leases
    * every `heartbeatMs` in the background until `leave()`.
@@ -285,6 +296,12 @@ export declare function __formatShardPlan(plan: object): string
 export declare function __groupSuite(suite: string): SuiteGroups
 
 /**
+ * Whether a file name is a wrapper `shardwright run` writes (to remove
+ * those a killed run left behind).
+ */
+export declare function __isRunWrapper(name: string): boolean
+
+/**
  * Panics on purpose, synchronously or inside a promise, so the tests can
  * check that a panic becomes an `ERR_SHARDWRIGHT_INTERNAL` error and Node
  * lives on. Not part of the API.
@@ -330,6 +347,36 @@ export declare function __reportGroups(report: string, groupByOption?: 'auto' | 
  * `attempts` as `History#addRun` takes them.
  */
 export declare function __reportResults(report: string): string
+
+/**
+ * What `shardwright run` handles of a config itself — its web servers and
+ * the reporters of the merged report — from what js/run/wrap-config.js
+ * wrote while Playwright loaded it.
+ */
+export declare function __runConfig(dump: string): any
+
+/**
+ * A batch's streamed events (complete lines of the file
+ * js/run/batch-reporter.js appends to): `{ began: [key], tests: [{ key,
+ * status, final, attempt }], errors, end, unreadable }`.
+ */
+export declare function __runEvents(text: string): any
+
+/**
+ * The suite a batch's Playwright process loaded (flattened by
+ * js/playwright/suite.js in the batch reporter's `preprocess`) as
+ * `shardwright run` queues it, when a machine alone runs it in one pass:
+ * `{ groups, byCount, fingerprint, tests, order, skip }` — `order`: the
+ * files as `[project, file]`, longest group first; `skip`: indexes of the
+ * suite's tests that are quarantined (`quarantined` keys).
+ */
+export declare function __runSuitePlan(suite: string, history?: HistoryStore | undefined | null, quarantined?: Array<string> | undefined | null): any
+
+/**
+ * Where `playwright test <args>` run in `cwd` finds its config, and the
+ * wrapper `shardwright run` writes beside it: `null` without a config file.
+ */
+export declare function __runWrapper(cwd: string, args: Array<string>, tag: string, adapt: string): any
 
 /**
  * `text` with every credential of the Redis URL `url` (in any of the forms
@@ -866,11 +913,23 @@ export interface PullInput {
    * @default 60000
    */
   leaseMs?: number
+  /**
+   * How many of this machine's slots the pull is for (one Playwright
+   * process with N workers pulls for N).
+   * @default 1
+   */
+  share?: number
 }
 
 /** A group of `shardwright run`'s queue. */
 export interface QueueGroup {
   id: string
+  /**
+   * Its project and file (relative to rootDir), as the reporter's suite
+   * titles them: a batch runs its files longest group first.
+   */
+  project: string
+  file: string
   tests: Array<string>
   /** The tests' `--test-list` lines. */
   lines: Array<string>
@@ -927,6 +986,15 @@ export interface QueueSuite {
   unlistable: Array<string>
   /** The first project's `outputDir`, where batches put their artifacts. */
   outputDir?: string
+  /** The config's rootDir. */
+  rootDir: string
+}
+
+/** A suite queued under the run id. */
+export interface QueueSuiteInfo {
+  fingerprint: string
+  seededAt: number
+  total: number
 }
 
 /**
@@ -1101,6 +1169,16 @@ export interface SaveResult {
   merged: MergeResult
   /** Set when the file on disk was unreadable and was kept aside. */
   recovered?: RecoveredInfo
+}
+
+/** Options of `seed()`. */
+export interface SeedInput {
+  /**
+   * Seed a run whose groups are all done again (a finished run is an
+   * error otherwise).
+   * @default false
+   */
+  rerun?: boolean
 }
 
 /** Did every test run exactly once, all shards planning alike? */

@@ -81,6 +81,7 @@ function zigWindowsTools() {
   const ar = path.join(dir, 'lib');
   fs.writeFileSync(
     cc,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, "${args[@]}" is bash's
     '#!/bin/bash\nargs=()\nfor a in "$@"; do case "$a" in --target=*) ;; *) args+=("$a");; esac; done\nexec python3 -m ziglang cc -target x86_64-windows-gnu "${args[@]}"\n',
     { mode: 0o755 },
   );
