@@ -73,6 +73,7 @@ module.exports = withShardwright(
     use: {
       baseURL: 'http://127.0.0.1:' + PORT,
       retryPermanent: process.env.RETRY_PERMANENT === '1',
+      permanent: process.env.PERMANENT ? [process.env.PERMANENT] : [],
       launchOptions: {
         executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -132,7 +133,7 @@ test('reads a missing field', async ({ page }, testInfo) => {
 test('shows the banner', async ({ page }, testInfo) => {
   appendFileSync(process.env.BODY_LOG, 'assertion ' + testInfo.retry + '\\n');
   await page.goto('/permanent');
-  await expect(page.locator('#t')).toHaveText(process.env.TYPE_ERRORS === '1' ? 'banner' : 'ok', { timeout: 500 });
+  await expect(page.locator('#t')).toHaveText(process.env.TYPE_ERRORS === '1' ? process.env.BANNER || 'banner' : 'ok', { timeout: 500 });
 });
 `,
 );
@@ -308,7 +309,14 @@ test('retries: 2 — a TypeError with a clean history runs once without backoff;
 
 test('retryPermanent: true retries the TypeError as Playwright does', async () => {
   fs.writeFileSync(BODY_LOG, '');
-  const r = await runOnce(7, { TYPE_ERRORS: '1', RETRY_PERMANENT: '1', SHARDWRIGHT_MAX_RETRIES: '2', SHARDWRIGHT_INITIAL_DELAY_MS: '100' });
+  const r = await runOnce(7, {
+    TYPE_ERRORS: '1',
+    RETRY_PERMANENT: '1',
+    BANNER: 'promo banner',
+    PERMANENT: 'promo banner',
+    SHARDWRIGHT_MAX_RETRIES: '2',
+    SHARDWRIGHT_INITIAL_DELAY_MS: '100',
+  });
   assert.equal(r.code, 1, r.out);
   assert.deepEqual(
     bodies().filter((l) => l.startsWith('type-error')),
@@ -317,4 +325,12 @@ test('retryPermanent: true retries the TypeError as Playwright does', async () =
   const typeError = r.pw.find((t) => t.title === 'reads a missing field');
   for (const attempt of typeError.results) assert.ok(!attempt.error.message.includes(NOTE));
   assert.equal(backoffNotes(typeError.results[1]).length, 1, 'and waits the backoff');
+  // The user's `use.permanent` pattern reaches the history's classifier:
+  // the timed-out assertion (retryable by the built-in rules) is recorded
+  // as permanent by the user's rule.
+  const recorded = r.tests.get(ASSERTION);
+  assert.ok(
+    recorded.evidence.errors.some((e) => e.class === 'permanent' && e.rule === 'user:promo banner'),
+    JSON.stringify(recorded.evidence.errors),
+  );
 });

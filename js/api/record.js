@@ -59,10 +59,12 @@ function analyzeWith(history, options, runId, flags) {
  * flaky report of the history as it now is: `<reportDir>/flaky-report.json`,
  * `flaky-report.md`, and $GITHUB_STEP_SUMMARY when set. `options` are the
  * reporter's options (the settings the run was judged with), `values` the
- * effective settings. Returns `{ added, saved, report }`.
+ * effective settings; `classify` the user's `retryable` / `permanent`
+ * patterns (shardwright/test's `use`) that classify the run's errors.
+ * Returns `{ added, saved, report }`.
  */
-function recordRun(history, run, values, options) {
-  const added = history.addRun(run);
+function recordRun(history, run, values, options, classify) {
+  const added = history.addRun(run, classify);
   const saved = history.save();
   if (saved.recovered)
     process.stderr.write(

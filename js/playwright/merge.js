@@ -114,7 +114,7 @@ class MergeCheck {
         byRun.get(id).attempts.push(...r.attempts);
       }
       let last;
-      for (const run of byRun.values()) last = recordRun(history, run, reporter._values, reporter._settings);
+      for (const run of byRun.values()) last = recordRun(history, run, reporter._values, reporter._settings, reporter._classifyOptions());
       if (last) verdict = reporter.publish(last.report, result);
     }
     if (problems.length) {

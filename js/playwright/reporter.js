@@ -16,8 +16,6 @@
 // - Inside `playwright merge-reports` (js/playwright/merge.js): checks the
 //   shards' blobs the same way and records the merged run once.
 
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const native = require('../native.js');
 const { resolveConfig, splitOptions } = require('../api/config.js');
@@ -27,6 +25,7 @@ const { events, emitReport } = require('../api/flaky-events.js');
 const { flattenSuite } = require('./suite.js');
 const shards = require('./shards.js');
 const { MergeCheck } = require('./merge.js');
+const retryKeys = require('./retry-keys.js');
 
 class ShardwrightReporter {
   constructor(options = {}) {
@@ -80,6 +79,10 @@ class ShardwrightReporter {
   onConfigure(config) {
     this._config = config;
     if (this._merge) this._merge.configure(config);
+  }
+
+  _classifyOptions() {
+    return retryKeys.classifyOptions(this._config);
   }
 
   async preprocess({ config, suite, testRun }) {
@@ -152,32 +155,13 @@ class ShardwrightReporter {
     this._writeFlakyKeys();
   }
 
-  /**
-   * The keys of the tests with flaky history, as judged when the run begins,
-   * for shardwright/test's retry decisions in the workers (which inherit
-   * SHARDWRIGHT_FLAKY_KEYS: Playwright starts them after onBegin). Without a
-   * history there is nothing to judge by: every retry runs.
-   */
   _writeFlakyKeys() {
-    const history = this._history;
-    if (!history) return;
-    try {
-      this._retryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardwright-retry-'));
-      const file = path.join(this._retryDir, 'flaky-keys.json');
-      history._store.writeFlakyKeysSettings(file, this._settings);
-      this._previousKeysEnv = process.env.SHARDWRIGHT_FLAKY_KEYS;
-      process.env.SHARDWRIGHT_FLAKY_KEYS = file;
-    } catch (err) {
-      this._print(`cannot write the flaky keys for retry decisions (${err.message}): every retry runs`);
-    }
+    this._removeKeys = retryKeys.writeFlakyKeys(this._history, this._settings, (line) => this._print(line));
   }
 
   _removeFlakyKeys() {
-    if (!this._retryDir) return;
-    if (this._previousKeysEnv === undefined) delete process.env.SHARDWRIGHT_FLAKY_KEYS;
-    else process.env.SHARDWRIGHT_FLAKY_KEYS = this._previousKeysEnv;
-    fs.rmSync(this._retryDir, { recursive: true, force: true });
-    this._retryDir = undefined;
+    if (this._removeKeys) this._removeKeys();
+    this._removeKeys = null;
   }
 
   onReportConfigure(params) {
@@ -240,7 +224,7 @@ class ShardwrightReporter {
           actualMs: result.duration,
         };
       }
-      verdict = this.publish(recordRun(history, run, this._values, this._settings).report, result);
+      verdict = this.publish(recordRun(history, run, this._values, this._settings, this._classifyOptions()).report, result);
     }
     if (this._shard && !this._finishShard(result)) return { status: 'failed' };
     return verdict;
