@@ -151,5 +151,5 @@ async function main() {
   return { summary, rows };
 }
 
-module.exports = { main, fileGroups, playwrightFileOrder };
+module.exports = { main, speed, fileGroups, playwrightFileOrder };
 if (require.main === module) main();
