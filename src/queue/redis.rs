@@ -875,7 +875,15 @@ impl RedisQueue {
         match *self {}
     }
 
-    pub async fn seed(&self, _: Vec<QueueGroup>, _: Option<String>) -> Result<bool> {
+    pub async fn suites(&self) -> Result<Vec<SuiteInfo>> {
+        match *self {}
+    }
+
+    pub async fn seed(&self, _: Vec<QueueGroup>, _: Option<String>, _: bool) -> Result<Seeded> {
+        match *self {}
+    }
+
+    pub async fn release(&self, _: &str, _: &[String]) -> Result<u64> {
         match *self {}
     }
 

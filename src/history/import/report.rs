@@ -25,6 +25,14 @@ impl ReportFormat {
     }
 }
 
+/// The system's "not found", as a failed open says it (ENOENT on unix).
+fn not_found() -> std::io::Error {
+    #[cfg(unix)]
+    return std::io::Error::from_raw_os_error(libc::ENOENT);
+    #[cfg(not(unix))]
+    return std::io::Error::from(std::io::ErrorKind::NotFound);
+}
+
 /// Reads a report into a run. The run id is derived from the report's
 /// content (`import-<hash>`), so importing the same report twice adds it once.
 pub fn read_report(path: &Path) -> Result<(ReportFormat, RunInput)> {
@@ -35,13 +43,7 @@ pub fn read_report(path: &Path) -> Result<(ReportFormat, RunInput)> {
         "split the run into several reports",
     )?
     // Missing: the system's own error (ENOENT), as a failed open would say it.
-    .ok_or_else(|| {
-        Error::io(
-            "read",
-            path,
-            std::io::Error::from_raw_os_error(libc::ENOENT),
-        )
-    })?;
+    .ok_or_else(|| Error::io("read", path, not_found()))?;
     let (format, mut run) = parse_report(&bytes).map_err(|problem| Error::Report {
         path: path.into(),
         problem,
