@@ -27,7 +27,16 @@ function machine(root, name, history) {
 function pw(suiteDir, args, m, env = {}) {
   return run('npx', ['playwright', 'test', ...args], {
     cwd: suiteDir,
-    env: { SW_HISTORY: m.history, SW_REPORTS: m.reports, RUN_LOG: m.log, PLAYWRIGHT_BLOB_OUTPUT_DIR: m.blob, FORCE_COLOR: '0', CI: '1', ...env },
+    env: {
+      SW_HISTORY: m.history,
+      SW_REPORTS: m.reports,
+      SW_OUTPUT: path.join(m.dir, 'test-results'),
+      RUN_LOG: m.log,
+      PLAYWRIGHT_BLOB_OUTPUT_DIR: m.blob,
+      FORCE_COLOR: '0',
+      CI: '1',
+      ...env,
+    },
   });
 }
 

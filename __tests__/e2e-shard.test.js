@@ -84,11 +84,17 @@ test('with history: shards balanced by expected time, the prediction recorded be
   assert.equal(records[0].balancedBy, 'duration');
   assert.equal(records[0].fingerprint, records[1].fingerprint);
   assert.ok(records.every((r) => r.predictedMs > 0 && r.actualMs > 0));
-  // The slowest file holds most of the time: by duration it gets a shard
-  // of its own, with fewer tests than the other (a count split cannot do that).
+  // Balanced by expected time. When the slowest file holds most of the
+  // measured time it gets a shard of its own, with fewer tests than the other
+  // (a count split cannot do that); on a loaded machine the other files'
+  // browser tests slow down too, and then the shards' expected times are
+  // close instead.
   const slowShard = records.find((r) => r.planned.some((k) => k.includes('slow.spec.ts')));
   const other = records.find((r) => r !== slowShard);
-  assert.ok(slowShard.planned.length < other.planned.length, `${slowShard.planned.length} vs ${other.planned.length} tests`);
+  const total = slowShard.serialMs + other.serialMs;
+  if (slowShard.serialMs > total / 2)
+    assert.ok(slowShard.planned.length < other.planned.length, `${slowShard.planned.length} vs ${other.planned.length} tests`);
+  else assert.ok(Math.abs(slowShard.serialMs - other.serialMs) < total * 0.25, `expected ${slowShard.serialMs} vs ${other.serialMs} ms`);
 
   // The records hold each shard's prediction beside its real time; the
   // history has the run once, with the plan's fingerprint.

@@ -332,7 +332,13 @@ impl FlakyReportOptions {
 
     /// The user's patterns, when any option about them is given.
     fn classifier(&self) -> Result<Option<Classifier>> {
-        if self.retryable.is_none() && self.permanent.is_none() && self.retry_unknown.is_none() {
+        // `undefined` / `null` (JS spreads them in) is no pattern: the
+        // stored classification stands.
+        let given = |v: Option<&Value>| !matches!(v, None | Some(Value::Null));
+        if !given(json(&self.retryable))
+            && !given(json(&self.permanent))
+            && !given(json(&self.retry_unknown))
+        {
             return Ok(None);
         }
         Classifier::new(
