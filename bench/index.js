@@ -13,6 +13,7 @@ const suites = [
   ['flaky-eval', require('./flaky-eval.js')],
   ['queue', require('./queue.js')],
   ['scale', require('./scale.js')],
+  ['html', require('./html.js')],
   ['run', require('./run.js')],
 ];
 

@@ -83,6 +83,8 @@ export interface ShardwrightOptions {
   strategy?: 'duration' | 'round-robin' | 'file' | 'tag' | 'fail-first';
   /** @default '.shardwright' */
   reportDir?: string;
+  /** Also write the HTML run report (one self-contained file) here after each run. @default none */
+  html?: string;
   /** @default 20 */
   historyRuns?: number;
   /** @default false */
@@ -224,6 +226,24 @@ export declare function applyHistory(
 
 /** One line of a Playwright `--test-list` file: `[project] › file › titles` (file relative to rootDir). */
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
+// ── HTML run report ─────────────────────────────────────────────────────────
+
+import type { History } from './api/history';
+
+export interface HtmlReportOptions {
+  /** The reporter's options (SHARDWRIGHT_* apply on top), as `shardwright report` judges with them. */
+  options?: ShardwrightOptions;
+  /** A command's own settings, above SHARDWRIGHT_*. */
+  flags?: ShardwrightOptions;
+  /** The folder of the shard records (`shard-i-of-n.json`) for the shard timeline; none: no timeline. */
+  reportDir?: string;
+}
+
+/** The HTML run report of a history as one self-contained HTML text (no network requests). */
+export declare function htmlReport(history: History, options?: HtmlReportOptions): string;
+/** Writes the HTML run report to `file` atomically; `history` a History or the path of a history file. */
+export declare function writeHtmlReport(file: string, history: History | string, options?: HtmlReportOptions): { path: string; bytes: number; size: string };
+
 export type * from './api/history';
 export {
   defaultHistoryPath,

@@ -14,6 +14,7 @@ const { flakyMarkdown, flakySummary } = require('./api/flaky-format.js');
 const { events } = require('./api/flaky-events.js');
 const { withShardwright } = require('./playwright/config.js');
 const { CODES } = require('./errors.js');
+const { htmlReport, writeHtmlReport } = require('./report/html.js');
 
 module.exports = {
   retry,
@@ -42,5 +43,7 @@ module.exports = {
   events,
   defaultHistoryPath,
   testKey,
+  htmlReport,
+  writeHtmlReport,
   ERROR_CODES: CODES,
 };

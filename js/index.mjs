@@ -27,6 +27,8 @@ export const {
   flakySummary,
   events,
   defaultHistoryPath,
+  htmlReport,
+  writeHtmlReport,
   ERROR_CODES,
 } = api;
 export default api;

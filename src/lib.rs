@@ -13,6 +13,7 @@ pub mod history;
 pub mod playwright;
 pub mod pool;
 pub mod queue;
+pub mod report;
 pub mod resources;
 pub mod retry;
 pub mod shard;

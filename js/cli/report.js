@@ -7,13 +7,14 @@ const { History } = require('../api/history.js');
 const { analyzeWith } = require('../api/record.js');
 const { flakyMarkdown, flakySummary } = require('../api/flaky-format.js');
 const { effectiveSettings } = require('./options.js');
+const { writeHtmlReport } = require('../report/html.js');
 
 /** Tests in `report --json` unless --max-tests or --all says otherwise. */
 const JSON_MAX_TESTS = 1000;
 
 module.exports = {
-  summary: 'print the flaky report of a history (text, --json or --markdown)',
-  usage: `Usage: shardwright report [--history FILE] [--json | --markdown] [options]
+  summary: 'print the flaky report of a history (text, --json or --markdown), or write it as one HTML file (--html)',
+  usage: `Usage: shardwright report [--history FILE] [--json | --markdown | --html FILE] [options]
 
 Prints the flaky report of a test history: flaky, broken, failing and fixed
 tests with their scores and evidence, and the quarantine list — judged with
@@ -33,6 +34,13 @@ Options:
                               \`testsOmitted\` counts the rest
   --all                       with --json: every test that needs attention
   --markdown                  a Markdown summary (e.g. for $GITHUB_STEP_SUMMARY)
+  --html FILE                 write the HTML run report to FILE: one self-contained
+                              file (no network) with the shard timeline of the
+                              latest sharded run, the slowest groups, the tests
+                              that need attention with a strip per run, trends,
+                              incidents and the quarantine
+  --report-dir DIR            with --html: where the shard records are (default:
+                              the reporter's \`reportDir\`, .shardwright/reports)
   --window N                  latest runs judged per test (default 20)
   --flaky-threshold X         score from which a test is flaky, 0–1 (default 0.1)
   --quarantine-threshold X    score from which a flaky test is quarantined (default 0.3)
@@ -47,6 +55,8 @@ Options:
     json: { type: 'boolean' },
     all: { type: 'boolean' },
     markdown: { type: 'boolean' },
+    html: { type: 'string' },
+    'report-dir': { type: 'string' },
     window: { type: 'string' },
     'flaky-threshold': { type: 'string' },
     'quarantine-threshold': { type: 'string' },
@@ -57,7 +67,13 @@ Options:
   async run(values, positionals, io) {
     noPositionals(positionals, 'report');
     if (values.json && values.markdown) throw usageError('--json and --markdown cannot be used together');
+    if (values.html !== undefined && (values.json || values.markdown))
+      throw usageError(`--html cannot be used with ${values.json ? '--json' : '--markdown'} (the HTML report is a file of its own)`);
     if (values.all && !values.json) throw usageError('--all is only for --json (text and Markdown take --max-tests)');
+    for (const flag of ['html', 'report-dir']) {
+      if (values[flag] !== undefined && values[flag].trim() === '') throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (a ${flag === 'html' ? 'file' : 'folder'} path)`);
+    }
+    if (values['report-dir'] !== undefined && values.html === undefined) throw usageError('--report-dir is only for --html');
     if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);
     const maxTests = numberFlag(values, 'max-tests', { min: 1, integer: true });
     const settings = await effectiveSettings(values.config, {
@@ -73,6 +89,12 @@ Options:
       throw usageError(`no history at ${file} (add ['shardwright/reporter'] to your Playwright config, or seed it with \`npx shardwright import <report…>\`)`);
     }
     if (settings.source && !values.json) io.stderr.write(`shardwright report: options of ${settings.source}\n`);
+    if (values.html !== undefined) {
+      const reportDir = values['report-dir'] ?? settings.values.reportDir;
+      const written = writeHtmlReport(values.html, History.load(file), { options: settings.options, flags: settings.flags, reportDir });
+      io.stdout.write(`shardwright report: wrote ${written.path} (${written.size})\n`);
+      return 0;
+    }
     const report = analyzeWith(History.load(file), settings.options, undefined, settings.flags);
     if (values.json) {
       // Bounded: a history of a million tests has tens of thousands that

@@ -26,6 +26,7 @@ const { flattenSuite } = require('./suite.js');
 const shards = require('./shards.js');
 const { MergeCheck } = require('./merge.js');
 const retryKeys = require('./retry-keys.js');
+const { writeHtmlReport } = require('../report/html.js');
 
 class ShardwrightReporter {
   constructor(options = {}) {
@@ -226,8 +227,20 @@ class ShardwrightReporter {
       }
       verdict = this.publish(recordRun(history, run, this._values, this._settings, this._classifyOptions()).report, result);
     }
-    if (this._shard && !this._finishShard(result)) return { status: 'failed' };
-    return verdict;
+    const ok = !this._shard || this._finishShard(result);
+    this._writeHtml(history);
+    return ok ? verdict : { status: 'failed' };
+  }
+
+  /** The HTML run report (option `html`), once this shard's record is written: a failure to write it is said, not fatal. */
+  _writeHtml(history) {
+    if (!this._values.html || !history) return;
+    try {
+      const w = writeHtmlReport(this._values.html, history, { options: this._settings, reportDir: this._reportDir });
+      this._print(`HTML report: ${w.path} (${w.size})`);
+    } catch (err) {
+      this._print(`the HTML report was not written: ${err.message}`);
+    }
   }
 
   /** The shard's record, its prediction against the real time, and the run's check when it is complete here. */
@@ -250,6 +263,7 @@ class ShardwrightReporter {
       actualMs: result.duration,
       workerStartMs: shards.workerStartMs(this._firstStart, this._startedAt) ?? null,
       planned: s.planned,
+      groups: shards.planGroups(s.planFile, s.index),
       ran: [...new Set(this._ran)].sort(),
       suite: s.suite,
     };

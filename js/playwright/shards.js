@@ -101,6 +101,21 @@ function readMetadataRecord(metadata) {
   }
 }
 
+/**
+ * This shard's groups from the plan it followed, in the plan's order, with
+ * their expected time: the HTML report's shard timeline (planned beside
+ * taken). `[]` when the plan cannot be read.
+ */
+function planGroups(planFile, index) {
+  try {
+    return JSON.parse(planFile)
+      .groups.filter((g) => g.shard === index)
+      .map((g) => ({ id: g.id, expectedMs: g.expectedMs ?? null, tests: g.tests }));
+  } catch {
+    return [];
+  }
+}
+
 /** The median time from the run's start to each worker's first test (ms). */
 function workerStartMs(firstStarts, runStartedAt) {
   const lags = [...firstStarts.values()]
@@ -150,4 +165,4 @@ function finishShard(reportDir, record) {
   return { lines: [`all ${record.total} shards of run ${record.runId} ran here: ${coverage.report.trimEnd()}`], ok: coverage.ok, complete: true };
 }
 
-module.exports = { METADATA_KEY, ensureReportDir, planInputs, keepPlan, metadataRecord, readMetadataRecord, workerStartMs, predictionLine, finishShard };
+module.exports = { METADATA_KEY, ensureReportDir, planInputs, keepPlan, metadataRecord, readMetadataRecord, planGroups, workerStartMs, predictionLine, finishShard };

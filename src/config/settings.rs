@@ -47,6 +47,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "strategy", env: "SHARDWRIGHT_STRATEGY", doc: "sharding strategy: `duration`, `round-robin`, `file`, `tag` or `fail-first`" },
     Setting { key: "plan", env: "SHARDWRIGHT_PLAN", doc: "a shard plan file (`shardwright plan --out`) every shard follows, instead of planning from its own history" },
     Setting { key: "reportDir", env: "SHARDWRIGHT_REPORT_DIR", doc: "where the flaky report, shard records and scratch files go (safe to ignore: a `.gitignore` is written there)" },
+    Setting { key: "html", env: "SHARDWRIGHT_HTML", doc: "also write the HTML run report (one self-contained file: shard timeline, slowest groups, flaky tests, trends) to this path after each run" },
     Setting { key: "flakyWindow", env: "SHARDWRIGHT_FLAKY_WINDOW", doc: "latest runs of a test judged for flakiness" },
     Setting { key: "flakyThreshold", env: "SHARDWRIGHT_FLAKY_THRESHOLD", doc: "flip score (0–1, recent runs weigh more) from which a test is flaky" },
     Setting { key: "quarantineThreshold", env: "SHARDWRIGHT_QUARANTINE_THRESHOLD", doc: "flaky score (0–1) from which a test is quarantined" },
@@ -192,6 +193,8 @@ pub struct Config {
     pub report_dir: String,
     /// A plan file the shards follow.
     pub plan: Option<String>,
+    /// Where the reporter writes the HTML run report, if anywhere.
+    pub html: Option<String>,
     pub flaky: FlakySettings,
     /// The CI provider, when running on CI.
     pub ci: Option<&'static str>,
@@ -213,6 +216,7 @@ impl Default for Config {
             strategy: "duration",
             report_dir: ".shardwright/reports".into(),
             plan: None,
+            html: None,
             flaky: FlakySettings::default(),
             ci: None,
             sources: vec![Source::Default; SETTINGS.len()],
@@ -399,6 +403,8 @@ impl Config {
         }
         let (v, f) = get("plan");
         c.plan = read::string(f, v)?.filter(|s| !s.trim().is_empty());
+        let (v, f) = get("html");
+        c.html = read::string(f, v)?.filter(|s| !s.trim().is_empty());
         let (v, f) = get("historyRuns");
         if let Some(n) = read::whole(f, v, 1, Limits::MAX_RUNS_CAP as u64)? {
             c.history_runs = n as u32;
@@ -522,6 +528,7 @@ impl Config {
             "strategy" => self.strategy.into(),
             "reportDir" => self.report_dir.clone().into(),
             "plan" => self.plan.clone().into(),
+            "html" => self.html.clone().into(),
             "flakyWindow" => self.flaky.window.into(),
             "flakyThreshold" => self.flaky.flaky_threshold.into(),
             "quarantineThreshold" => self.flaky.quarantine_threshold.into(),
@@ -798,7 +805,7 @@ mod tests {
                 1
             );
             // Optional settings have no default.
-            if s.key != "maxWorkers" && s.key != "plan" {
+            if !["maxWorkers", "plan", "html"].contains(&s.key) {
                 assert!(!c.value_of(s.key).is_null(), "{} has no value", s.key);
             }
         }

@@ -7,6 +7,7 @@ mod history;
 mod playwright;
 mod pool;
 mod queue;
+mod report;
 mod retry;
 mod runtime;
 mod shard;
