@@ -296,6 +296,16 @@ export declare function __formatShardPlan(plan: object): string
 export declare function __groupSuite(suite: string): SuiteGroups
 
 /**
+ * The page data of `history` as JSON text (escaped for a `<script>`
+ * element), judged with the reporter's settings (`settings`, then
+ * `SHARDWRIGHT_*`, then a command's `flags`, as `report --json` judges),
+ * with the shard timeline of the newest run among `records` (the texts of
+ * shard records; `names` names each in notes). `generatedAt` in ms since
+ * the epoch (default: now).
+ */
+export declare function __htmlReportData(history: HistoryStore, settings: Record<string, unknown> | undefined, flags: Record<string, unknown> | undefined, records: Array<string>, names: Array<string>, generatedAt?: number | undefined | null): string
+
+/**
  * Whether a file name is a wrapper `shardwright run` writes (to remove
  * those a killed run left behind).
  */

@@ -847,6 +847,7 @@ module.exports.__foldDurations = nativeBinding.__foldDurations
 module.exports.__formatMs = nativeBinding.__formatMs
 module.exports.__formatShardPlan = nativeBinding.__formatShardPlan
 module.exports.__groupSuite = nativeBinding.__groupSuite
+module.exports.__htmlReportData = nativeBinding.__htmlReportData
 module.exports.__isRunWrapper = nativeBinding.__isRunWrapper
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__planReport = nativeBinding.__planReport

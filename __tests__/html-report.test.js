@@ -75,8 +75,14 @@ function writeHistory(file) {
           const error = { message: 'Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:3000/' };
           attempts.push({ ...base, status: 'failed', error }, { ...base, retry: 1, status: 'failed', error });
         } else if ((t.kind === 'flaky' && random() < 0.3) || (t.kind === 'broken' && r >= EARLIER_RUNS - 4)) {
-          const error = { message: t.kind === 'flaky' ? 'Error: locator.click: Timeout 5000ms exceeded.' : 'Error: expect(received).toBe(expected)\n\nExpected: 2\nReceived: 3' };
-          attempts.push({ ...base, status: 'failed', error }, { ...base, retry: 1, status: t.kind === 'flaky' ? 'passed' : 'failed', error: t.kind === 'flaky' ? undefined : error });
+          const error = {
+            message:
+              t.kind === 'flaky' ? 'Error: locator.click: Timeout 5000ms exceeded.' : 'Error: expect(received).toBe(expected)\n\nExpected: 2\nReceived: 3',
+          };
+          attempts.push(
+            { ...base, status: 'failed', error },
+            { ...base, retry: 1, status: t.kind === 'flaky' ? 'passed' : 'failed', error: t.kind === 'flaky' ? undefined : error },
+          );
         } else attempts.push({ ...base, status: 'passed' });
       }
       h.addRun({
@@ -118,12 +124,17 @@ test('the HTML report of 10,000 tests × 20 runs over 4 shards: loads fast, 4 sh
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote .*report\.html \(\d+(\.\d)? (KiB|MiB)\)/);
   const size = fs.statSync(out).size;
-  console.log(`# HTML report of 10,000 tests × 20 runs: ${(size / 2 ** 20).toFixed(2)} MiB (${size} bytes); written by the reporter too: ${fs.statSync(path.join(dir, 'reporter.html')).size} bytes`);
+  console.log(
+    `# HTML report of 10,000 tests × 20 runs: ${(size / 2 ** 20).toFixed(2)} MiB (${size} bytes); written by the reporter too: ${fs.statSync(path.join(dir, 'reporter.html')).size} bytes`,
+  );
   r = await run(process.execPath, [CLI, 'report', '--json', '--all'], { cwd: dir, timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const attention = report.tests.map((t) => t.key).sort();
-  const flaky = report.tests.filter((t) => t.verdict === 'flaky').map((t) => t.key).sort();
+  const flaky = report.tests
+    .filter((t) => t.verdict === 'flaky')
+    .map((t) => t.key)
+    .sort();
   assert.ok(flaky.length >= 50 && attention.length > flaky.length, `${flaky.length} flaky of ${attention.length}`);
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });

@@ -27,7 +27,9 @@ function child(file, out) {
   const ms = performance.now() - t0;
   const data = fs.readFileSync(out, 'utf8').match(/<script type="application\/json" id="sw-data">(.*?)<\/script>/s)[1];
   const page = JSON.parse(data);
-  process.stdout.write(JSON.stringify({ ms, bytes: written.bytes, historyBytes: fs.statSync(file).size, listed: page.tests.length, quarantined: page.quarantine.length }));
+  process.stdout.write(
+    JSON.stringify({ ms, bytes: written.bytes, historyBytes: fs.statSync(file).size, listed: page.tests.length, quarantined: page.quarantine.length }),
+  );
 }
 
 function main() {
@@ -42,12 +44,23 @@ function main() {
       if (r.status !== 0) throw new Error(r.stderr);
       const m = JSON.parse(r.stdout);
       const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-      rows.push([`${n / 1000}k × 20`, mib(m.historyBytes), mib(m.bytes), m.listed.toLocaleString('en'), m.quarantined.toLocaleString('en'), `${m.ms.toFixed(0)} ms`]);
+      rows.push([
+        `${n / 1000}k × 20`,
+        mib(m.historyBytes),
+        mib(m.bytes),
+        m.listed.toLocaleString('en'),
+        m.quarantined.toLocaleString('en'),
+        `${m.ms.toFixed(0)} ms`,
+      ]);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  table('HTML run report: size and time to write (load + judge + page data + write)', ['history', 'history file', 'HTML file', 'tests listed', 'quarantined', 'writeHtmlReport'], rows);
+  table(
+    'HTML run report: size and time to write (load + judge + page data + write)',
+    ['history', 'history file', 'HTML file', 'tests listed', 'quarantined', 'writeHtmlReport'],
+    rows,
+  );
 }
 
 if (process.argv[2] === '--child') child(process.argv[3], process.argv[4]);

@@ -228,8 +228,6 @@ export declare function applyHistory(
 export declare function testListLine(project: string, rootFile: string, titlePath: string[]): string;
 // ── HTML run report ─────────────────────────────────────────────────────────
 
-import type { History } from './api/history';
-
 export interface HtmlReportOptions {
   /** The reporter's options (SHARDWRIGHT_* apply on top), as `shardwright report` judges with them. */
   options?: ShardwrightOptions;
@@ -240,9 +238,13 @@ export interface HtmlReportOptions {
 }
 
 /** The HTML run report of a history as one self-contained HTML text (no network requests). */
-export declare function htmlReport(history: History, options?: HtmlReportOptions): string;
+export declare function htmlReport(history: import('./api/history').History, options?: HtmlReportOptions): string;
 /** Writes the HTML run report to `file` atomically; `history` a History or the path of a history file. */
-export declare function writeHtmlReport(file: string, history: History | string, options?: HtmlReportOptions): { path: string; bytes: number; size: string };
+export declare function writeHtmlReport(
+  file: string,
+  history: import('./api/history').History | string,
+  options?: HtmlReportOptions,
+): { path: string; bytes: number; size: string };
 
 export type * from './api/history';
 export {

@@ -18,6 +18,8 @@ import {
   flakyReport,
   events,
   testKey,
+  writeHtmlReport,
+  htmlReport,
   type ShardwrightOptions,
   type RetryError,
   type FlakyReport,
@@ -25,7 +27,7 @@ import {
 import { test, expect, type ShardwrightTestOptions } from 'shardwright/test';
 import ShardwrightReporter from 'shardwright/reporter';
 
-const options: ShardwrightOptions = { maxWorkers: 4, jitter: 'full', quarantineMode: 'skip', quarantine: ['a › b'] };
+const options: ShardwrightOptions = { maxWorkers: 4, jitter: 'full', quarantineMode: 'skip', quarantine: ['a › b'], html: 'report.html' };
 export const config = withShardwright(defineConfig<ShardwrightTestOptions>({ use: { backoff: { initialDelayMs: 100 } } }), options);
 
 async function main(): Promise<void> {
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   await loadHistory();
   await flakyReport(history, { onFlaky: (t) => console.log(t.key) });
   events.on('flaky', (t) => console.log(t.score));
+  const page: string = htmlReport(history, { reportDir: '.shardwright/reports' });
+  console.log(page.length, writeHtmlReport('report.html', '.shardwright/history.json', { options }).size);
   console.log(new ShardwrightReporter({ strategy: 'duration' }).printsToStdio());
 }
 

@@ -71,7 +71,8 @@ Options:
       throw usageError(`--html cannot be used with ${values.json ? '--json' : '--markdown'} (the HTML report is a file of its own)`);
     if (values.all && !values.json) throw usageError('--all is only for --json (text and Markdown take --max-tests)');
     for (const flag of ['html', 'report-dir']) {
-      if (values[flag] !== undefined && values[flag].trim() === '') throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (a ${flag === 'html' ? 'file' : 'folder'} path)`);
+      if (values[flag] !== undefined && values[flag].trim() === '')
+        throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (a ${flag === 'html' ? 'file' : 'folder'} path)`);
     }
     if (values['report-dir'] !== undefined && values.html === undefined) throw usageError('--report-dir is only for --html');
     if (values.history !== undefined && values.history.trim() === '') throw usageError(`invalid --history: ${JSON.stringify(values.history)} (a file path)`);

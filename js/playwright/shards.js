@@ -165,4 +165,15 @@ function finishShard(reportDir, record) {
   return { lines: [`all ${record.total} shards of run ${record.runId} ran here: ${coverage.report.trimEnd()}`], ok: coverage.ok, complete: true };
 }
 
-module.exports = { METADATA_KEY, ensureReportDir, planInputs, keepPlan, metadataRecord, readMetadataRecord, planGroups, workerStartMs, predictionLine, finishShard };
+module.exports = {
+  METADATA_KEY,
+  ensureReportDir,
+  planInputs,
+  keepPlan,
+  metadataRecord,
+  readMetadataRecord,
+  planGroups,
+  workerStartMs,
+  predictionLine,
+  finishShard,
+};

@@ -57,7 +57,7 @@ function htmlReport(history, { options, flags, reportDir, now } = {}) {
   // Replaced by functions: a `$&` in the data is text, not a pattern.
   return fs
     .readFileSync(TEMPLATE, 'utf8')
-    .replace('/*SW:DATA*/', () => data)
+    .replace('"SW:DATA"', () => data)
     .replace('/*SW:SCRIPT*/', () => scripts);
 }
 

@@ -137,11 +137,25 @@ globalThis.SW = (() => {
     return el(
       'table',
       {},
-      el('thead', {}, el('tr', {}, head.map((h, i) => el('th', { class: numeric.includes(i) ? 'num' : null }, h)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          head.map((h, i) => el('th', { class: numeric.includes(i) ? 'num' : null }, h)),
+        ),
+      ),
       el(
         'tbody',
         {},
-        rows.map((r) => el('tr', {}, r.map((c, i) => el('td', { class: numeric.includes(i) ? 'num' : null }, c)))),
+        rows.map((r) =>
+          el(
+            'tr',
+            {},
+            r.map((c, i) => el('td', { class: numeric.includes(i) ? 'num' : null }, c)),
+          ),
+        ),
       ),
     );
   }

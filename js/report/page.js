@@ -7,12 +7,21 @@
   const { el, num, ms, commit, day, tip, untip, virtualList, barChart, table } = globalThis.SW;
   const data = JSON.parse(document.getElementById('sw-data').textContent);
   const $ = (id) => document.getElementById(id);
-  const C = { pass: '#3fb27f', flaky: '#f0a020', fail: '#e0454f', infra: '#7b61d1', skip: '#c5cad3', plan: ['#9db7e8', '#bcd0f2'], took: ['#3867c7', '#5b86dc'] };
+  const C = {
+    pass: '#3fb27f',
+    flaky: '#f0a020',
+    fail: '#e0454f',
+    infra: '#7b61d1',
+    skip: '#c5cad3',
+    plan: ['#9db7e8', '#bcd0f2'],
+    took: ['#3867c7', '#5b86dc'],
+  };
   const OUTCOME = { P: 'passed', R: 'flaky (passed on a retry)', F: 'failed', X: 'failed with an infrastructure incident', S: 'skipped', '.': 'did not run' };
 
   // ── header ──
   const h = data.history || {};
-  $('head').textContent = `${num(h.runs)} runs · ${num(h.tests)} tests · ${num(h.attempts)} attempts · ${num(h.commits)} commits · ${day(h.firstRunAt)} – ${day(h.lastRunAt)} · generated ${day(data.generatedAt)}`;
+  $('head').textContent =
+    `${num(h.runs)} runs · ${num(h.tests)} tests · ${num(h.attempts)} attempts · ${num(h.commits)} commits · ${day(h.firstRunAt)} – ${day(h.lastRunAt)} · generated ${day(data.generatedAt)}`;
   const s = data.summary || {};
   for (const [k, label] of [
     ['flaky', 'flaky'],
@@ -83,7 +92,16 @@
       );
       draws.push(() => drawRow(canvas, r, max));
     }
-    const ticks = el('div', { class: 'tl-row' }, el('div'), el('div', { class: 'muted', style: 'display:flex;justify-content:space-between;font-size:11px' }, [0, 0.25, 0.5, 0.75, 1].map((f) => el('span', {}, ms(f * max)))));
+    const ticks = el(
+      'div',
+      { class: 'tl-row' },
+      el('div'),
+      el(
+        'div',
+        { class: 'muted', style: 'display:flex;justify-content:space-between;font-size:11px' },
+        [0, 0.25, 0.5, 0.75, 1].map((f) => el('span', {}, ms(f * max))),
+      ),
+    );
     box.append(ticks);
     const all = () => {
       for (const d of draws) d();
@@ -133,7 +151,11 @@
     const sec = $('tests');
     const runs = data.runs.slice(data.runs.length - data.columns);
     const all = data.tests;
-    const filters = [['all', () => true], ...['flaky', 'broken', 'failing', 'fixed'].map((v) => [v, (t) => t.verdict === v]), ['quarantined', (t) => t.quarantined]];
+    const filters = [
+      ['all', () => true],
+      ...['flaky', 'broken', 'failing', 'fixed'].map((v) => [v, (t) => t.verdict === v]),
+      ['quarantined', (t) => t.quarantined],
+    ];
     let filter = filters[0];
     let query = '';
     const count = el('span', { class: 'muted', id: 'tests-count' });
@@ -149,15 +171,28 @@
         },
       }),
     );
-    const search = el('input', { type: 'search', placeholder: 'filter by test key…', oninput: (e) => ((query = e.target.value.toLowerCase()), apply()) });
+    const search = el('input', {
+      type: 'search',
+      placeholder: 'filter by test key…',
+      oninput: (e) => {
+        query = e.target.value.toLowerCase();
+        apply();
+      },
+    });
     const box = el('div', { class: 'vlist', id: 'tests-list' });
-    const detail = el('div', { class: 'detail muted', id: 'tests-detail' }, 'Select a test for its verdict in words and its error. Strip: one cell per run, oldest → newest.');
+    const detail = el(
+      'div',
+      { class: 'detail muted', id: 'tests-detail' },
+      'Select a test for its verdict in words and its error. Strip: one cell per run, oldest → newest.',
+    );
     sec.append(
       el('div', { class: 'controls' }, buttons, search, count),
       el(
         'div',
         { class: 'legend' },
-        Object.entries({ P: C.pass, R: C.flaky, F: C.fail, X: C.infra, S: C.skip }).map(([k, c]) => el('span', {}, el('i', { class: 'sw', style: `background:${c}` }), OUTCOME[k])),
+        Object.entries({ P: C.pass, R: C.flaky, F: C.fail, X: C.infra, S: C.skip }).map(([k, c]) =>
+          el('span', {}, el('i', { class: 'sw', style: `background:${c}` }), OUTCOME[k]),
+        ),
         el('span', {}, `strip: the last ${runs.length} runs`),
       ),
       box,
@@ -193,7 +228,11 @@
       detail.classList.remove('muted');
       detail.replaceChildren(
         el('div', { class: 'key' }, t.key),
-        el('div', {}, `${t.verdict}, score ${t.score.toFixed(2)}${t.quarantined ? ', quarantined' : ''} · ${t.runs} runs, ${t.failed} failed, ${t.flaky} flaky, ${t.flips} flips · last ${t.lastOutcome || '–'}`),
+        el(
+          'div',
+          {},
+          `${t.verdict}, score ${t.score.toFixed(2)}${t.quarantined ? ', quarantined' : ''} · ${t.runs} runs, ${t.failed} failed, ${t.flaky} flaky, ${t.flips} flips · last ${t.lastOutcome || '–'}`,
+        ),
         el('div', {}, t.why),
         t.error ? el('pre', {}, `${t.errorClass ? `[${t.errorClass}] ` : ''}${t.error}`) : null,
       );
@@ -283,7 +322,15 @@
     const why = new Map(data.tests.map((t) => [t.key, t.why]));
     const box = el('div', { class: 'vlist', style: `height:${Math.min(420, list.length * 30 + 2)}px` });
     const detail = el('div', { class: 'detail muted' }, 'Hover a row for why.');
-    sec.append(el('p', { class: 'muted' }, `${num(list.length)} tests: reason, score, since, clean runs (released after ${data.options?.quarantineReleaseAfter ?? '–'})`), box, detail);
+    sec.append(
+      el(
+        'p',
+        { class: 'muted' },
+        `${num(list.length)} tests: reason, score, since, clean runs (released after ${data.options?.quarantineReleaseAfter ?? '–'})`,
+      ),
+      box,
+      detail,
+    );
     const reason = (q) => (q.reason === 'listed' ? `listed by ${q.rule}` : why.get(q.key) || `score ${q.score}`);
     virtualList(box, 30, (q) =>
       el(
@@ -302,7 +349,13 @@
     if (!data.notes?.length) return;
     const sec = $('notes');
     sec.hidden = false;
-    sec.append(el('ul', { class: 'notes' }, data.notes.map((n) => el('li', {}, n))));
+    sec.append(
+      el(
+        'ul',
+        { class: 'notes' },
+        data.notes.map((n) => el('li', {}, n)),
+      ),
+    );
   }
 
   for (const section of [timeline, tests, trends, slowest, incidents, quarantine, notes]) section();

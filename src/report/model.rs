@@ -251,8 +251,8 @@ pub fn build(
                 .per_run
                 .iter()
                 .zip(&acc.ran)
-                .filter(|(_, &r)| r)
-                .map(|(&ms, _)| ms)
+                .filter(|(_, ran)| **ran)
+                .map(|(ms, _)| *ms)
                 .collect();
             let last = *ran.last()?;
             Some(GroupRow {
