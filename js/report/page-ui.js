@@ -100,7 +100,7 @@ globalThis.SW = (() => {
   function barChart(container, runs, series, title, fmt = num) {
     const W = 600;
     const H = 170;
-    const pad = { l: 44, r: 6, t: 8, b: 22 };
+    const pad = { l: 62, r: 6, t: 8, b: 22 };
     const totals = runs.map((r) => series.reduce((s, x) => s + (x.value(r) || 0), 0));
     const max = Math.max(1, ...totals);
     const bw = (W - pad.l - pad.r) / Math.max(1, runs.length);

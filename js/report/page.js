@@ -210,7 +210,7 @@
           { class: 'strip' },
           [...t.strip].map((c, i) => el('i', { class: c === '.' ? null : c, 'data-i': i })),
         ),
-        el('span', { class: 'key', title: t.key }, t.quarantined ? '⛔ ' : '', t.key),
+        el('span', { class: 'key', title: t.key }, t.quarantined ? el('span', { class: 'qb', title: 'quarantined' }, 'Q') : '', t.key),
       ),
     );
     box.addEventListener('mouseover', (e) => {
