@@ -354,7 +354,14 @@ mod tests {
     use crate::history::{RunMeta, Status};
     use crate::playwright::testid::TestId;
 
-    fn attempt(file: &str, title: &str, status: Status, retry: u32, ms: u32, error: Option<&str>) -> NewAttempt {
+    fn attempt(
+        file: &str,
+        title: &str,
+        status: Status,
+        retry: u32,
+        ms: u32,
+        error: Option<&str>,
+    ) -> NewAttempt {
         NewAttempt {
             id: TestId::new("chromium", file, vec![title.into()]),
             line: None,
@@ -389,10 +396,24 @@ mod tests {
                         continue;
                     }
                     if file == "a.ts" && title == "flaky" && (r == 2 || r == 5) {
-                        attempts.push(attempt(&file, title, Status::Failed, 0, ms, Some("Error: timed out")));
+                        attempts.push(attempt(
+                            &file,
+                            title,
+                            Status::Failed,
+                            0,
+                            ms,
+                            Some("Error: timed out"),
+                        ));
                         attempts.push(attempt(&file, title, Status::Passed, 1, ms, None));
                     } else if file == "b.ts" && title == "broken" && r >= 5 {
-                        attempts.push(attempt(&file, title, Status::Failed, 0, ms, Some("Error: expect failed")));
+                        attempts.push(attempt(
+                            &file,
+                            title,
+                            Status::Failed,
+                            0,
+                            ms,
+                            Some("Error: expect failed"),
+                        ));
                     } else {
                         attempts.push(attempt(&file, title, Status::Passed, 0, ms, None));
                     }
@@ -462,7 +483,11 @@ mod tests {
         // a.ts: a retry in two runs makes it the second slowest.
         assert_eq!(page.slowest[1].file, "a.ts");
         assert_eq!(page.columns, 4);
-        let a = page.tests.iter().find(|t| t.key == "chromium › a.ts › flaky").unwrap();
+        let a = page
+            .tests
+            .iter()
+            .find(|t| t.key == "chromium › a.ts › flaky")
+            .unwrap();
         assert_eq!(a.strip, "PRXP");
     }
 }

@@ -149,7 +149,9 @@ fn groups_of_planned(history: &History, planned: &[String]) -> Vec<RecordGroup> 
     for key in planned {
         let id = match history.test(key) {
             Some(t) => format!("{} › {}", t.id.project, t.id.file),
-            None => key.rsplit_once(" › ").map_or(key.clone(), |(h, _)| h.into()),
+            None => key
+                .rsplit_once(" › ")
+                .map_or(key.clone(), |(h, _)| h.into()),
         };
         let i = *at.entry(id.clone()).or_insert_with(|| {
             out.push(RecordGroup {
@@ -373,16 +375,25 @@ mod tests {
         assert!(t.in_history && t.missing.is_empty());
         assert_eq!(t.shards.iter().map(|s| s.index).collect::<Vec<_>>(), [1, 2]);
         let s1 = &t.shards[0];
-        assert_eq!((s1.planned_ms, s1.taken_ms, s1.tests), (Some(380.0), 400.0, 2));
+        assert_eq!(
+            (s1.planned_ms, s1.taken_ms, s1.tests),
+            (Some(380.0), 400.0, 2)
+        );
         assert_eq!(
             s1.segments,
             [Segment("p › a.ts".into(), Some(380.0), 400.0, 2)]
         );
-        assert_eq!((t.shards[1].planned_ms, t.shards[1].taken_ms), (Some(200.0), 250.0));
+        assert_eq!(
+            (t.shards[1].planned_ms, t.shards[1].taken_ms),
+            (Some(200.0), 250.0)
+        );
         // max(580 / 2, 380) and max(650 / 2, 400).
         assert_eq!(t.lower_bound_ms, Some(380.0));
         assert_eq!(t.taken_lower_bound_ms, 400.0);
-        assert_eq!((t.planned_makespan_ms, t.taken_makespan_ms), (Some(380.0), 400.0));
+        assert_eq!(
+            (t.planned_makespan_ms, t.taken_makespan_ms),
+            (Some(380.0), 400.0)
+        );
         assert_eq!(run_ids(&records), ["old", "new"]);
     }
 
@@ -411,13 +422,18 @@ mod tests {
         let s = &t.shards[0];
         assert_eq!(s.groups, 10_001);
         assert_eq!(s.segments.len(), 2);
-        assert_eq!(s.segments[1], Segment("10000 small groups".into(), Some(10_000.0), 0.0, 10_000));
+        assert_eq!(
+            s.segments[1],
+            Segment("10000 small groups".into(), Some(10_000.0), 0.0, 10_000)
+        );
         assert_eq!(t.lower_bound_ms, Some(20_000.0));
     }
 
     #[test]
     fn records_are_checked_and_old_ones_group_by_file() {
-        assert!(ShardRecord::parse("{}").unwrap_err().starts_with("not a shard record"));
+        assert!(ShardRecord::parse("{}")
+            .unwrap_err()
+            .starts_with("not a shard record"));
         assert_eq!(
             ShardRecord::parse(r#"{"index":3,"total":2,"runId":"r"}"#).unwrap_err(),
             "not a shard record (shard 3/2: index from 1 to total)"
@@ -437,6 +453,9 @@ mod tests {
         .unwrap();
         let t = timeline(&h, &[r]).unwrap();
         assert_eq!(t.lower_bound_ms, None);
-        assert_eq!(t.shards[0].segments, [Segment("p › a.ts".into(), None, 15.0, 2)]);
+        assert_eq!(
+            t.shards[0].segments,
+            [Segment("p › a.ts".into(), None, 15.0, 2)]
+        );
     }
 }
