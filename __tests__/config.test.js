@@ -81,7 +81,7 @@ test('every setting has an environment variable and a bad-value test', () => {
   const vars = new Set(sw.resolveConfig().entries.map((e) => e.env));
   const tested = new Set(BAD_ENV.map(([n]) => n));
   for (const v of vars) {
-    if (v === 'SHARDWRIGHT_HISTORY' || v === 'SHARDWRIGHT_REPORT_DIR' || v === 'SHARDWRIGHT_PLAN') continue; // any path is valid
+    if (v === 'SHARDWRIGHT_HISTORY' || v === 'SHARDWRIGHT_REPORT_DIR' || v === 'SHARDWRIGHT_PLAN' || v === 'SHARDWRIGHT_HTML') continue; // any path is valid
     assert.ok(tested.has(v), `${v} has a bad-value test`);
   }
 });

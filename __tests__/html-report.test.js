@@ -17,7 +17,7 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { chromium } = require('playwright');
 const { ROOT, run, tempDir } = require('./helpers.js');
-const { History } = require('../js/index.js');
+const { History, resolveConfig } = require('../js/index.js');
 
 const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 const REPORTER = path.join(ROOT, 'js', 'playwright', 'reporter.js');
@@ -226,6 +226,9 @@ test('`report --html`: bad flags are usage errors naming the flag', async () => 
     assert.match(r.stderr, message);
     assert.match(r.stderr, /\[ERR_SHARDWRIGHT_CONFIG\]/);
   }
+  // The reporter's option is a path.
+  assert.throws(() => resolveConfig({ html: 3 }), { code: 'ERR_SHARDWRIGHT_CONFIG', message: 'invalid html: 3 (a string)' });
+  assert.equal(resolveConfig({ html: 'r.html' }).values.html, 'r.html');
   // An empty history still makes a page.
   const r = await run(process.execPath, [CLI, 'report', '--history', history, '--html', 'empty.html'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
