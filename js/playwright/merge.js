@@ -116,6 +116,7 @@ class MergeCheck {
       let last;
       for (const run of byRun.values()) last = recordRun(history, run, reporter._values, reporter._settings, reporter._classifyOptions());
       if (last) verdict = reporter.publish(last.report, result);
+      reporter._writeHtml(history);
     }
     if (problems.length) {
       const message = `the merged run is not exactly once:\n${problems.join('\n')}`;
