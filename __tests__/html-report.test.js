@@ -17,7 +17,7 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { chromium } = require('playwright');
 const { ROOT, run, tempDir } = require('./helpers.js');
-const { History, resolveConfig } = require('../js/index.js');
+const { History, resolveConfig, writeHtmlReport } = require('../js/index.js');
 
 const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 const REPORTER = path.join(ROOT, 'js', 'playwright', 'reporter.js');
@@ -235,5 +235,46 @@ test('`report --html`: bad flags are usage errors naming the flag', async () => 
   const html = fs.readFileSync(path.join(dir, 'empty.html'), 'utf8');
   assert.match(html, /<script type="application\/json" id="sw-data">\{"kind":"shardwright-html-report"/);
   assert.doesNotMatch(html, /(src|href)\s*=\s*["']?(https?:)?\/\/|url\(|@import/, 'nothing a browser could fetch');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('titles that look like markup stay text: nothing closes the data or runs', async () => {
+  const dir = tempDir('sw-html-xss-');
+  const h = History.empty();
+  const titles = ['</script><script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 2">', "$& $1 $' $` \u2028 <!--"];
+  for (let r = 0; r < 3; r++) {
+    h.addRun({
+      id: `r${r}`,
+      startedAt: Date.UTC(2026, 0, 1 + r),
+      attempts: titles.flatMap((t) =>
+        r === 1
+          ? [
+              { file: 'x.spec.ts', titlePath: [t], durationMs: 5, status: 'failed', error: { message: `Error: </script> ${t}` } },
+              { file: 'x.spec.ts', titlePath: [t], durationMs: 5, status: 'passed', retry: 1 },
+            ]
+          : [{ file: 'x.spec.ts', titlePath: [t], durationMs: 5, status: 'passed' }],
+      ),
+    });
+  }
+  const out = path.join(dir, 'r.html');
+  const written = writeHtmlReport(out, h);
+  assert.equal(written.bytes, fs.statSync(out).size);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('dialog', (d) => errors.push(`dialog ${d.message()}`));
+    await page.goto(pathToFileURL(out).href);
+    await page.waitForSelector('body[data-ready]');
+    const keys = await page.$$eval('#tests-list .vrow', (rs) => rs.map((x) => x.dataset.key));
+    assert.deepEqual(keys.sort(), titles.map((t) => `x.spec.ts › ${t}`).sort());
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('#tests-list img').count(), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });
