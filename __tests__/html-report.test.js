@@ -238,6 +238,49 @@ test('`report --html`: bad flags are usage errors naming the flag', async () => 
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('`report --html --report-dir`: shard records found a few folders down (downloaded artifacts); an unreadable one is a note', async () => {
+  const dir = tempDir('sw-html-records-');
+  const h = History.empty();
+  h.addRun({
+    id: 'ci-1',
+    startedAt: Date.UTC(2026, 0, 1),
+    attempts: ['a', 'b'].map((t) => ({ file: `${t}.spec.ts`, titlePath: [t], durationMs: 40, status: 'passed' })),
+  });
+  h.save(path.join(dir, 'h.json'));
+  for (const i of [1, 2]) {
+    const reports = path.join(dir, 'shards', `shardwright-${i}`, '.shardwright', 'reports');
+    fs.mkdirSync(reports, { recursive: true });
+    const key = `${i === 1 ? 'a' : 'b'}.spec.ts › ${i === 1 ? 'a' : 'b'}`;
+    const record = {
+      index: i,
+      total: 2,
+      runId: 'ci-1',
+      workers: 1,
+      predictedMs: 50,
+      actualMs: 60,
+      groups: [{ id: key, expectedMs: 30, tests: [key] }],
+      ran: [key],
+    };
+    fs.writeFileSync(path.join(reports, `shard-${i}-of-2.json`), JSON.stringify(record));
+  }
+  fs.writeFileSync(path.join(dir, 'shards', 'shard-3-of-4.json'), '{"index":');
+  const r = await run(process.execPath, [CLI, 'report', '--history', 'h.json', '--html', 'r.html', '--report-dir', 'shards'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const html = fs.readFileSync(path.join(dir, 'r.html'), 'utf8');
+  const data = JSON.parse(html.match(/<script type="application\/json" id="sw-data">(.*?)<\/script>/s)[1]);
+  assert.equal(data.timeline.runId, 'ci-1');
+  assert.deepEqual(
+    data.timeline.shards.map((s) => [s.index, s.plannedMs, s.takenMs]),
+    [
+      [1, 30, 40],
+      [2, 30, 40],
+    ],
+  );
+  assert.equal(data.timeline.lowerBoundMs, 30);
+  assert.match(data.notes.join('\n'), /shard-3-of-4\.json left out: not a shard record/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('titles that look like markup stay text: nothing closes the data or runs', async () => {
   const dir = tempDir('sw-html-xss-');
   const h = History.empty();

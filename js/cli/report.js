@@ -39,8 +39,10 @@ Options:
                               latest sharded run, the slowest groups, the tests
                               that need attention with a strip per run, trends,
                               incidents and the quarantine
-  --report-dir DIR            with --html: where the shard records are (default:
-                              the reporter's \`reportDir\`, .shardwright/reports)
+  --report-dir DIR            with --html: where the shard records are, searched
+                              a few folders down (e.g. a merge job's downloaded
+                              artifacts; default: the reporter's \`reportDir\`,
+                              .shardwright/reports)
   --window N                  latest runs judged per test (default 20)
   --flaky-threshold X         score from which a test is flaky, 0–1 (default 0.1)
   --quarantine-threshold X    score from which a flaky test is quarantined (default 0.3)

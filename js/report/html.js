@@ -19,21 +19,30 @@ const TEMPLATE = path.join(__dirname, 'template.html');
 const SCRIPTS = ['page-ui.js', 'page.js'].map((f) => path.join(__dirname, f));
 const RECORD = /^shard-(\d+)-of-(\d+)\.json$/;
 
-/** `{ texts, names }` of the shard records in `dir`, oldest first (none when the folder is missing). */
-function readShardRecords(dir) {
+/** Shard record files under `dir` (and its folders, a few levels down: downloaded CI artifacts). */
+function recordFiles(dir, depth, out) {
   let entries;
   try {
-    entries = fs.readdirSync(dir).filter((f) => RECORD.test(f));
+    entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return { texts: [], names: [] };
+    if (depth > 0 || err.code === 'ENOENT' || err.code === 'ENOTDIR') return out;
     throw codedError('io', `failed to read the shard records in ${dir}: ${err.message}`);
   }
-  const files = entries
-    .map((f) => {
-      const file = path.join(dir, f);
-      return { file, mtime: fs.statSync(file).mtimeMs };
-    })
-    .sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+  for (const e of entries) {
+    const file = path.join(dir, e.name);
+    if (e.isFile() && RECORD.test(e.name)) out.push({ file, mtime: fs.statSync(file).mtimeMs });
+    else if (e.isDirectory() && depth < 4 && e.name !== 'node_modules' && e.name !== '.plans') recordFiles(file, depth + 1, out);
+  }
+  return out;
+}
+
+/**
+ * `{ texts, names }` of the shard records in `dir` and its folders (a
+ * merge job's downloaded artifacts), oldest first; none when the folder is
+ * missing.
+ */
+function readShardRecords(dir) {
+  const files = recordFiles(dir, 0, []).sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
   return { texts: files.map((f) => fs.readFileSync(f.file, 'utf8')), names: files.map((f) => path.relative(process.cwd(), f.file) || f.file) };
 }
 
