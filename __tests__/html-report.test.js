@@ -173,6 +173,13 @@ test('the HTML report of 10,000 tests × 20 runs over 4 shards: loads fast, 4 sh
       ['1', '2', '3', '4'],
     );
     assert.ok(rows.every((x) => x.w > 0));
+    const labels = await page.$$eval('#timeline .tl-label', (ls) => ls.map((l) => l.textContent));
+    const planned = labels.map((l) => Number(l.match(/ · ([\d,]+) tests, /)[1].replace(/,/g, '')));
+    assert.equal(
+      planned.reduce((a, b) => a + b, 0),
+      10_000,
+      `every test on one shard row: ${labels.join(' | ')}`,
+    );
     assert.equal(await page.locator('#timeline .tl-bound:not(.took)').count(), 4, 'the lower bound marked on every row');
 
     // The list, scrolled through: exactly the report's tests; then the flaky ones.

@@ -16,7 +16,7 @@ const { codedError } = require('../errors.js');
 const { writeAtomic } = require('../api/record.js');
 
 const TEMPLATE = path.join(__dirname, 'template.html');
-const SCRIPTS = ['page-ui.js', 'page.js'].map((f) => path.join(__dirname, f));
+const SCRIPTS = ['page-ui.js', 'page-history.js', 'page.js'].map((f) => path.join(__dirname, f));
 const RECORD = /^shard-(\d+)-of-(\d+)\.json$/;
 
 /** Shard record files under `dir` (and its folders, a few levels down: downloaded CI artifacts). */

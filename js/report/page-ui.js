@@ -39,6 +39,7 @@ globalThis.SW = (() => {
     if (v < 60_000) return `${(v / 1000).toFixed(1)} s`;
     const s = Math.round(v / 1000);
     if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+    if (s >= 360_000) return `${Math.round(s / 3600)} h`;
     return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   }
 
