@@ -123,6 +123,14 @@ test('the HTML report of 10,000 tests × 20 runs over 4 shards: loads fast, 4 sh
   let r = await run(process.execPath, [CLI, 'report', '--html', out], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote .*report\.html \(\d+(\.\d)? (KiB|MiB)\)/);
+  // The reporter's own copy (option `html`), written by the last shard: the whole run's timeline.
+  const fromReporter = fs.readFileSync(path.join(dir, 'reporter.html'), 'utf8');
+  const reporterData = JSON.parse(fromReporter.match(/<script type="application\/json" id="sw-data">(.*?)<\/script>/s)[1]);
+  assert.deepEqual(
+    reporterData.timeline.shards.map((s) => s.index),
+    [1, 2, 3, 4],
+  );
+  assert.equal(reporterData.runs.length, 20);
   const size = fs.statSync(out).size;
   console.log(
     `# HTML report of 10,000 tests × 20 runs: ${(size / 2 ** 20).toFixed(2)} MiB (${size} bytes); written by the reporter too: ${fs.statSync(path.join(dir, 'reporter.html')).size} bytes`,
