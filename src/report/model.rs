@@ -467,6 +467,42 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_sharded_run_is_drawn_and_the_others_noted() {
+        let h = history();
+        let report = analyze(&h, &FlakyOptions::DEFAULT).unwrap();
+        let record = |run: &str| {
+            ShardRecord::parse(&format!(
+                r#"{{"index":1,"total":1,"runId":"{run}","groups":[{{"id":"g","expectedMs":20,"tests":["chromium › a.ts › flaky","chromium › a.ts › broken"]}}]}}"#
+            ))
+            .unwrap()
+        };
+        let page = build(
+            &h,
+            &report,
+            &[record("run-7"), record("run-2")],
+            &PageOptions::DEFAULT,
+            0,
+        );
+        let t = page.timeline.as_ref().unwrap();
+        assert_eq!((t.run_id.as_str(), t.shards[0].taken_ms), ("run-7", 20.0));
+        assert_eq!(
+            page.notes,
+            ["shard records of 2 runs found; the timeline shows the newest, run-7"]
+        );
+        let page = build(
+            &h,
+            &report,
+            &[record("elsewhere")],
+            &PageOptions::DEFAULT,
+            0,
+        );
+        assert_eq!(
+            page.notes,
+            ["run elsewhere of the shard records is not in the history: no time taken is known"]
+        );
+    }
+
+    #[test]
     fn the_slowest_groups_first_and_strips_cut_to_the_newest_runs() {
         let h = history();
         let report = analyze(&h, &FlakyOptions::DEFAULT).unwrap();
