@@ -129,6 +129,30 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   assert.ok(history.testKeys().length >= 2, history.testKeys().join('\n'));
 });
 
+test('SIGKILL mid-run: the Playwright runner, its workers and the web server are gone within 10 s', async () => {
+  const port = await freePort();
+  const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
+  const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  assert.ok(await within(120_000, () => logLines(dir, 'ran.log').length >= 3), `tests ran: ${out}`);
+  const running = processesIn(dir);
+  assert.ok(
+    running.some((p) => /playwright.* test/.test(p)),
+    `the Playwright runner: ${running.join('\n')}`,
+  );
+  child.kill('SIGKILL');
+  assert.equal((await exited).signal, 'SIGKILL');
+  const left = await within(10_000, () => processesIn(dir).length === 0 && listening(port).then((l) => !l));
+  assert.ok(left, `left behind 10 s after SIGKILL: ${processesIn(dir).join('\n')}`);
+  // Nothing ran after the run was gone: the log stops growing.
+  const ran = logLines(dir, 'ran.log').length;
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(logLines(dir, 'ran.log').length, ran);
+});
+
 test('several failed tests in one group: each is named with its own error, the run exits 1, the others pass', async () => {
   const port = await freePort();
   const fail = ['f0 t1', 'f0 t3', 'f2 t0'];
