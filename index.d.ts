@@ -831,7 +831,7 @@ export interface NativePlan {
   estimatedGroups: number
   /** The per-test estimate used for them (median known per-test duration). */
   perTestEstimateMs: number | null
-  /** SHA-256 (hex) of every input; see docs/sharding.md. */
+  /** XXH3-128 (hex) of every input; see docs/sharding.md. */
   fingerprint: string
 }
 
@@ -859,25 +859,25 @@ export interface NativeShard {
 }
 
 /**
- * The groups as columns, packed by `packGroups` in js/shard.js.
+ * The groups as columns, packed by `packGroups` in js/api/shard.js.
  *
  * Why columns: for 100,000 single-test groups, napi-rs reading 100,000
- * objects field by field, or JSON of them (stringify, transcoding to UTF-8
- * twice, parsing), each cost more than the whole plan. Here every string
- * crosses in one UTF-16 string (a copy, no transcoding), cut by a lengths
- * column, numbers cross as typed arrays (no copy), projects, files and tags
- * are interned, and a single-test group's key is its id. The JS side checks
- * each field's type and names the group in its errors; what arrives here is
- * well-formed, and the engine judges the values.
+ * objects field by field, or JSON of them (stringify, parsing every
+ * object), each cost more than the whole plan. Here every string crosses
+ * in one UTF-8 buffer, NUL-separated (V8 encodes it in one pass; here one
+ * validation and a `memchr` split, where decoding each string from UTF-16
+ * took a third of the call), numbers cross as typed arrays (no copy),
+ * projects, files and tags are interned, and a single-test group's key is
+ * its id. The JS side checks each field's type (and that no string holds a
+ * NUL) and names the group in its errors; what arrives here is well-formed,
+ * and the engine judges the values.
  */
 export interface PackedGroups {
   /**
-   * Every string back to back: the ids, then the test keys, then the
-   * interned projects, files and tags.
+   * Every string, UTF-8, each followed by a NUL: the ids, then the test
+   * keys, then the interned projects, files and tags.
    */
   text: string
-  /** UTF-16 length of each string of `text`, in order. */
-  lengths: Uint32Array
   /** How many interned strings end `text`. */
   stringCount: number
   /**

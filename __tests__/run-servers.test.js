@@ -129,6 +129,56 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   assert.ok(history.testKeys().length >= 2, history.testKeys().join('\n'));
 });
 
+test('SIGKILL mid-run: the Playwright runner, its workers and the web server are gone within 10 s', async () => {
+  const port = await freePort();
+  const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
+  const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  assert.ok(await within(120_000, () => logLines(dir, 'ran.log').length >= 3), `tests ran: ${out}`);
+  const running = processesIn(dir);
+  assert.ok(
+    running.some((p) => /playwright.* test/.test(p)),
+    `the Playwright runner: ${running.join('\n')}`,
+  );
+  child.kill('SIGKILL');
+  assert.equal((await exited).signal, 'SIGKILL');
+  const left = await within(10_000, () => processesIn(dir).length === 0 && listening(port).then((l) => !l));
+  assert.ok(left, `left behind 10 s after SIGKILL: ${processesIn(dir).join('\n')}`);
+  // Nothing ran after the run was gone: the log stops growing.
+  const ran = logLines(dir, 'ran.log').length;
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(logLines(dir, 'ran.log').length, ran);
+});
+
+test("shardwright/test's retry decisions in run's batches: a new test's TypeError runs once, not retries + 1 times", async () => {
+  const port = await freePort();
+  const dir = writeFixture({ port, files: 2, tests: 2, retries: 2 });
+  // A first run: the history knows the suite, none of it flaky.
+  const first = await run(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: env(dir) });
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const bodies = path.join(dir, 'bodies.log');
+  fs.writeFileSync(
+    path.join(dir, 'tests', 'new.spec.js'),
+    `const fs = require('node:fs');
+const { test } = require(${JSON.stringify(path.join(ROOT, 'js', 'playwright', 'test.js'))});
+test('reads a missing user', async () => {
+  fs.appendFileSync(${JSON.stringify(bodies)}, 'body\\n');
+  const user = undefined;
+  return user.id;
+});
+`,
+  );
+  const r = await run(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: env(dir) });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(fs.readFileSync(bodies, 'utf8'), 'body\n', 'the body ran once');
+  assert.match(r.stdout, /new\.spec\.js › reads a missing user/);
+  assert.match(r.stdout, /TypeError: Cannot read properties of undefined \(reading 'id'\)/);
+  assert.deepEqual(logLines(dir, 'ran.log').sort(), [...allTitles(2, 2), ...allTitles(2, 2)].sort(), 'the rest ran in both runs');
+});
+
 test('several failed tests in one group: each is named with its own error, the run exits 1, the others pass', async () => {
   const port = await freePort();
   const fail = ['f0 t1', 'f0 t3', 'f2 t0'];

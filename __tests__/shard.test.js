@@ -239,6 +239,17 @@ test('bad input: a clear error with its code, naming the field, group or test', 
       'failed to plan shards: invalid groups[0] (`a`).tests[1]: 1 (a string)',
     ],
     [() => planShards([{ id: 7 }], { shards: 2 }), 'ERR_SHARDWRIGHT_PLAN', 'failed to plan shards: invalid groups[0].id: 7 (a string)'],
+    // A NUL ends each string on its way to the engine: named, never a shifted plan.
+    [
+      () => planShards([{ id: 'a' }, { id: 'b', tests: ['b1', 'b\u00002'] }], { shards: 2 }),
+      'ERR_SHARDWRIGHT_PLAN',
+      "failed to plan shards: invalid groups[1] (`b`).tests[1]: 'b\\x002' (a string without NUL characters)",
+    ],
+    [
+      () => planShards([{ id: 'a', file: 'x\u0000.spec.ts' }], { shards: 2 }),
+      'ERR_SHARDWRIGHT_PLAN',
+      "failed to plan shards: invalid groups[0] (`a`).file: 'x\\x00.spec.ts' (a string without NUL characters)",
+    ],
     [
       () => planShards([{ id: 'a', duration: 5 }], { shards: 2 }),
       'ERR_SHARDWRIGHT_PLAN',

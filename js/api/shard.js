@@ -1,9 +1,10 @@
 'use strict';
 // Sharding API: plan groups over shards, select one shard's tests, render
 // the preview, check a sharded run's coverage. The engine is Rust
-// (src/shard); groups cross the napi boundary as one JSON string, which for
-// 100,000 tests is several times faster than napi-rs reading each object
-// field by field (see bench/shard.js).
+// (src/shard); groups cross the napi boundary once, as columns (`packGroups`:
+// every string in one, numbers in typed arrays), which for 100,000 tests is
+// several times faster than napi-rs reading each object field by field or
+// JSON of them (see bench/shard.js).
 
 const native = require('../native.js');
 const { codedError, configError, show } = require('../errors.js');
@@ -46,10 +47,10 @@ function groupsArray(groups) {
 
 /**
  * The groups as columns for the engine (see `PackedGroups` in
- * src/napi/shard.rs for why): every string back to back in one string with
- * a lengths column (ids, then test keys — left out for a single-test group
- * keyed by its id — then interned projects, files and tags), numbers in
- * typed arrays. Checks each field's type on the way and names the group in
+ * src/napi/shard.rs for why): every string in one UTF-8 buffer, each ended
+ * by a NUL (ids, then test keys — left out for a single-test group keyed by
+ * its id — then interned projects, files and tags), numbers in typed
+ * arrays. Checks each field's type on the way and names the group in
  * its errors; the engine judges the values (duplicates, negative or NaN
  * durations).
  */
@@ -57,7 +58,6 @@ function packGroups(groups) {
   const n = groups.length;
   const ids = new Array(n);
   const testParts = [];
-  const lengths = [];
   const testCount = new Uint32Array(n);
   const project = new Uint32Array(n);
   const file = new Uint32Array(n);
@@ -121,12 +121,9 @@ function packGroups(groups) {
     if (Number.isInteger(k) && k >= 0 && k <= 0xffffffff) skipped[i] = k;
     else if (k !== undefined && k !== null) throw invalidGroup(i, g, 'skipped', k, 'a whole number ≥ 0');
   }
-  for (const id of ids) lengths.push(id.length);
-  for (const t of testParts) lengths.push(t.length);
-  for (const s of strings) lengths.push(s.length);
+  const text = `${ids.join('\0')}\0${testParts.length ? `${testParts.join('\0')}\0` : ''}${strings.join('\0')}\0`;
   return {
-    text: ids.join('') + testParts.join('') + strings.join(''),
-    lengths: Uint32Array.from(lengths),
+    text,
     stringCount: strings.length,
     testCount,
     project,
@@ -138,6 +135,24 @@ function packGroups(groups) {
     tagCount,
     tags: Uint32Array.from(tags),
   };
+}
+
+/**
+ * A NUL ends each string of the packed text: a string holding one makes the
+ * engine find more strings than counted (an internal error). Names the
+ * group instead, when that is why.
+ */
+function nulError(groups) {
+  const bad = (v) => typeof v === 'string' && v.includes('\0');
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    for (const field of ['id', 'project', 'file']) if (bad(g[field])) throw invalidGroup(i, g, field, g[field], 'a string without NUL characters');
+    for (const field of ['tests', 'tags']) {
+      const list = g[field] || [];
+      for (let k = 0; k < list.length; k++) if (bad(list[k])) throw invalidGroup(i, g, `${field}[${k}]`, list[k], 'a string without NUL characters');
+    }
+  }
+  return null;
 }
 
 function optionsObject(options) {
@@ -178,7 +193,13 @@ function planShards(groups, options) {
   const list = reading('groups', () => groupsArray(groups));
   const opts = reading('options', () => optionsObject(options));
   const packed = reading('groups', () => packGroups(list));
-  return toPlan(native.__planShards(packed, opts), list);
+  let plan;
+  try {
+    plan = native.__planShards(packed, opts);
+  } catch (err) {
+    throw (err.code === 'ERR_SHARDWRIGHT_INTERNAL' && nulError(list)) || err;
+  }
+  return toPlan(plan, list);
 }
 
 /** The test keys of a group (`tests`, or its id for a single-test group). */

@@ -16,6 +16,11 @@
 //   SHARDWRIGHT_RUN_EVENTS, as it happens — `run` completes each group as
 //   soon as its tests are done and knows what ran even if the process is
 //   killed. The engine reads the lines (src/playwright/stream.rs).
+// - A watch on `shardwright run` (SHARDWRIGHT_RUN_PARENT): SIGTERM and
+//   SIGINT stop the batch through `run`, but a SIGKILLed `run` cannot. Once
+//   it is gone, the batch stops itself as on Ctrl-C (Playwright ends its
+//   workers and its own web servers), and exits after 5 s at the latest: no
+//   Playwright process outlives the run.
 
 const fs = require('node:fs');
 
@@ -39,6 +44,24 @@ class BatchReporter {
     const file = process.env.SHARDWRIGHT_RUN_EVENTS;
     this._fd = file ? fs.openSync(file, 'a') : null;
     this._order = readOrder(process.env.SHARDWRIGHT_RUN_ORDER);
+    this._watch(Number(process.env.SHARDWRIGHT_RUN_PARENT));
+  }
+
+  _watch(parent) {
+    if (!Number.isInteger(parent) || parent <= 1) return;
+    const timer = setInterval(() => {
+      try {
+        process.kill(parent, 0);
+        return;
+      } catch (err) {
+        if (err.code !== 'ESRCH') return;
+      }
+      clearInterval(timer);
+      this._write({ t: 'error', message: `shardwright run (pid ${parent}) is gone: the batch stops` });
+      setTimeout(() => process.exit(130), 5000).unref();
+      process.kill(process.pid, 'SIGINT');
+    }, 500);
+    timer.unref();
   }
 
   // Nothing is printed; saying so keeps Playwright from adding its own

@@ -89,6 +89,8 @@ function invocation(ctx, n, file, { onePass, workers }) {
     ...ctx.serverEnv,
     PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(ctx.privateDir, 'blobs', `batch-${n}.zip`),
     SHARDWRIGHT_RUN_EVENTS: file('.events.jsonl'),
+    // Watched by the batch's reporter: a SIGKILLed run takes its batch along.
+    SHARDWRIGHT_RUN_PARENT: String(process.pid),
     FORCE_COLOR: '0',
   };
   const args = [...ctx.command.slice(1)];

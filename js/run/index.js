@@ -32,6 +32,7 @@ const { seedAndJoin, adopt, renderer, finishRun, abandon } = require('./queue-st
 const { Progress } = require('./progress.js');
 const { loadConfiguredHistory } = require('../api/record.js');
 const { alive, reap } = require('./server-host.js');
+const { writeFlakyKeys } = require('../playwright/retry-keys.js');
 
 const WAITER = path.join(__dirname, 'wait-servers.js');
 
@@ -160,9 +161,13 @@ async function runSuite(o, io) {
   ctx.prestartServers = (configFile) => servers.prestart(configFile);
   const serversError = async () => (await servers.settle()).error;
   let ticker = null;
+  let removeKeys = null;
   try {
     ctx.privateDir = privateDir(settings, o, machineId);
     ctx.history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
+    // shardwright/test's retry decisions in every batch, as the reporter
+    // gives them in a plain run (the batches inherit SHARDWRIGHT_FLAKY_KEYS).
+    removeKeys = writeFlakyKeys(ctx.history, ctx.options, say);
     ctx.manager = new WorkerManager({ maxWorkers: 1, minWorkers: 1, retry: { maxRetries: 0 }, minAvailableMemoryMb: 0 });
     ctx.render = renderer(ctx);
     ctx.changed = throttle(ctx);
@@ -214,6 +219,7 @@ async function runSuite(o, io) {
     if (ctx.privateDir) await reap([WAITER, ctx.privateDir]);
     await servers.release();
     if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
+    if (removeKeys) removeKeys();
     // Artifacts of earlier run processes of this host (this one's stay).
     for (const d of ctx.runConfig?.outputDirs || []) removeStale(path.join(d, 'shardwright'), path.basename(ctx.privateDir || ''));
     process.removeListener('SIGINT', onSignal);
