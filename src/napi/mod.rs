@@ -10,4 +10,5 @@ mod queue;
 mod retry;
 mod runtime;
 mod shard;
+mod triage;
 mod value;
