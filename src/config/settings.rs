@@ -419,8 +419,13 @@ impl Config {
         let (v, f) = get("burnInBase");
         c.burn_in_base = read::string(f, v)?.filter(|s| !s.trim().is_empty());
         if let Some(base) = &c.burn_in_base {
-            if base.starts_with('-') || base.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-                return Err(Error::invalid(f, format!("{base:?}"), "a git ref (a branch, tag or commit)"));
+            if base.starts_with('-') || base.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+            {
+                return Err(Error::invalid(
+                    f,
+                    format!("{base:?}"),
+                    "a git ref (a branch, tag or commit)",
+                ));
             }
         }
         let (v, f) = get("historyRuns");
@@ -737,11 +742,25 @@ mod tests {
 
     #[test]
     fn burn_in_repeats_and_base() {
-        let c = Config::resolve(&opts(json!({ "burnIn": 5 })), &env_of(&[("SHARDWRIGHT_BURN_IN_BASE", "origin/develop")])).unwrap();
-        assert_eq!((c.burn_in, c.burn_in_base.as_deref()), (5, Some("origin/develop")));
+        let c = Config::resolve(
+            &opts(json!({ "burnIn": 5 })),
+            &env_of(&[("SHARDWRIGHT_BURN_IN_BASE", "origin/develop")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.burn_in, c.burn_in_base.as_deref()),
+            (5, Some("origin/develop"))
+        );
         assert_eq!(c.value_of("burnIn"), json!(5));
-        let err = |o: Value, e: &[(&str, &str)]| Config::resolve(&opts(o), &env_of(e)).unwrap_err().to_string();
-        assert_eq!(err(json!({}), &[("SHARDWRIGHT_BURN_IN", "-1")]), "invalid SHARDWRIGHT_BURN_IN: -1 (a whole number from 0 to 1000)");
+        let err = |o: Value, e: &[(&str, &str)]| {
+            Config::resolve(&opts(o), &env_of(e))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(json!({}), &[("SHARDWRIGHT_BURN_IN", "-1")]),
+            "invalid SHARDWRIGHT_BURN_IN: -1 (a whole number from 0 to 1000)"
+        );
         assert_eq!(
             err(json!({ "burnInBase": "--output=x" }), &[]),
             "invalid burnInBase: \"--output=x\" (a git ref (a branch, tag or commit))"
@@ -837,7 +856,7 @@ mod tests {
                 1
             );
             // Optional settings have no default.
-            if s.key != "maxWorkers" && s.key != "plan" {
+            if s.key != "maxWorkers" && s.key != "plan" && s.key != "burnInBase" {
                 assert!(!c.value_of(s.key).is_null(), "{} has no value", s.key);
             }
         }

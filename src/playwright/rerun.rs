@@ -139,7 +139,11 @@ mod tests {
 
     fn at(project: &str, file: &str, titles: &[&str], status: Status, retry: u32) -> NewAttempt {
         NewAttempt {
-            id: TestId::new(project, file, titles.iter().map(|t| t.to_string()).collect()),
+            id: TestId::new(
+                project,
+                file,
+                titles.iter().map(|t| t.to_string()).collect(),
+            ),
             ..attempt(titles.last().unwrap(), status, retry, 10)
         }
     }
@@ -149,20 +153,62 @@ mod tests {
         h.add_run(
             meta("r1", 1_000, "c1"),
             vec![
-                at("chromium", "tests/a.spec.ts", &["cart", "adds"], Status::Failed, 0),
-                at("chromium", "tests/a.spec.ts", &["cart", "removes"], Status::Passed, 0),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "adds"],
+                    Status::Failed,
+                    0,
+                ),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "removes"],
+                    Status::Passed,
+                    0,
+                ),
             ],
         );
         // The run of three shards, recorded under one id.
         for (shard, attempts) in [
             vec![
-                at("chromium", "tests/a.spec.ts", &["cart", "adds"], Status::Passed, 0),
-                at("chromium", "tests/a.spec.ts", &["cart", "removes"], Status::Failed, 0),
-                at("chromium", "tests/a.spec.ts", &["cart", "removes"], Status::Failed, 1),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "adds"],
+                    Status::Passed,
+                    0,
+                ),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "removes"],
+                    Status::Failed,
+                    0,
+                ),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "removes"],
+                    Status::Failed,
+                    1,
+                ),
             ],
             vec![
-                at("firefox", "tests/b.spec.ts", &["logs in"], Status::Failed, 0),
-                at("firefox", "tests/b.spec.ts", &["logs in"], Status::Passed, 1),
+                at(
+                    "firefox",
+                    "tests/b.spec.ts",
+                    &["logs in"],
+                    Status::Failed,
+                    0,
+                ),
+                at(
+                    "firefox",
+                    "tests/b.spec.ts",
+                    &["logs in"],
+                    Status::Passed,
+                    1,
+                ),
             ],
             vec![
                 at("", "c.spec.ts", &["a > b"], Status::TimedOut, 0),
@@ -181,9 +227,21 @@ mod tests {
     fn the_newest_runs_failures_across_its_shards() {
         let r = rerun(&history(), None, false).unwrap();
         assert_eq!(r.run_id, "r2");
-        assert_eq!(r.failed, vec!["c.spec.ts › a > b", "chromium › tests/a.spec.ts › cart › removes"]);
+        assert_eq!(
+            r.failed,
+            vec![
+                "c.spec.ts › a > b",
+                "chromium › tests/a.spec.ts › cart › removes"
+            ]
+        );
         assert!(r.flaky.is_empty());
-        assert_eq!(r.lines, vec!["c.spec.ts › a > b", "[chromium] › tests/a.spec.ts › cart › removes"]);
+        assert_eq!(
+            r.lines,
+            vec![
+                "c.spec.ts › a > b",
+                "[chromium] › tests/a.spec.ts › cart › removes"
+            ]
+        );
     }
 
     #[test]
@@ -191,13 +249,18 @@ mod tests {
         let r = rerun(&history(), None, true).unwrap();
         assert_eq!(r.flaky, vec!["firefox › tests/b.spec.ts › logs in"]);
         assert_eq!(r.lines.len(), 3);
-        assert!(r.lines.contains(&"[firefox] › tests/b.spec.ts › logs in".to_string()));
+        assert!(r
+            .lines
+            .contains(&"[firefox] › tests/b.spec.ts › logs in".to_string()));
         let r1 = rerun(&history(), Some("r1"), true).unwrap();
         assert_eq!(r1.lines, vec!["[chromium] › tests/a.spec.ts › cart › adds"]);
         let e = rerun(&history(), Some("nope"), false).unwrap_err();
         assert_eq!(e.code(), "ERR_SHARDWRIGHT_CONFIG");
         assert!(e.to_string().contains("r2, r1"), "{e}");
-        assert_eq!(rerun(&History::new(Limits::DEFAULT), None, false).unwrap(), Rerun::default());
+        assert_eq!(
+            rerun(&History::new(Limits::DEFAULT), None, false).unwrap(),
+            Rerun::default()
+        );
     }
 
     #[test]
@@ -206,18 +269,36 @@ mod tests {
         h.add_run(
             meta("r3", 3_000, "c3"),
             vec![
-                at("chromium", "tests/a.spec.ts", &["odd › title"], Status::Failed, 0),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["odd › title"],
+                    Status::Failed,
+                    0,
+                ),
                 // `cart` failing would also select `cart › adds`, which passed.
                 at("chromium", "tests/a.spec.ts", &["cart"], Status::Failed, 0),
-                at("chromium", "tests/a.spec.ts", &["cart", "adds"], Status::Passed, 0),
+                at(
+                    "chromium",
+                    "tests/a.spec.ts",
+                    &["cart", "adds"],
+                    Status::Passed,
+                    0,
+                ),
                 at("chromium", "tests/a.spec.ts", &["fine"], Status::Failed, 0),
             ],
         );
         let e = rerun(&h, None, false).unwrap_err();
         assert_eq!(e.code(), "ERR_SHARDWRIGHT_TESTLIST");
         let text = e.to_string();
-        assert!(text.contains("2 of the 3 tests to rerun from run r3"), "{text}");
-        assert!(text.contains("chromium › tests/a.spec.ts › odd › title: a title holds `›`"), "{text}");
+        assert!(
+            text.contains("2 of the 3 tests to rerun from run r3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("chromium › tests/a.spec.ts › odd › title: a title holds `›`"),
+            "{text}"
+        );
         assert!(
             text.contains("chromium › tests/a.spec.ts › cart: its line would also select chromium › tests/a.spec.ts › cart › adds"),
             "{text}"

@@ -74,15 +74,22 @@ impl TestId {
     /// path starts with the line's.
     pub fn test_list_problem(&self) -> Option<String> {
         // JS's trim() also removes a byte-order mark, which Rust's does not.
-        let untrimmed = |p: &str| p.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}') != p;
+        let untrimmed =
+            |p: &str| p.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}') != p;
         let parts = std::iter::once(("the file", &self.file))
             .chain(self.title_path.iter().map(|t| ("a title", t)));
         for (what, part) in parts {
             if part.contains('›') {
-                return Some(format!("{what} holds `›`: {}", serde_json::Value::from(part.as_str())));
+                return Some(format!(
+                    "{what} holds `›`: {}",
+                    serde_json::Value::from(part.as_str())
+                ));
             }
             if part.contains('\n') || part.contains('\r') {
-                return Some(format!("{what} holds a line break: {}", serde_json::Value::from(part.as_str())));
+                return Some(format!(
+                    "{what} holds a line break: {}",
+                    serde_json::Value::from(part.as_str())
+                ));
             }
             if part.is_empty() {
                 return Some(format!("{what} is empty"));
@@ -94,7 +101,8 @@ impl TestId {
                 ));
             }
         }
-        if self.project.contains('›') || self.project.contains('\n') || self.project.contains('\r') {
+        if self.project.contains('›') || self.project.contains('\n') || self.project.contains('\r')
+        {
             return Some(format!(
                 "the project name holds `›` or a line break: {}",
                 serde_json::Value::from(self.project.as_str())
@@ -210,7 +218,11 @@ mod tests {
 
     #[test]
     fn test_list_problems_follow_playwrights_parser() {
-        let ok = TestId::new("chromium", "tests/a.spec.ts", vec!["d".into(), "a > b".into()]);
+        let ok = TestId::new(
+            "chromium",
+            "tests/a.spec.ts",
+            vec!["d".into(), "a > b".into()],
+        );
         assert_eq!(ok.test_list_problem(), None);
         let cases = [
             TestId::new("p", "a.spec.ts", vec!["x › y".into()]),
@@ -227,7 +239,13 @@ mod tests {
             assert!(id.test_list_problem().is_some(), "{id}");
         }
         // A project in brackets makes a leading `[` or `#` in the file harmless.
-        assert_eq!(TestId::new("p", "#a.spec.ts", vec!["t".into()]).test_list_problem(), None);
-        assert_eq!(TestId::new("p", "a:b.spec.ts", vec!["t".into()]).test_list_problem(), None);
+        assert_eq!(
+            TestId::new("p", "#a.spec.ts", vec!["t".into()]).test_list_problem(),
+            None
+        );
+        assert_eq!(
+            TestId::new("p", "a:b.spec.ts", vec!["t".into()]).test_list_problem(),
+            None
+        );
     }
 }

@@ -87,12 +87,15 @@ impl CodeOwners {
             // An inline comment ends the owners.
             let line = line.split(" #").next().unwrap_or(line);
             let mut parts = line.split_whitespace();
-            let Some(pattern) = parts.next() else { continue };
+            let Some(pattern) = parts.next() else {
+                continue;
+            };
             let owners: Vec<String> = parts.map(str::to_string).collect();
             let regex = match compile(pattern) {
                 Ok(r) => Some(r),
                 Err(why) => {
-                    out.problems.push(format!("line {}: {pattern}: {why}", n + 1));
+                    out.problems
+                        .push(format!("line {}: {pattern}: {why}", n + 1));
                     None
                 }
             };
@@ -150,9 +153,17 @@ e2e/*.spec.ts @e2e-team
         let co = CodeOwners::parse(FILE);
         assert!(co.problems.is_empty(), "{:?}", co.problems);
         let v = |s: &[&str]| Some(s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
-        assert_eq!(owners_of(&co, "README.md"), v(&["@global-owner1", "@global-owner2"]));
+        assert_eq!(
+            owners_of(&co, "README.md"),
+            v(&["@global-owner1", "@global-owner2"])
+        );
         assert_eq!(owners_of(&co, "src/x.js"), v(&["@js-owner"]));
-        assert_eq!(owners_of(&co, "build/logs/a.txt"), v(&["@doctocat"]));
+        // `/build/logs/` matches, but `**/logs` comes later.
+        assert_eq!(owners_of(&co, "build/logs/a.txt"), v(&["@octocat"]));
+        assert_eq!(
+            owners_of(&co, "build/x.txt"),
+            v(&["@global-owner1", "@global-owner2"])
+        );
         // `docs/*` is anchored (a slash inside); `/docs/` owns the whole tree
         // and comes later.
         assert_eq!(owners_of(&co, "docs/a.md"), v(&["@doctocat"]));
@@ -162,10 +173,16 @@ e2e/*.spec.ts @e2e-team
         // …but `/apps/github` without owners leaves that tree unowned.
         assert_eq!(owners_of(&co, "apps/github/x.ts"), v(&[]));
         assert_eq!(owners_of(&co, "deep/er/logs/x"), v(&["@octocat"]));
-        assert_eq!(owners_of(&co, "e2e/checkout/pay/card.spec.ts"), v(&["@shop-team"]));
+        assert_eq!(
+            owners_of(&co, "e2e/checkout/pay/card.spec.ts"),
+            v(&["@shop-team"])
+        );
         assert_eq!(owners_of(&co, "e2e/cart.spec.ts"), v(&["@e2e-team"]));
         // `*` does not cross a slash.
-        assert_eq!(owners_of(&co, "e2e/sub/cart.spec.ts"), v(&["@global-owner1", "@global-owner2"]));
+        assert_eq!(
+            owners_of(&co, "e2e/sub/cart.spec.ts"),
+            v(&["@global-owner1", "@global-owner2"])
+        );
     }
 
     #[test]
@@ -174,11 +191,21 @@ e2e/*.spec.ts @e2e-team
         assert_eq!(owners_of(&co, "src/a.ts"), None);
         assert_eq!(owners_of(&co, "tests/x.ts"), Some(vec!["@qa".to_string()]));
         assert_eq!(co.problems.len(), 2, "{:?}", co.problems);
-        assert!(co.problems[0].starts_with("line 2: !tests/x.ts"), "{:?}", co.problems);
+        assert!(
+            co.problems[0].starts_with("line 2: !tests/x.ts"),
+            "{:?}",
+            co.problems
+        );
         // A bare name matches a file or a directory anywhere.
         let co = CodeOwners::parse("checkout.spec.ts @shop\nfixtures @qa\n");
-        assert_eq!(owners_of(&co, "e2e/checkout.spec.ts"), Some(vec!["@shop".to_string()]));
-        assert_eq!(owners_of(&co, "e2e/fixtures/data.json"), Some(vec!["@qa".to_string()]));
+        assert_eq!(
+            owners_of(&co, "e2e/checkout.spec.ts"),
+            Some(vec!["@shop".to_string()])
+        );
+        assert_eq!(
+            owners_of(&co, "e2e/fixtures/data.json"),
+            Some(vec!["@qa".to_string()])
+        );
         assert_eq!(owners_of(&co, "e2e/fixtures.ts"), None);
     }
 }

@@ -109,7 +109,12 @@ fn known_flaky(entry: &TestEntry, run_id: Option<&str>) -> bool {
             .any(|r| r.flaky && Some(r.run_id.as_str()) != run_id)
 }
 
-pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &TriageInput) -> Result<Triage> {
+pub fn triage(
+    head: &History,
+    base: &History,
+    opts: &FlakyOptions,
+    input: &TriageInput,
+) -> Result<Triage> {
     let mut head_opts = opts.clone();
     head_opts.run_id = input.run_id.map(str::to_string);
     let here: Report = flaky::analyze(head, &head_opts)?;
@@ -117,7 +122,12 @@ pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &Triag
     base_opts.run_id = None;
     let there: Report = flaky::analyze(base, &base_opts)?;
     let index = |report: &Report| -> rustc_hash::FxHashMap<String, usize> {
-        report.tests.iter().enumerate().map(|(i, t)| (t.key.clone(), i)).collect()
+        report
+            .tests
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.key.clone(), i))
+            .collect()
     };
     let (here_at, there_at) = (index(&here), index(&there));
     let Some(run) = &here.run else {
@@ -135,7 +145,11 @@ pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &Triag
             codeowners_problems: vec![],
         });
     };
-    let run_index = head.runs().iter().position(|r| r.id == run.run_id).unwrap_or(0) as u32;
+    let run_index = head
+        .runs()
+        .iter()
+        .position(|r| r.id == run.run_id)
+        .unwrap_or(0) as u32;
     let mut out = Triage {
         run_id: run.run_id.clone(),
         commit: run.commit.clone(),
@@ -150,15 +164,23 @@ pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &Triag
         known_flaky: vec![],
         broken_on_base: vec![],
         passed_on_retry: run.flaky_tests.clone(),
-        codeowners_problems: input.codeowners.map(|c| c.problems.clone()).unwrap_or_default(),
+        codeowners_problems: input
+            .codeowners
+            .map(|c| c.problems.clone())
+            .unwrap_or_default(),
     };
     for key in &run.failed_tests {
-        let Some(record) = head.test(key) else { continue };
+        let Some(record) = head.test(key) else {
+            continue;
+        };
         let h = here_at.get(key).map(|&i| &here.tests[i]);
         let b = there_at.get(key).map(|&i| &there.tests[i]);
-        let base_last = base
-            .test(key)
-            .and_then(|t| t.runs().rev().map(RunOutcome::of).find(|o| !matches!(o, RunOutcome::Skipped | RunOutcome::Interrupted)));
+        let base_last = base.test(key).and_then(|t| {
+            t.runs()
+                .rev()
+                .map(RunOutcome::of)
+                .find(|o| !matches!(o, RunOutcome::Skipped | RunOutcome::Interrupted))
+        });
         let error: Option<String> = {
             let from = record.attempts.partition_point(|a| a.run < run_index);
             record.attempts[from..]
@@ -166,7 +188,16 @@ pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &Triag
                 .take_while(|a| a.run == run_index)
                 .find(|a| a.error > 0 && !a.ok())
                 .and_then(|a| head.error(a.error))
-                .map(|e| e.message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").chars().take(200).collect())
+                .map(|e| {
+                    e.message
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
+                        .unwrap_or("")
+                        .chars()
+                        .take(200)
+                        .collect()
+                })
         };
         let quarantined_at_start = run.failed_quarantined.contains(key);
         let mut f = Failure {
@@ -188,7 +219,9 @@ pub fn triage(head: &History, base: &History, opts: &FlakyOptions, input: &Triag
         };
         let flaky_source = if b.is_some_and(|b| b.verdict == "flaky" || b.quarantined) {
             Some(("base", b.unwrap()))
-        } else if h.is_some_and(|h| known_flaky(h, Some(&run.run_id)) || (quarantined_at_start && h.verdict == "flaky")) {
+        } else if h.is_some_and(|h| {
+            known_flaky(h, Some(&run.run_id)) || (quarantined_at_start && h.verdict == "flaky")
+        }) {
             Some(("this branch's", h.unwrap()))
         } else if quarantined_at_start {
             h.map(|h| ("this branch's", h))
@@ -265,7 +298,14 @@ mod tests {
                     attempts.push(attempt(title, *s, retry as u32, 10));
                 }
             }
-            h.add_run(meta(&format!("{prefix}{i}"), 1_000 * (i as i64 + 1), &format!("{prefix}c{i}")), attempts);
+            h.add_run(
+                meta(
+                    &format!("{prefix}{i}"),
+                    1_000 * (i as i64 + 1),
+                    &format!("{prefix}c{i}"),
+                ),
+                attempts,
+            );
         }
         h
     }
@@ -284,18 +324,55 @@ mod tests {
         let base = history(
             "b",
             &[
-                &[("flaky", ok), ("broken", ok), ("red", ok), ("regress", ok), ("fresh-flaky", ok)],
-                &[("flaky", retry), ("broken", fail), ("red", ok), ("regress", ok), ("fresh-flaky", ok)],
-                &[("flaky", ok), ("broken", fail), ("red", ok), ("regress", ok), ("fresh-flaky", ok)],
-                &[("flaky", retry), ("broken", fail), ("red", ok), ("regress", ok), ("fresh-flaky", ok)],
-                &[("flaky", ok), ("broken", fail), ("red", fail), ("regress", ok), ("fresh-flaky", ok)],
+                &[
+                    ("flaky", ok),
+                    ("broken", ok),
+                    ("red", ok),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                ],
+                &[
+                    ("flaky", retry),
+                    ("broken", fail),
+                    ("red", ok),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                ],
+                &[
+                    ("flaky", ok),
+                    ("broken", fail),
+                    ("red", ok),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                ],
+                &[
+                    ("flaky", retry),
+                    ("broken", fail),
+                    ("red", ok),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                ],
+                &[
+                    ("flaky", ok),
+                    ("broken", fail),
+                    ("red", fail),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                ],
             ],
         );
         // This branch: one earlier run, then the run being triaged.
         let head = history(
             "h",
             &[
-                &[("flaky", ok), ("broken", fail), ("red", fail), ("regress", ok), ("fresh-flaky", ok), ("new-test", ok)],
+                &[
+                    ("flaky", ok),
+                    ("broken", fail),
+                    ("red", fail),
+                    ("regress", ok),
+                    ("fresh-flaky", ok),
+                    ("new-test", ok),
+                ],
                 &[
                     ("flaky", fail),
                     ("broken", fail),
@@ -312,7 +389,11 @@ mod tests {
             &head,
             &base,
             &FlakyOptions::DEFAULT,
-            &TriageInput { run_id: None, codeowners: Some(&co), root_prefix: "tests" },
+            &TriageInput {
+                run_id: None,
+                codeowners: Some(&co),
+                root_prefix: "tests",
+            },
         )
         .unwrap();
         assert_eq!(t.run_id, "h1");
@@ -321,10 +402,20 @@ mod tests {
         let flaky = &t.known_flaky[0];
         assert!(flaky.score.unwrap() > 0.0);
         assert_eq!(flaky.outcomes.as_deref(), Some("PRPRP"));
-        assert!(flaky.reason.starts_with("flaky in base history: score"), "{}", flaky.reason);
+        assert!(
+            flaky.reason.starts_with("flaky in base history: score"),
+            "{}",
+            flaky.reason
+        );
         assert_eq!(keys(&t.broken_on_base), vec!["broken", "red"]);
-        assert_eq!(t.broken_on_base[0].failing_since.as_deref(), Some("b1 (bc1)"));
-        assert_eq!(t.broken_on_base[1].reason, "failed in base's latest run too");
+        assert_eq!(
+            t.broken_on_base[0].failing_since.as_deref(),
+            Some("b1 (bc1)")
+        );
+        assert_eq!(
+            t.broken_on_base[1].reason,
+            "failed in base's latest run too"
+        );
         assert_eq!(keys(&t.new), vec!["brand-new", "fresh-flaky", "regress"]);
         assert_eq!(t.new[0].reason, "not in base's history: a new test");
         assert_eq!(t.new[2].reason, "passes on base");
@@ -339,10 +430,28 @@ mod tests {
         let ok: &[Status] = &[P];
         let base = history("b", &[&[("t", ok)], &[("t", ok)]]);
         // Flaky on this branch before (a retry pass in h0): known.
-        let head = history("h", &[&[("t", &[F, P]), ("u", ok)], &[("t", &[F, F]), ("u", &[F, F])]]);
-        let t = triage(&head, &base, &FlakyOptions::DEFAULT, &TriageInput::default()).unwrap();
+        let head = history(
+            "h",
+            &[
+                &[("t", &[F, P]), ("u", ok)],
+                &[("t", &[F, F]), ("u", &[F, F])],
+            ],
+        );
+        let t = triage(
+            &head,
+            &base,
+            &FlakyOptions::DEFAULT,
+            &TriageInput::default(),
+        )
+        .unwrap();
         assert_eq!(keys(&t.known_flaky), vec!["t"]);
-        assert!(t.known_flaky[0].reason.starts_with("flaky in this branch's history"), "{}", t.known_flaky[0].reason);
+        assert!(
+            t.known_flaky[0]
+                .reason
+                .starts_with("flaky in this branch's history"),
+            "{}",
+            t.known_flaky[0].reason
+        );
         assert_eq!(keys(&t.new), vec!["u"]);
         assert!(t.new[0].owners.is_empty());
     }
