@@ -156,7 +156,7 @@ test('triage: the run’s failures sorted into new, known flaky and broken on ba
   assert.equal(t.stdout, md);
   assert.ok(fs.readFileSync(summaryFile, 'utf8').includes(md), 'appended to $GITHUB_STEP_SUMMARY');
   const section = (heading) => md.split('### ').find((s) => s.startsWith(heading)) || '';
-  assert.match(section('🆕 New failures (1)'), new RegExp(`\`${NEW}\` \\| @acme/cart \\| passes on base \\| planned failure of`));
+  assert.match(section('🆕 New failures (1)'), new RegExp(`\`${NEW}\` \\| @acme/cart \\| passes on base \\| Error: planned failure of`));
   assert.match(section('🎲 Known flaky (1)'), new RegExp(`\`${FLAKY_ON_BASE}\` \\| @acme/qa \\| 0\\.\\d\\d \\| \`RPRP\``));
   assert.match(section('🧱 Broken on base (1)'), new RegExp(`\`${BROKEN}\` \\| @acme/data \\| \\S+`));
   assert.match(md, /3 failed tests of 17 — \*\*1 new\*\*, 1 known flaky, 1 broken on base/);
