@@ -47,7 +47,12 @@ const cli = (args, opts = {}) => run(process.execPath, [CLI, ...args], opts);
 const suite = writeOutcomeSuite();
 
 // Failing in the run: in three files of two projects, one nested describe.
-const FAILING = ['main › tests/a.spec.js › cart › removes an item', 'main › tests/c.spec.js › search › filters › by size', 'other › other/e.spec.js › sync › pulls', 'main › tests/b.spec.js › a > b'];
+const FAILING = [
+  'main › tests/a.spec.js › cart › removes an item',
+  'main › tests/c.spec.js › search › filters › by size',
+  'other › other/e.spec.js › sync › pulls',
+  'main › tests/b.spec.js › a > b',
+];
 const FLAKY = 'main › tests/d.spec.js › avatar';
 
 test('failed: the failed tests of a three-shard run, from the merged history, rerun exactly by --test-list', async () => {
@@ -77,7 +82,10 @@ test('failed: the failed tests of a three-shard run, from the merged history, re
   const f = await cli(['failed', '--history', merged, '--out', listFile], { cwd: suite.dir });
   assert.equal(f.code, 0, f.stderr);
   assert.match(f.stderr, /4 failed tests of run sw-[0-9a-f]{16} written to/);
-  const lines = fs.readFileSync(listFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const lines = fs
+    .readFileSync(listFile, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   assert.deepEqual(lines.sort(), [
     '[main] › tests/a.spec.js › cart › removes an item',
     '[main] › tests/b.spec.js › a > b',

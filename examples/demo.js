@@ -99,7 +99,9 @@ async function main() {
   const runs = history.runs();
   console.log(`${history.runCount} runs, ${history.testCount} tests, ${history.attemptCount} attempts in .shardwright/history.json`);
   for (const r of runs) {
-    const shard = r.shard ? `  shards of this run recorded: ${r.shard.index}/${r.shard.total}${r.shard.predictedMs ? `, predicted ${Math.round(r.shard.predictedMs)} ms, actual ${Math.round(r.shard.actualMs)} ms` : ''}` : '';
+    const shard = r.shard
+      ? `  shards of this run recorded: ${r.shard.index}/${r.shard.total}${r.shard.predictedMs ? `, predicted ${Math.round(r.shard.predictedMs)} ms, actual ${Math.round(r.shard.actualMs)} ms` : ''}`
+      : '';
     console.log(`  ${r.id}  ${new Date(r.startedAt).toISOString().slice(11, 19)}${shard}`);
   }
 

@@ -50,7 +50,8 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 async function run(values, positionals, io) {
   noPositionals(positionals, 'failed');
   for (const flag of ['history', 'out', 'run']) {
-    if (values[flag] !== undefined && values[flag].trim() === '') throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (${flag === 'run' ? 'a run id' : 'a file path'})`);
+    if (values[flag] !== undefined && values[flag].trim() === '')
+      throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (${flag === 'run' ? 'a run id' : 'a file path'})`);
   }
   const settings = await effectiveSettings(values.config, { history: values.history });
   const file = settings.values.history;
@@ -68,7 +69,9 @@ async function run(values, positionals, io) {
   const text = `# shardwright failed: ${counts} of run ${list.runId}\n${list.lines.join('\n')}\n`;
   if (values.out) writeAtomic(values.out, text);
   else io.stdout.write(text);
-  io.stderr.write(`shardwright failed: ${counts} of run ${list.runId}${values.out ? ` written to ${values.out}` : ''}; rerun them with \`npx playwright test --test-list <file>\`\n`);
+  io.stderr.write(
+    `shardwright failed: ${counts} of run ${list.runId}${values.out ? ` written to ${values.out}` : ''}; rerun them with \`npx playwright test --test-list <file>\`\n`,
+  );
   return 0;
 }
 

@@ -85,7 +85,8 @@ async function run(values, positionals, io) {
   noPositionals(positionals, 'triage');
   if (values.base === undefined) throw usageError('--base is required: the base branch’s history file (see `shardwright triage --help`)');
   for (const flag of ['base', 'history', 'run', 'markdown-out']) {
-    if (values[flag] !== undefined && values[flag].trim() === '') throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (${flag === 'run' ? 'a run id' : 'a file path'})`);
+    if (values[flag] !== undefined && values[flag].trim() === '')
+      throw usageError(`invalid --${flag}: ${JSON.stringify(values[flag])} (${flag === 'run' ? 'a run id' : 'a file path'})`);
   }
   const maxTests = numberFlag(values, 'max-tests', { min: 1, integer: true });
   const settings = await effectiveSettings(values.config, { history: values.history });
@@ -95,7 +96,10 @@ async function run(values, positionals, io) {
   const root = repoRoot(cwd);
   const owners = findCodeowners(values.codeowners, root);
   // Keys' files are relative to the config's rootDir; CODEOWNERS paths to the repository.
-  const prefix = path.relative(root, settings.rootDir || cwd).split(path.sep).join('/');
+  const prefix = path
+    .relative(root, settings.rootDir || cwd)
+    .split(path.sep)
+    .join('/');
   const triage = JSON.parse(native.__triage(head._store, base._store, settings.options, settings.flags, values.run, owners?.text, prefix));
   const markdown = triageMarkdown(triage, { maxTests: maxTests ?? 50 });
   if (values['markdown-out']) writeAtomic(values['markdown-out'], markdown);

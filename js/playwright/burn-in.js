@@ -27,7 +27,10 @@ function git(args, cwd) {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
 
-const gitReason = (err) => String(err.stderr || err.message).trim().split('\n')[0];
+const gitReason = (err) =>
+  String(err.stderr || err.message)
+    .trim()
+    .split('\n')[0];
 
 /** The base ref: `base`, else origin/main, else main. */
 function resolveBase(base, cwd) {
@@ -39,7 +42,12 @@ function resolveBase(base, cwd) {
       // try the next
     }
   }
-  if (base) throw configError('burnInBase', base, 'a branch, tag or commit of this repository (`git rev-parse` does not know it; fetch it first, e.g. `git fetch origin main`)');
+  if (base)
+    throw configError(
+      'burnInBase',
+      base,
+      'a branch, tag or commit of this repository (`git rev-parse` does not know it; fetch it first, e.g. `git fetch origin main`)',
+    );
   throw configError('burnInBase', undefined, 'none given, and neither origin/main nor main exists here: set burnInBase or SHARDWRIGHT_BURN_IN_BASE');
 }
 
@@ -83,14 +91,14 @@ function changedFiles(base, cwd = process.cwd()) {
   return { base: ref, files: [...files].sort() };
 }
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The config with a burn-in copy of each project (none when no file changed). */
 function withBurnIn(config, repeats, files) {
   const projects = Array.isArray(config.projects) && config.projects.length ? config.projects : [{}];
   if (projects.some((p) => p?.metadata?.[MARK]) || files.length === 0) return config;
   const onlyFor = new Set(projects.flatMap((p) => [...(p.dependencies || []), ...(p.teardown ? [p.teardown] : [])]));
-  const others = new RegExp(`^(?!(?:${files.map(escape).join('|')})$)`);
+  const others = new RegExp(`^(?!(?:${files.map(escapeRegExp).join('|')})$)`);
   const burnIn = projects
     .filter((p) => !onlyFor.has(p.name))
     .map((p) => {
@@ -121,7 +129,9 @@ function applyBurnIn(config, values, env = process.env) {
   else {
     found = changedFiles(values.burnInBase ?? undefined);
     env[FILES_ENV] = JSON.stringify(found);
-    const what = found.files.length ? `${found.files.length} changed file(s): ${found.files.map((f) => path.relative(process.cwd(), f)).join(', ')}` : 'no changed file';
+    const what = found.files.length
+      ? `${found.files.length} changed file(s): ${found.files.map((f) => path.relative(process.cwd(), f)).join(', ')}`
+      : 'no changed file';
     process.stdout.write(`shardwright: burn-in ×${repeats} against ${found.base}: ${what}\n`);
   }
   return withBurnIn(config, repeats, found.files);
