@@ -11,11 +11,12 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { run, tempDir } = require('./helpers.js');
+const { ROOT, run, tempDir } = require('./helpers.js');
 const { writeOutcomeSuite } = require('./fixtures/outcome-suite.js');
 const { readLog } = require('./fixtures/suite.js');
 const { History } = require('../js/index.js');
 
+const CLI = path.join(ROOT, 'js', 'cli', 'main.js');
 const git = (dir, ...args) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function counts(log) {
@@ -40,10 +41,17 @@ function pw(dir, out, env) {
   });
 }
 
-test('burn-in: the changed and untracked spec files repeated N times, a flaky-at-birth test fails the run, unchanged files run once', async () => {
+const born = 'main › tests/c.spec.js › new flaky';
+const fresh = 'main › tests/f.spec.js › brand new';
+
+/**
+ * A git repository with the suite committed on main, and a branch that adds
+ * a test to c.spec.js failing its third repeat (committed) and an untracked
+ * f.spec.js.
+ */
+function repoWithChanges({ withShardwright }) {
   const dir = tempDir('sw-burn-in-repo-');
-  const out = tempDir('sw-burn-in-out-');
-  const { tests } = writeOutcomeSuite({ dir, withShardwright: true });
+  const { tests } = writeOutcomeSuite({ dir, withShardwright });
   fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules\ntest-results\n.shardwright\n');
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'config', 'user.email', 'dev@example.com');
@@ -52,18 +60,22 @@ test('burn-in: the changed and untracked spec files repeated N times, a flaky-at
   git(dir, 'commit', '-q', '-m', 'the suite');
   git(dir, 'checkout', '-q', '-b', 'feature');
   // A new test in c.spec.js, committed on the branch: it fails the third repeat.
-  const born = 'main › tests/c.spec.js › new flaky';
   fs.appendFileSync(
     path.join(dir, 'tests', 'c.spec.js'),
     `test('new flaky', async ({}, testInfo) => {\n  fs.appendFileSync(process.env.RUN_LOG, ${JSON.stringify(`${born}\n`)});\n  if (testInfo.repeatEachIndex === 2) throw new Error('flaked at birth');\n});\n`,
   );
   git(dir, 'commit', '-q', '-am', 'a new test');
   // An untracked new spec file.
-  const fresh = 'main › tests/f.spec.js › brand new';
   fs.writeFileSync(
     path.join(dir, 'tests', 'f.spec.js'),
     `const fs = require('fs');\nconst { test } = require('@playwright/test');\ntest('brand new', async () => { fs.appendFileSync(process.env.RUN_LOG, ${JSON.stringify(`${fresh}\n`)}); });\n`,
   );
+  return { dir, tests };
+}
+
+test('burn-in: the changed and untracked spec files repeated N times, a flaky-at-birth test fails the run, unchanged files run once', async () => {
+  const { dir, tests } = repoWithChanges({ withShardwright: true });
+  const out = tempDir('sw-burn-in-out-');
 
   const r = await pw(dir, out, { SW_OPTIONS: JSON.stringify({ burnIn: 4 }), SHARDWRIGHT_BURN_IN_BASE: 'main' });
   assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -93,4 +105,25 @@ test('burn-in: the changed and untracked spec files repeated N times, a flaky-at
   const bad = await pw(dir, tempDir('sw-burn-in-out3-'), { SW_OPTIONS: JSON.stringify({ burnIn: 2 }), SHARDWRIGHT_BURN_IN_BASE: 'no-such-branch' });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stdout + bad.stderr, /invalid burnInBase: 'no-such-branch' \(a branch, tag or commit of this repository/);
+});
+
+test('run --burn-in: the same through the config wrapper of `shardwright run` (a config without withShardwright)', async () => {
+  const { dir, tests } = repoWithChanges({ withShardwright: false });
+  const out = tempDir('sw-burn-in-run-');
+  const r = await run(
+    process.execPath,
+    [CLI, 'run', '--workers', '2', '--burn-in', '3', '--burn-in-base', 'main', '--history', path.join(out, 'history.json')],
+    {
+      cwd: dir,
+      env: { RUN_LOG: path.join(out, 'run.log'), SW_REPORTS: path.join(out, 'reports'), FORCE_COLOR: '0', CI: '', GITHUB_ACTIONS: '' },
+    },
+  );
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stdout + r.stderr,
+    /burn-in: 1 repeat of new or changed tests failed — flaky at birth:\n {2}- main burn-in › tests\/c\.spec\.js › new flaky \(repeat 2\)/,
+  );
+  const ran = counts(path.join(out, 'run.log'));
+  for (const key of [...tests.filter((k) => k.includes('tests/c.spec.js')), born, fresh]) assert.equal(ran.get(key), 4, key);
+  for (const key of tests.filter((k) => !k.includes('tests/c.spec.js'))) assert.equal(ran.get(key), 1, key);
 });
