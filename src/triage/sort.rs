@@ -115,6 +115,15 @@ pub fn triage(
     opts: &FlakyOptions,
     input: &TriageInput,
 ) -> Result<Triage> {
+    if let Some(id) = input.run_id {
+        if head.run(id).is_none() {
+            return Err(crate::error::Error::invalid(
+                "--run",
+                format!("{id:?}"),
+                "the id of a run in the history",
+            ));
+        }
+    }
     let mut head_opts = opts.clone();
     head_opts.run_id = input.run_id.map(str::to_string);
     let here: Report = flaky::analyze(head, &head_opts)?;

@@ -173,3 +173,22 @@ fn flakiness_seen_only_in_this_run_is_not_known() {
     assert_eq!(keys(&t.new), vec!["u"]);
     assert!(t.new[0].owners.is_empty());
 }
+
+#[test]
+fn an_unknown_run_is_named() {
+    let base = history("b", &[&[("t", &[P])]]);
+    let e = triage(
+        &base,
+        &base,
+        &FlakyOptions::DEFAULT,
+        &TriageInput {
+            run_id: Some("nope"),
+            ..TriageInput::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid --run: \"nope\" (the id of a run in the history)"
+    );
+}
