@@ -79,7 +79,7 @@ test('burn-in: the changed and untracked spec files repeated N times, a flaky-at
 
   const r = await pw(dir, out, { SW_OPTIONS: JSON.stringify({ burnIn: 4 }), SHARDWRIGHT_BURN_IN_BASE: 'main' });
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /shardwright: burn-in ×4 against main: 2 changed file\(s\): tests\/c\.spec\.js, tests\/f\.spec\.js/);
+  assert.match(r.stderr, /shardwright: burn-in ×4 against main: 2 changed file\(s\): tests\/c\.spec\.js, tests\/f\.spec\.js/);
   assert.match(r.stdout, /burn-in: 1 of 5 new or changed test\(s\) failed a repeat — flaky at birth:/);
   assert.match(r.stdout, /- main › tests\/c\.spec\.js › new flaky: failed 1 of 4 repeats: Error: flaked at birth/);
   const ran = counts(path.join(out, 'run.log'));
@@ -98,7 +98,7 @@ test('burn-in: the changed and untracked spec files repeated N times, a flaky-at
   const out2 = tempDir('sw-burn-in-out2-');
   const clean = await pw(dir, out2, { SW_OPTIONS: JSON.stringify({ burnIn: 4, burnInBase: 'HEAD' }) });
   assert.equal(clean.code, 0, clean.stdout + clean.stderr);
-  assert.match(clean.stdout, /burn-in ×4 against HEAD: no changed file/);
+  assert.match(clean.stderr, /burn-in ×4 against HEAD: no changed file/);
   assert.ok([...counts(path.join(out2, 'run.log')).values()].every((n) => n === 1));
 
   // A base git does not know: a config error naming it, before any test runs.

@@ -132,7 +132,8 @@ function applyBurnIn(config, values, env = process.env) {
     const what = found.files.length
       ? `${found.files.length} changed file(s): ${found.files.map((f) => path.relative(process.cwd(), f)).join(', ')}`
       : 'no changed file';
-    process.stdout.write(`shardwright: burn-in ×${repeats} against ${found.base}: ${what}\n`);
+    // stderr: stdout may be a reporter's output (`--reporter=json`).
+    process.stderr.write(`shardwright: burn-in ×${repeats} against ${found.base}: ${what}\n`);
   }
   return withBurnIn(config, repeats, found.files);
 }
