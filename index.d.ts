@@ -359,6 +359,13 @@ export declare function __reportGroups(report: string, groupByOption?: 'auto' | 
 export declare function __reportResults(report: string): string
 
 /**
+ * The tests of run `runId` (the newest when absent) that failed — with
+ * `withFlaky` the flaky ones too — as Playwright `--test-list` lines.
+ * Throws ERR_SHARDWRIGHT_TESTLIST naming every test no line selects exactly.
+ */
+export declare function __rerunList(history: HistoryStore, runId: string | undefined | null, withFlaky: boolean): RerunList
+
+/**
  * What `shardwright run` handles of a config itself — its web servers and
  * the reporters of the merged report — from what js/run/wrap-config.js
  * wrote while Playwright loaded it.
@@ -412,6 +419,15 @@ export declare function __testKey(project: string, file: string, titlePath: Arra
  * `[[project, file, titlePath, repeatEachIndex], …]`.
  */
 export declare function __testKeys(tests: string): Array<string>
+
+/**
+ * The failures of run `runId` (the newest when absent) of `head`, sorted
+ * into new, known flaky and broken on base against `base`, judged with the
+ * reporter's settings (and a command's `flags` above them); owners from
+ * the CODEOWNERS text, paths being the test files' root (`rootPrefix`,
+ * relative to the repository) + the key's file. JSON text.
+ */
+export declare function __triage(head: HistoryStore, base: HistoryStore, settings?: Record<string, unknown> | undefined, flags?: Record<string, unknown> | undefined, runId?: string | undefined | null, codeowners?: string | undefined | null, rootPrefix?: string | undefined | null): string
 
 export interface AddRunResult {
   runId: string
@@ -1064,6 +1080,16 @@ export interface ReportPlanOptions {
    * @default 'auto'
    */
   groupBy?: 'auto' | 'file' | 'test'
+}
+
+/** The tests of a run to rerun. */
+export interface RerunList {
+  /** The run they come from ('' when the history has no run). */
+  runId: string
+  failed: Array<string>
+  flaky: Array<string>
+  /** The `--test-list` lines, one per test. */
+  lines: Array<string>
 }
 
 /**

@@ -59,6 +59,8 @@ const BAD_ENV = [
   ['SHARDWRIGHT_INCIDENT_MIN_SHARE', '30%', 'invalid SHARDWRIGHT_INCIDENT_MIN_SHARE: "30%" (a number)'],
   ['SHARDWRIGHT_INCIDENT_MIN_FILES', '0', 'invalid SHARDWRIGHT_INCIDENT_MIN_FILES: 0 (a whole number from 1 to 1000000)'],
   ['SHARDWRIGHT_QUARANTINE_MODE', 'ignore', 'invalid SHARDWRIGHT_QUARANTINE_MODE: "ignore" (one of run, skip, off)'],
+  ['SHARDWRIGHT_BURN_IN', '2.5', 'invalid SHARDWRIGHT_BURN_IN: 2.5 (a whole number from 0 to 1000)'],
+  ['SHARDWRIGHT_BURN_IN_BASE', '-x', 'invalid SHARDWRIGHT_BURN_IN_BASE: "-x" (a git ref (a branch, tag or commit))'],
   ['SHARDWRIGHT_QUARANTINE', '["ok", 3]', 'invalid SHARDWRIGHT_QUARANTINE[1]: 3 (a non-empty string)'],
   ['SHARDWRIGHT_QUARANTINE', '[unclosed', 'invalid SHARDWRIGHT_QUARANTINE: "[unclosed" (a JSON array of strings, or one entry per line)'],
 ];

@@ -227,6 +227,9 @@ test('run: bad flags and commands are named, exit code 2, nothing run', async ()
     ],
     [['--', 'npx', 'playwright', 'test', '--shard=1/2'], "invalid command argument: '--shard=1/2' (shardwright run sets --shard itself; leave it out)"],
     [['--bogus'], 'unknown option --bogus'],
+    [['--burn-in', '0'], "invalid --burn-in: '0' (a whole number from 1 to 1000)"],
+    [['--burn-in-base', 'main'], "invalid --burn-in-base: 'main' (only with --burn-in)"],
+    [['--burn-in', '3', '--burn-in-base=-x'], "invalid --burn-in-base: '-x' (a git ref (a branch, tag or commit))"],
   ];
   for (const [args, message] of cases) {
     const r = await shardwrightRun(args, { env: { SHARDWRIGHT_RUN_ID: '' } });

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     Unsupported,
     /// A callback or listener of the caller's threw or rejected.
     Callback,
+    /// Tests that no Playwright `--test-list` line can select exactly.
+    TestList,
 }
 
 /// What a kind means to a user: the cause and the fix, for docs/errors.md
@@ -48,7 +50,7 @@ pub struct KindDoc {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Config,
         ErrorKind::Io,
         ErrorKind::History,
@@ -59,6 +61,7 @@ impl ErrorKind {
         ErrorKind::Internal,
         ErrorKind::Unsupported,
         ErrorKind::Callback,
+        ErrorKind::TestList,
     ];
 
     /// The kind's name in the JS table of codes (`config`, `io`, …).
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Callback => "callback",
+            ErrorKind::TestList => "testList",
         }
     }
 
@@ -130,6 +134,11 @@ impl ErrorKind {
                 cause: "A WorkerManager listener (`taskEnd`, …), `retry()`'s `onRetry`, a `flakyReport()` callback or a flaky-events listener threw, or returned a promise that rejected. The error's `cause` is what it threw. shardwright went on: a WorkerManager emits it as an `error` event (a process warning when nothing listens to `error`), `retry()` as a process warning, `flakyReport()` rejects with it once every callback has run.",
                 fix: "Handle errors inside the callback.",
             },
+            ErrorKind::TestList => KindDoc {
+                summary: "tests that no Playwright `--test-list` line can select exactly",
+                cause: "`shardwright failed` writes one `--test-list` line per test to rerun. Playwright splits each line on `›`, trims every part, skips lines starting with `#` and selects every test whose title path starts with the line's: a title holding `›` or a line break, starting or ending with a space, or empty; a file that looks like a `:line` location; or a test titled like the describe block of another test that is not to be rerun cannot be written so that exactly that test runs. The message names every such test and why.",
+                fix: "Rename the test or describe block the message names (or rerun with `--grep`). shardwright never leaves a test out of the list silently.",
+            },
         }
     }
 
@@ -146,6 +155,7 @@ impl ErrorKind {
             ErrorKind::Internal => "ERR_SHARDWRIGHT_INTERNAL",
             ErrorKind::Unsupported => "ERR_SHARDWRIGHT_UNSUPPORTED",
             ErrorKind::Callback => "ERR_SHARDWRIGHT_CALLBACK",
+            ErrorKind::TestList => "ERR_SHARDWRIGHT_TESTLIST",
         }
     }
 }
@@ -204,6 +214,11 @@ pub enum Error {
 
     #[error("failed to plan shards: {0}")]
     Plan(String),
+
+    /// Tests that no `--test-list` line selects exactly (the message names
+    /// each and why).
+    #[error("{0}")]
+    TestList(String),
 
     #[error("task `{id}` failed: {reason}")]
     Task { id: String, reason: String },
@@ -287,6 +302,7 @@ impl Error {
             Error::Io { .. } | Error::NotAFile { .. } | Error::TooLarge { .. } => ErrorKind::Io,
             Error::History { .. } | Error::Report { .. } => ErrorKind::History,
             Error::Plan(_) => ErrorKind::Plan,
+            Error::TestList(_) => ErrorKind::TestList,
             Error::Task { .. } | Error::TaskGraph { .. } => ErrorKind::Task,
             Error::Queue { .. } => ErrorKind::Queue,
             Error::Aborted(_) => ErrorKind::Aborted,

@@ -18,6 +18,7 @@ pub mod resources;
 pub mod retry;
 pub mod shard;
 pub mod signature;
+pub mod triage;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.
 #[cfg_attr(test, allow(dead_code))]

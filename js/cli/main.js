@@ -14,6 +14,7 @@ const { usageError } = require('./flags.js');
 
 const COMMANDS = {
   config: './config.js',
+  failed: './failed.js',
   import: './import.js',
   merge: './merge.js',
   plan: './plan.js',
@@ -21,6 +22,7 @@ const COMMANDS = {
   run: './run.js',
   shard: './shard.js',
   status: './status.js',
+  triage: './triage.js',
 };
 
 function commands() {

@@ -40,10 +40,11 @@ function isOurs(name) {
 }
 
 /**
- * `{ options, source }`: the shardwright reporter's options from the
- * Playwright config (callbacks and Playwright's own keys left out), and
- * where they came from (for the output). `{}` when there is no config or it
- * has no shardwright reporter.
+ * `{ options, source, rootDir }`: the shardwright reporter's options from
+ * the Playwright config (callbacks and Playwright's own keys left out),
+ * where they came from (for the output), and the config's rootDir (what
+ * test keys' files are relative to) when it was read. `{}` options when
+ * there is no config or it has no shardwright reporter.
  */
 async function reporterOptions(configFlag, cwd = process.cwd()) {
   const file = findConfig(configFlag, cwd);
@@ -60,25 +61,26 @@ async function reporterOptions(configFlag, cwd = process.cwd()) {
   } catch (err) {
     throw codedError('config', `failed to load ${file}: ${err.message}`);
   }
+  const rootDir = full.config.rootDir;
   const entry = (full.config.reporter || []).find(([name]) => isOurs(name));
-  if (!entry) return { options: {}, source: `${path.basename(file)} (no shardwright reporter in it)` };
+  if (!entry) return { options: {}, source: `${path.basename(file)} (no shardwright reporter in it)`, rootDir };
   const { configDir, ...given } = entry[1] || {};
-  return { options: splitOptions(given).settings, source: `the shardwright reporter in ${path.relative(cwd, file) || file}` };
+  return { options: splitOptions(given).settings, source: `the shardwright reporter in ${path.relative(cwd, file) || file}`, rootDir };
 }
 
 /**
  * The effective settings for a command: the config's reporter options,
  * SHARDWRIGHT_* on top, then `flags` (the command's own, by option name).
- * `{ values, options, flags, source }`: `options` and `flags` are what the
- * engine's settings-based calls take (`analyzeWith`).
+ * `{ values, options, flags, source, rootDir }`: `options` and `flags` are
+ * what the engine's settings-based calls take (`analyzeWith`).
  */
 async function effectiveSettings(configFlag, flags = {}, cwd = process.cwd()) {
-  const { options, source } = await reporterOptions(configFlag, cwd);
+  const { options, source, rootDir } = await reporterOptions(configFlag, cwd);
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const values = { ...resolveConfig(options).values, ...given };
   // Checks the flags' values as settings (the engine names the flag's setting).
   resolveConfig({ ...options, ...given });
-  return { values, options, flags: given, source };
+  return { values, options, flags: given, source, rootDir };
 }
 
 module.exports = { findConfig, reporterOptions, effectiveSettings };

@@ -30,6 +30,12 @@ Options:
                          from it, and this run is added to it
   --group-by WHAT        auto | file | test: how tests are grouped (auto: per
                          file, per test when the config is fullyParallel)
+  --burn-in N            also run the tests of spec files changed against
+                         --burn-in-base N more times (a \`<project> burn-in\`
+                         copy of each project, retries off): one failure is
+                         flaky-at-birth and fails the run
+  --burn-in-base REF     the base of --burn-in (default: $SHARDWRIGHT_BURN_IN_BASE,
+                         origin/main, else main)
 
 Queue mode (every CI machine of a run runs the same command):
   --queue URL            the Redis server: redis://[:password@]host:6379/0 or
@@ -55,6 +61,8 @@ const options = {
   workers: { type: 'string', short: 'j' },
   history: { type: 'string' },
   'group-by': { type: 'string' },
+  'burn-in': { type: 'string' },
+  'burn-in-base': { type: 'string' },
   queue: { type: 'string' },
   'run-id': { type: 'string' },
   rerun: { type: 'boolean' },
@@ -90,6 +98,12 @@ function parseOptions(values, positionals, env = process.env) {
   if (values.history !== undefined && values.history.trim() === '') throw configError('--history', values.history, 'a file path');
   o.history = values.history;
   o.groupBy = choice('--group-by', values['group-by'] ?? 'auto', ['auto', 'file', 'test']);
+  o.burnIn = intFlag('--burn-in', values['burn-in'], 1, 1000);
+  if (values['burn-in-base'] !== undefined) {
+    if (o.burnIn === undefined) throw configError('--burn-in-base', values['burn-in-base'], 'only with --burn-in');
+    if (!/^[^-\s][^\s]*$/.test(values['burn-in-base'])) throw configError('--burn-in-base', values['burn-in-base'], 'a git ref (a branch, tag or commit)');
+    o.burnInBase = values['burn-in-base'];
+  }
   if (values.queue === undefined) {
     const stray = QUEUE_ONLY.find((k) => values[k] !== undefined);
     if (stray) throw configError(`--${stray}`, values[stray], 'only with --queue');
@@ -123,6 +137,12 @@ function parseOptions(values, positionals, env = process.env) {
 
 async function run(values, positionals, io) {
   const o = parseOptions(values, positionals);
+  // Burn-in goes to every Playwright process `run` starts: the config
+  // wrapper (js/run/wrap-config.js) adds the burn-in projects there.
+  if (o.burnIn !== undefined) {
+    process.env.SHARDWRIGHT_BURN_IN = String(o.burnIn);
+    if (o.burnInBase !== undefined) process.env.SHARDWRIGHT_BURN_IN_BASE = o.burnInBase;
+  }
   return require('../run/index.js').runSuite(o, io);
 }
 

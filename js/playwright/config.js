@@ -6,6 +6,7 @@
 const native = require('../native.js');
 const { configError } = require('../errors.js');
 const { resolveConfig, splitOptions } = require('../api/config.js');
+const { applyBurnIn } = require('./burn-in.js');
 
 /** BackoffOptions for `shardwright/test` and `retry()` from effective values. */
 function backoffOptions(values) {
@@ -74,7 +75,8 @@ function withShardwright(config = {}, options = {}) {
   // so the environment still wins over an explicit `use.backoff`.
   use.backoff = { ...backoffOptions(effective.values), ...config.use?.backoff };
   out.use = use;
-  return out;
+  // Burn-in (burnIn > 0): a repeating copy of each project for the changed spec files.
+  return applyBurnIn(out, effective.values);
 }
 
 module.exports = { withShardwright, backoffOptions, backoffToSettings };

@@ -27,6 +27,7 @@ const shards = require('./shards.js');
 const { MergeCheck } = require('./merge.js');
 const retryKeys = require('./retry-keys.js');
 const { writeHtmlReport } = require('../report/html.js');
+const { BurnInTally } = require('./burn-in.js');
 
 class ShardwrightReporter {
   constructor(options = {}) {
@@ -44,6 +45,7 @@ class ShardwrightReporter {
     this._values = resolveConfig(rest).values;
     this._reportDir = path.resolve(this._values.reportDir);
     this._attempts = [];
+    this._burnIn = new BurnInTally();
     this._errors = 0;
     this._shard = null;
     // TestCase → its key, from the engine (set in preprocess).
@@ -185,8 +187,10 @@ class ShardwrightReporter {
   onTestEnd(test, result) {
     const titles = test.titlePath();
     const project = test.parent.project();
+    // A burn-in copy's repeats are recorded as the original project's.
+    const burnIn = BurnInTally.projectOf(project);
     const attempt = {
-      project: project ? project.name : titles[1] || '',
+      project: burnIn ?? (project ? project.name : titles[1] || ''),
       // The file suite's title: the file relative to the config's rootDir.
       file: titles[2],
       titlePath: titles.slice(3),
@@ -199,6 +203,7 @@ class ShardwrightReporter {
       error: result.error ? { message: result.error.message || result.error.value || '' } : undefined,
     };
     if (this._merge) return this._merge.testEnd(test, attempt);
+    if (burnIn !== undefined) this._burnIn.add(native.__testKey(burnIn, attempt.file, attempt.titlePath), result, test.expectedStatus);
     const key = this._keyOf?.get(test);
     if (key !== undefined) this._ran.push(key);
     this._attempts.push(attempt);
@@ -227,9 +232,13 @@ class ShardwrightReporter {
       }
       verdict = this.publish(recordRun(history, run, this._values, this._settings, this._classifyOptions()).report, result);
     }
-    const ok = !this._shard || this._finishShard(result);
+    if (this._shard && !this._finishShard(result)) verdict = { status: 'failed' };
     this._writeHtml(history);
-    return ok ? verdict : { status: 'failed' };
+    const burnIn = this._burnIn.summary();
+    for (const line of burnIn.lines) this._print(line);
+    // Flaky at birth fails the run, whatever quarantine says.
+    if (burnIn.failed > 0) return { status: 'failed' };
+    return verdict;
   }
 
   /** The HTML run report (option `html`), once this shard's record is written: a failure to write it is said, not fatal. */

@@ -99,6 +99,9 @@ function conclude(ctx, { final, records: runRecords, flaky }) {
     }
   }
   if (failed.length) say(`failed:\n${failed.join('\n')}`);
+  // `run --burn-in`: a failed repeat of a `<project> burn-in` copy is flaky at birth.
+  const born = process.env.SHARDWRIGHT_BURN_IN ? records.flatMap((r) => r.failed).filter((k) => /^(.* )?burn-in › /.test(k)) : [];
+  if (born.length) say(`burn-in: ${plural(born.length, 'repeat')} of new or changed tests failed — flaky at birth:\n${born.map((k) => `  - ${k}`).join('\n')}`);
   if (flakyKeys.length) say(`flaky (passed on a retry):\n${flakyKeys.map((k) => `  ~ ${k}`).join('\n')}`);
   const missing = records.reduce((a, r) => a + r.missing.length, 0);
   if (notRun.length) say(`not run:\n${notRun.join('\n')}`);

@@ -21,6 +21,10 @@
 //   the config's outputDir (and each project's), so no two batches or
 //   machines write — or, as Playwright empties it first, delete — the same.
 //
+// - SHARDWRIGHT_BURN_IN=N (`run --burn-in N`): the burn-in projects of the
+//   changed spec files (js/playwright/burn-in.js), unless withShardwright
+//   added them already.
+//
 // Anything else of the config is returned as it is.
 
 const fs = require('node:fs');
@@ -102,6 +106,10 @@ function adapt(config, configDir) {
     const under = (dir) => path.join(dir || 'test-results', sub);
     adapted = { ...adapted, outputDir: under(config.outputDir) };
     if (Array.isArray(config.projects)) adapted.projects = config.projects.map((p) => (p?.outputDir ? { ...p, outputDir: under(p.outputDir) } : p));
+  }
+  if (process.env.SHARDWRIGHT_BURN_IN) {
+    const { values } = require('../api/config.js').resolveConfig({});
+    adapted = require('../playwright/burn-in.js').applyBurnIn(adapted, values);
   }
   if (process.env.SHARDWRIGHT_RUN_REPORTER) {
     adapted = { ...adapted, reporter: reporters(config, configDir, JSON.parse(process.env.SHARDWRIGHT_RUN_REPORTER)) };

@@ -59,6 +59,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "incidentMinFiles", env: "SHARDWRIGHT_INCIDENT_MIN_FILES", doc: "infrastructure incident: fewest distinct test files among them (one broken file is not an outage)" },
     Setting { key: "quarantineMode", env: "SHARDWRIGHT_QUARANTINE_MODE", doc: "`run` (quarantined tests run, their failures do not fail the build), `skip` (not run) or `off`" },
     Setting { key: "quarantine", env: "SHARDWRIGHT_QUARANTINE", doc: "tests to quarantine whatever their score: keys, key prefixes or `/regex/`; one per line in the variable" },
+    Setting { key: "burnIn", env: "SHARDWRIGHT_BURN_IN", doc: "burn-in: run the tests of spec files changed against `burnInBase` this many more times (retries off) in an extra project per project; any failure is flaky-at-birth and fails the run (0: off)" },
+    Setting { key: "burnInBase", env: "SHARDWRIGHT_BURN_IN_BASE", doc: "burn-in: the git ref changes are taken against (`git diff <base>...HEAD`, plus modified and untracked files); none: `origin/main`, else `main`" },
 ];
 
 /// Environment variables that are not settings but are known: logs, the run
@@ -74,6 +76,9 @@ const OTHER_ENV: &[&str] = &[
     // The flaky-keys file the reporter writes for shardwright/test's retry
     // decisions (History#writeFlakyKeys).
     "SHARDWRIGHT_FLAKY_KEYS",
+    // The changed files burn-in found, handed from Playwright's runner
+    // process to its workers (js/playwright/burn-in.js).
+    "SHARDWRIGHT_BURN_IN_FILES",
 ];
 
 pub const STRATEGIES: [&str; 5] = ["duration", "round-robin", "file", "tag", "fail-first"];
@@ -195,6 +200,10 @@ pub struct Config {
     pub plan: Option<String>,
     /// Where the reporter writes the HTML run report, if anywhere.
     pub html: Option<String>,
+    /// Burn-in repeats of changed spec files (0: off).
+    pub burn_in: u32,
+    /// The git ref burn-in compares against (`None`: origin/main or main).
+    pub burn_in_base: Option<String>,
     pub flaky: FlakySettings,
     /// The CI provider, when running on CI.
     pub ci: Option<&'static str>,
@@ -217,6 +226,8 @@ impl Default for Config {
             report_dir: ".shardwright/reports".into(),
             plan: None,
             html: None,
+            burn_in: 0,
+            burn_in_base: None,
             flaky: FlakySettings::default(),
             ci: None,
             sources: vec![Source::Default; SETTINGS.len()],
@@ -237,6 +248,8 @@ pub struct Entry {
 }
 
 const MAX_WORKERS_LIMIT: u64 = 1024;
+/// The most burn-in repeats: each is a whole run of the changed files.
+const MAX_BURN_IN: u64 = 1000;
 
 impl Config {
     /// Resolves `options` (the object given to `withShardwright()` or the
@@ -405,6 +418,22 @@ impl Config {
         c.plan = read::string(f, v)?.filter(|s| !s.trim().is_empty());
         let (v, f) = get("html");
         c.html = read::string(f, v)?.filter(|s| !s.trim().is_empty());
+        let (v, f) = get("burnIn");
+        if let Some(n) = read::whole(f, v, 0, MAX_BURN_IN)? {
+            c.burn_in = n as u32;
+        }
+        let (v, f) = get("burnInBase");
+        c.burn_in_base = read::string(f, v)?.filter(|s| !s.trim().is_empty());
+        if let Some(base) = &c.burn_in_base {
+            if base.starts_with('-') || base.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+            {
+                return Err(Error::invalid(
+                    f,
+                    format!("{base:?}"),
+                    "a git ref (a branch, tag or commit)",
+                ));
+            }
+        }
         let (v, f) = get("historyRuns");
         if let Some(n) = read::whole(f, v, 1, Limits::MAX_RUNS_CAP as u64)? {
             c.history_runs = n as u32;
@@ -529,6 +558,8 @@ impl Config {
             "reportDir" => self.report_dir.clone().into(),
             "plan" => self.plan.clone().into(),
             "html" => self.html.clone().into(),
+            "burnIn" => self.burn_in.into(),
+            "burnInBase" => self.burn_in_base.clone().into(),
             "flakyWindow" => self.flaky.window.into(),
             "flakyThreshold" => self.flaky.flaky_threshold.into(),
             "quarantineThreshold" => self.flaky.quarantine_threshold.into(),
@@ -717,6 +748,33 @@ mod tests {
     }
 
     #[test]
+    fn burn_in_repeats_and_base() {
+        let c = Config::resolve(
+            &opts(json!({ "burnIn": 5 })),
+            &env_of(&[("SHARDWRIGHT_BURN_IN_BASE", "origin/develop")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.burn_in, c.burn_in_base.as_deref()),
+            (5, Some("origin/develop"))
+        );
+        assert_eq!(c.value_of("burnIn"), json!(5));
+        let err = |o: Value, e: &[(&str, &str)]| {
+            Config::resolve(&opts(o), &env_of(e))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(json!({}), &[("SHARDWRIGHT_BURN_IN", "-1")]),
+            "invalid SHARDWRIGHT_BURN_IN: -1 (a whole number from 0 to 1000)"
+        );
+        assert_eq!(
+            err(json!({ "burnInBase": "--output=x" }), &[]),
+            "invalid burnInBase: \"--output=x\" (a git ref (a branch, tag or commit))"
+        );
+    }
+
+    #[test]
     fn errors_name_the_variable_or_the_option() {
         let err = |o: Value, e: &[(&str, &str)]| {
             Config::resolve(&opts(o), &env_of(e))
@@ -805,7 +863,7 @@ mod tests {
                 1
             );
             // Optional settings have no default.
-            if !["maxWorkers", "plan", "html"].contains(&s.key) {
+            if !["maxWorkers", "plan", "html", "burnInBase"].contains(&s.key) {
                 assert!(!c.value_of(s.key).is_null(), "{} has no value", s.key);
             }
         }

@@ -11,4 +11,5 @@ mod report;
 mod retry;
 mod runtime;
 mod shard;
+mod triage;
 mod value;

@@ -12,6 +12,7 @@ mod groups;
 mod live;
 pub mod planfile;
 pub mod report;
+pub mod rerun;
 mod select;
 pub mod stream;
 mod suite;

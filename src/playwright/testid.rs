@@ -64,6 +64,82 @@ impl TestId {
     }
 }
 
+impl TestId {
+    /// Why this test cannot be selected exactly by a `--test-list` line, or
+    /// `None` when [`TestId::test_list_line`] selects it. Playwright 1.65's
+    /// parser (`loadTestList`) splits the file into lines, trims each, skips
+    /// empty lines and lines starting with `#`, splits a line on `›`, trims
+    /// every part, takes a first part in `[…]` as the project and strips a
+    /// `:line:col` suffix from the file; a test is selected when its title
+    /// path starts with the line's.
+    pub fn test_list_problem(&self) -> Option<String> {
+        // JS's trim() also removes a byte-order mark, which Rust's does not.
+        let untrimmed =
+            |p: &str| p.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}') != p;
+        let parts = std::iter::once(("the file", &self.file))
+            .chain(self.title_path.iter().map(|t| ("a title", t)));
+        for (what, part) in parts {
+            if part.contains('›') {
+                return Some(format!(
+                    "{what} holds `›`: {}",
+                    serde_json::Value::from(part.as_str())
+                ));
+            }
+            if part.contains('\n') || part.contains('\r') {
+                return Some(format!(
+                    "{what} holds a line break: {}",
+                    serde_json::Value::from(part.as_str())
+                ));
+            }
+            if part.is_empty() {
+                return Some(format!("{what} is empty"));
+            }
+            if untrimmed(part.as_str()) {
+                return Some(format!(
+                    "{what} starts or ends with white space: {}",
+                    serde_json::Value::from(part.as_str())
+                ));
+            }
+        }
+        if self.project.contains('›') || self.project.contains('\n') || self.project.contains('\r')
+        {
+            return Some(format!(
+                "the project name holds `›` or a line break: {}",
+                serde_json::Value::from(self.project.as_str())
+            ));
+        }
+        if self.project.is_empty() && (self.file.starts_with('[') || self.file.starts_with('#')) {
+            return Some(format!(
+                "the file starts with `{}` and the test has no project: {}",
+                &self.file[..1],
+                serde_json::Value::from(self.file.as_str())
+            ));
+        }
+        if location_suffix(&self.file) {
+            return Some(format!(
+                "the file ends like a `:line` location: {}",
+                serde_json::Value::from(self.file.as_str())
+            ));
+        }
+        None
+    }
+}
+
+/// Whether Playwright's `parseLocationArg` (`/^(.*?):(\d+):?(\d+)?$/`)
+/// would cut a suffix off `file`.
+fn location_suffix(file: &str) -> bool {
+    file.match_indices(':').any(|(i, _)| {
+        let rest = &file[i + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        let rest = &rest[digits..];
+        let rest = rest.strip_prefix(':').unwrap_or(rest);
+        rest.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 impl fmt::Display for TestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key())
@@ -138,5 +214,38 @@ mod tests {
     fn file_locations_are_stripped() {
         assert_eq!(normalize_file("tests/a.spec.ts:12:3"), "tests/a.spec.ts");
         assert_eq!(normalize_file("C:/x/a.spec.ts"), "C:/x/a.spec.ts");
+    }
+
+    #[test]
+    fn test_list_problems_follow_playwrights_parser() {
+        let ok = TestId::new(
+            "chromium",
+            "tests/a.spec.ts",
+            vec!["d".into(), "a > b".into()],
+        );
+        assert_eq!(ok.test_list_problem(), None);
+        let cases = [
+            TestId::new("p", "a.spec.ts", vec!["x › y".into()]),
+            TestId::new("p", "a.spec.ts", vec![" padded".into()]),
+            TestId::new("p", "a.spec.ts", vec!["two\nlines".into()]),
+            TestId::new("p", "a.spec.ts", vec!["".into()]),
+            TestId::new("p", "a.spec.ts", vec!["bom\u{feff}".into()]),
+            TestId::new("", "[x].spec.ts", vec!["t".into()]),
+            TestId::new("", "#a.spec.ts", vec!["t".into()]),
+            TestId::new("p", "a.spec.ts:12:", vec!["t".into()]),
+            TestId::new("p › q", "a.spec.ts", vec!["t".into()]),
+        ];
+        for id in cases {
+            assert!(id.test_list_problem().is_some(), "{id}");
+        }
+        // A project in brackets makes a leading `[` or `#` in the file harmless.
+        assert_eq!(
+            TestId::new("p", "#a.spec.ts", vec!["t".into()]).test_list_problem(),
+            None
+        );
+        assert_eq!(
+            TestId::new("p", "a:b.spec.ts", vec!["t".into()]).test_list_problem(),
+            None
+        );
     }
 }
