@@ -22,11 +22,11 @@ const { resolveConfig, splitOptions } = require('../api/config.js');
 const { flakySummary } = require('../api/flaky-format.js');
 const { loadConfiguredHistory, recordRun, analyzeWith } = require('../api/record.js');
 const { events, emitReport } = require('../api/flaky-events.js');
-const { flattenSuite } = require('./suite.js');
+const { flattenSuite, skipQuarantined } = require('./suite.js');
 const shards = require('./shards.js');
 const { MergeCheck } = require('./merge.js');
 const retryKeys = require('./retry-keys.js');
-const { writeHtmlReport } = require('../report/html.js');
+const { reportAfterRun } = require('../report/html.js');
 const { BurnInTally } = require('./burn-in.js');
 
 class ShardwrightReporter {
@@ -108,23 +108,9 @@ class ShardwrightReporter {
       run,
     );
     this._keyOf = new Map(cases.map((c, i) => [c, planned.keys[i]]));
-    if (history && history.runCount > 0 && this._values.quarantineMode === 'skip') this._skipQuarantined(history, cases, planned.keys, testRun);
+    if (history && history.runCount > 0 && this._values.quarantineMode === 'skip')
+      skipQuarantined(analyzeWith(history, this._settings).quarantine, cases, planned.keys, testRun, (line) => this._print(line));
     if (planned.shard) this._takeShard(config, testRun, cases, planned.shard, listing);
-  }
-
-  _skipQuarantined(history, cases, keys, testRun) {
-    const quarantined = new Map(analyzeWith(history, this._settings).quarantine.map((q) => [q.key, q]));
-    const skipped = [];
-    cases.forEach((test, i) => {
-      const q = quarantined.get(keys[i]);
-      if (!q) return;
-      testRun.skip(test, `quarantined by shardwright (${q.reason === 'listed' ? 'listed' : `flaky score ${q.score.toFixed(2)}`})`);
-      skipped.push(keys[i]);
-    });
-    if (skipped.length)
-      this._print(
-        `skipping ${skipped.length} quarantined test${skipped.length === 1 ? '' : 's'} (quarantineMode: skip):\n${skipped.map((k) => `  - ${k}`).join('\n')}`,
-      );
   }
 
   _takeShard(config, testRun, cases, s, listing) {
@@ -241,15 +227,9 @@ class ShardwrightReporter {
     return verdict;
   }
 
-  /** The HTML run report (option `html`), once this shard's record is written: a failure to write it is said, not fatal. */
+  /** The HTML run report (option `html`), once this shard's record is written. */
   _writeHtml(history) {
-    if (!this._values.html || !history) return;
-    try {
-      const w = writeHtmlReport(this._values.html, history, { options: this._settings, reportDir: this._reportDir });
-      this._print(`HTML report: ${w.path} (${w.size})`);
-    } catch (err) {
-      this._print(`the HTML report was not written: ${err.message}`);
-    }
+    reportAfterRun(this._values.html, history, { options: this._settings, reportDir: this._reportDir }, (line) => this._print(line));
   }
 
   /** The shard's record, its prediction against the real time, and the run's check when it is complete here. */

@@ -47,4 +47,20 @@ function flattenSuite(root, testRun, config) {
   return { json: JSON.stringify({ projects, suites, tests }), cases };
 }
 
-module.exports = { flattenSuite };
+/** quarantineMode 'skip': skips the quarantined tests of the suite (`keys[i]` is `cases[i]`'s), and says which. */
+function skipQuarantined(quarantine, cases, keys, testRun, print) {
+  const quarantined = new Map(quarantine.map((q) => [q.key, q]));
+  const skipped = [];
+  cases.forEach((test, i) => {
+    const q = quarantined.get(keys[i]);
+    if (!q) return;
+    testRun.skip(test, `quarantined by shardwright (${q.reason === 'listed' ? 'listed' : `flaky score ${q.score.toFixed(2)}`})`);
+    skipped.push(keys[i]);
+  });
+  if (skipped.length)
+    print(
+      `skipping ${skipped.length} quarantined test${skipped.length === 1 ? '' : 's'} (quarantineMode: skip):\n${skipped.map((k) => `  - ${k}`).join('\n')}`,
+    );
+}
+
+module.exports = { flattenSuite, skipQuarantined };

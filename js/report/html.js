@@ -89,4 +89,15 @@ function writeHtmlReport(file, history, opts = {}) {
   return { path: out, bytes, size: formatBytes(bytes) };
 }
 
-module.exports = { htmlReport, writeHtmlReport, readShardRecords, formatBytes };
+/** The reporter's `html` option after a run: written and said, or a failure said (never fatal to the run). */
+function reportAfterRun(file, history, opts, print) {
+  if (!file || !history) return;
+  try {
+    const w = writeHtmlReport(file, history, opts);
+    print(`HTML report: ${w.path} (${w.size})`);
+  } catch (err) {
+    print(`the HTML report was not written: ${err.message}`);
+  }
+}
+
+module.exports = { htmlReport, writeHtmlReport, reportAfterRun, readShardRecords, formatBytes };
