@@ -107,6 +107,17 @@ test('burn-in: the changed and untracked spec files repeated N times, a flaky-at
   assert.match(bad.stdout + bad.stderr, /invalid burnInBase: 'no-such-branch' \(a branch, tag or commit of this repository/);
 });
 
+test('burnIn without withShardwright (the reporter alone cannot add projects): said at the start, nothing repeated, the run fails', async () => {
+  const { dir, tests } = repoWithChanges({ withShardwright: false });
+  const out = tempDir('sw-burn-in-bare-');
+  const r = await pw(dir, out, { SHARDWRIGHT_BURN_IN: '3', SHARDWRIGHT_BURN_IN_BASE: 'main' });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const said = r.stdout.split('burnIn is 3 but no test is repeated: the Playwright config is not wrapped with withShardwright()').length - 1;
+  assert.equal(said, 2, `said at the start and at the end: ${r.stdout}`);
+  const ran = counts(path.join(out, 'run.log'));
+  for (const key of [...tests, born, fresh]) assert.equal(ran.get(key), 1, key);
+});
+
 test('run --burn-in: the same through the config wrapper of `shardwright run` (a config without withShardwright)', async () => {
   const { dir, tests } = repoWithChanges({ withShardwright: false });
   const out = tempDir('sw-burn-in-run-');

@@ -142,6 +142,19 @@ function applyBurnIn(config, values, env = process.env) {
 class BurnInTally {
   constructor() {
     this.tests = new Map();
+    this.missing = null;
+  }
+
+  /**
+   * `burnIn` > 0 with no burn-in projects: the config was not wrapped
+   * (withShardwright, or `shardwright run`'s wrapper, which compute the
+   * changed files in this process), so no test can be repeated. Never a
+   * silent pass: said at the start, and the run fails at its end.
+   */
+  expect(repeats, print, env = process.env) {
+    if (!repeats || env[FILES_ENV] !== undefined) return;
+    this.missing = `burnIn is ${repeats} but no test is repeated: the Playwright config is not wrapped with withShardwright() (from 'shardwright'), which adds the burn-in projects — wrap it, or run \`npx shardwright run --burn-in ${repeats}\`; this run fails`;
+    print(this.missing);
   }
 
   /** The original project's name when `project` is a burn-in copy, else undefined. */
@@ -163,6 +176,7 @@ class BurnInTally {
 
   /** `{ failed, lines }`: lines to print at the end of the run. */
   summary() {
+    if (this.missing) return { failed: 1, lines: [this.missing] };
     const bad = [...this.tests].filter(([, t]) => t.failed > 0);
     if (this.tests.size === 0) return { failed: 0, lines: [] };
     if (!bad.length) return { failed: 0, lines: [`burn-in: ${this.tests.size} new or changed test(s) passed every repeat`] };

@@ -82,6 +82,8 @@ class ShardwrightReporter {
   onConfigure(config) {
     this._config = config;
     if (this._merge) this._merge.configure(config);
+    // burnIn asked for, but no config wrapper made its projects: said now, and the run fails.
+    else if (this._mode !== 'list') this._burnIn.expect(this._values.burnIn, (line) => this._print(line));
   }
 
   _classifyOptions() {
@@ -222,7 +224,7 @@ class ShardwrightReporter {
     this._writeHtml(history);
     const burnIn = this._burnIn.summary();
     for (const line of burnIn.lines) this._print(line);
-    // Flaky at birth fails the run, whatever quarantine says.
+    // Flaky at birth (or a burn-in that never ran) fails the run, whatever quarantine says.
     if (burnIn.failed > 0) return { status: 'failed' };
     return verdict;
   }
