@@ -283,7 +283,7 @@ pub struct History {
     pub(crate) runs: Vec<RunMeta>,
     pub(crate) run_index: HashMap<String, u32>,
     pub(crate) tests: Vec<TestRecord>,
-    pub(crate) test_index: HashMap<String, u32>,
+    pub(crate) test_index: super::index::KeyIndex,
     pub(crate) errors: Vec<ErrorInfo>,
     pub(crate) error_index: HashMap<ErrorInfo, u32>,
     /// The revision of the file this history was loaded from or last saved
@@ -352,7 +352,9 @@ impl History {
     }
 
     pub fn test(&self, key: &str) -> Option<&TestRecord> {
-        self.test_index.get(key).map(|&i| &self.tests[i as usize])
+        self.test_index
+            .get(&self.tests, key)
+            .map(|i| &self.tests[i as usize])
     }
 
     pub fn run(&self, id: &str) -> Option<&RunMeta> {
@@ -380,11 +382,10 @@ impl History {
     /// The index of the test with this key, created (with the id `id()`
     /// gives) if new.
     pub(crate) fn slot_for(&mut self, key: &str, id: impl FnOnce() -> TestId) -> usize {
-        if let Some(&i) = self.test_index.get(key) {
+        if let Some(i) = self.test_index.get(&self.tests, key) {
             return i as usize;
         }
         let i = self.tests.len();
-        self.test_index.insert(key.to_string(), i as u32);
         self.tests.push(TestRecord {
             id: id(),
             key: key.to_string(),
@@ -392,6 +393,7 @@ impl History {
             tags: Vec::new(),
             attempts: Vec::new(),
         });
+        self.test_index.insert(&self.tests, i as u32);
         i
     }
 
@@ -507,12 +509,7 @@ impl History {
     }
 
     pub(crate) fn reindex_tests(&mut self) {
-        self.test_index = self
-            .tests
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.key.clone(), i as u32))
-            .collect();
+        self.test_index = super::index::KeyIndex::build(&self.tests);
     }
 
     /// Before saving: drops tests not seen for `max_age_days`, then runs and
