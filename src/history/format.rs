@@ -240,10 +240,231 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, Problem> {
     .deserialize(&mut de)
     .and_then(|d| de.end().map(|()| d));
     match decoded {
-        Ok(decoded) => Ok(decoded),
+        Ok(parts) => parts.finish(),
         Err(_) if problem.is_some() => Err(problem.unwrap_or_default()),
         Err(e) => Err(explain(bytes, e)),
     }
+}
+
+/// Decodes a history from `reader` in pieces of a few MiB, so that the
+/// file's bytes and the history are never both whole in memory (a history
+/// of a million tests is ~250 MB of JSON). Only for a good file in the
+/// layout shardwright writes (`tests` last): `None` whenever anything is
+/// unusual — a problem, another layout, more than `limit` bytes — and the
+/// caller then reads the file whole and [`decode`]s it, which gives the
+/// same history or the precise problem.
+pub fn decode_stream<R: std::io::Read>(reader: R, limit: u64) -> Option<Decoded> {
+    decode_in_pieces(reader, limit, 4 << 20)
+}
+
+fn decode_in_pieces<R: std::io::Read>(reader: R, limit: u64, piece: u64) -> Option<Decoded> {
+    struct Feed<R> {
+        reader: R,
+        read: u64,
+        limit: u64,
+        piece: u64,
+        eof: bool,
+    }
+    impl<R: std::io::Read> Feed<R> {
+        /// Appends the next piece to `buf`; false at the end of the file (or
+        /// past the limit, or on a read error).
+        fn more(&mut self, buf: &mut Vec<u8>) -> Option<bool> {
+            if self.eof {
+                return Some(false);
+            }
+            let n = (&mut self.reader).take(self.piece).read_to_end(buf).ok()? as u64;
+            self.read += n;
+            if self.read > self.limit {
+                return None;
+            }
+            self.eof = n < self.piece;
+            Some(n > 0)
+        }
+    }
+    use std::io::Read as _;
+    let mut feed = Feed {
+        reader,
+        read: 0,
+        limit,
+        piece,
+        eof: false,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(piece as usize + 4096);
+    // The top of the file up to `"tests":[`, read as a file whose `tests`
+    // are empty.
+    let (key, bracket) = loop {
+        match find_tests(&buf) {
+            Scan::Found(key, bracket) => break (key, bracket),
+            Scan::No => return None,
+            Scan::More if buf.len() > 64 << 20 => return None,
+            Scan::More => {
+                if !feed.more(&mut buf)? {
+                    return None;
+                }
+            }
+        }
+    };
+    let start = if buf.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let mut top = Vec::with_capacity(key - start + 16);
+    top.extend_from_slice(&buf[start..key]);
+    top.extend_from_slice(b"\"tests\":[]}");
+    let mut problem: ProblemSlot = None;
+    let mut de = serde_json::Deserializer::from_slice(&top);
+    let mut parts = FileSeed {
+        problem: &mut problem,
+    }
+    .deserialize(&mut de)
+    .and_then(|d| de.end().map(|()| d))
+    .ok()?;
+    // Then the test lines one by one.
+    buf.drain(..=bracket);
+    let mut pos = 0;
+    let mut index = 0;
+    // Skips whitespace, reading on as needed; the next byte, None at the end.
+    let next = |buf: &mut Vec<u8>, pos: &mut usize, feed: &mut Feed<R>| -> Option<u8> {
+        loop {
+            while *pos < buf.len() && buf[*pos].is_ascii_whitespace() {
+                *pos += 1;
+            }
+            if *pos < buf.len() {
+                return Some(buf[*pos]);
+            }
+            buf.clear();
+            *pos = 0;
+            if !feed.more(buf)? {
+                return None;
+            }
+        }
+    };
+    if next(&mut buf, &mut pos, &mut feed)? == b']' {
+        pos += 1;
+    } else {
+        loop {
+            let mut stream =
+                serde_json::Deserializer::from_slice(&buf[pos..]).into_iter::<ScratchLine>();
+            match stream.next() {
+                Some(Ok(ScratchLine(head))) => {
+                    pos += stream.byte_offset();
+                    SCRATCH
+                        .with(|sc| parts.builder.test(index, head.view(&sc.borrow())))
+                        .ok()?;
+                    index += 1;
+                }
+                // The line goes on in the next piece.
+                Some(Err(e)) if e.is_eof() && !feed.eof => {
+                    buf.drain(..pos);
+                    pos = 0;
+                    if !feed.more(&mut buf)? {
+                        return None;
+                    }
+                    continue;
+                }
+                _ => return None,
+            }
+            match next(&mut buf, &mut pos, &mut feed)? {
+                b',' => {
+                    pos += 1;
+                    next(&mut buf, &mut pos, &mut feed)?;
+                }
+                b']' => {
+                    pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    // `]` then `}`, then nothing but whitespace.
+    if next(&mut buf, &mut pos, &mut feed)? != b'}' {
+        return None;
+    }
+    pos += 1;
+    if next(&mut buf, &mut pos, &mut feed).is_some() {
+        return None;
+    }
+    parts.finish().ok()
+}
+
+enum Scan {
+    /// Where the top-level key `"tests"` starts, and its array's `[`.
+    Found(usize, usize),
+    /// Not found yet: read on.
+    More,
+    /// Not a file [`decode_stream`] reads.
+    No,
+}
+
+/// Finds the top-level `"tests": [` in the beginning of a file (strings and
+/// nesting followed; a key written with escapes is not recognised, and the
+/// whole file is then decoded at once).
+fn find_tests(buf: &[u8]) -> Scan {
+    let mut i = if buf.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let mut depth = 0u32;
+    // At depth 1, the next string is a key.
+    let mut key_next = false;
+    while i < buf.len() {
+        match buf[i] {
+            b'"' => {
+                let from = i;
+                i += 1;
+                loop {
+                    match buf.get(i) {
+                        None => return Scan::More,
+                        Some(b'\\') => i += 2,
+                        Some(b'"') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                // buf[i] is the closing quote.
+                if depth == 1 && key_next {
+                    key_next = false;
+                    if &buf[from..=i] == b"\"tests\"" {
+                        let mut j = i + 1;
+                        let ws = |j: &mut usize| {
+                            while *j < buf.len() && buf[*j].is_ascii_whitespace() {
+                                *j += 1;
+                            }
+                        };
+                        ws(&mut j);
+                        match buf.get(j) {
+                            None => return Scan::More,
+                            Some(b':') => {}
+                            Some(_) => return Scan::No,
+                        }
+                        j += 1;
+                        ws(&mut j);
+                        return match buf.get(j) {
+                            None => Scan::More,
+                            Some(b'[') => Scan::Found(from, j),
+                            Some(_) => Scan::No,
+                        };
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                key_next = depth == 1 && buf[i] == b'{';
+            }
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Scan::No;
+                }
+                depth -= 1;
+            }
+            b',' if depth == 1 => key_next = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    Scan::More
 }
 
 fn wrong_version(found: &str) -> String {
@@ -541,7 +762,7 @@ impl Builder {
                 run: self.chrono[run as usize],
                 status,
                 expected_failure,
-                retry: t.n.map_or(position, |n| n[j]),
+                retry: Attempt::retry_index(t.n.map_or(position, |n| n[j])),
                 duration_ms: t.d[j],
                 error,
             });
@@ -673,6 +894,7 @@ enum TestField {
 /// Buffers reused from one test line to the next.
 #[derive(Default)]
 struct Scratch {
+    t: Vec<String>,
     r: Vec<u32>,
     d: Vec<u32>,
     n: Vec<u32>,
@@ -761,39 +983,101 @@ fn stop<E: serde::de::Error>(slot: &mut ProblemSlot, problem: Problem) -> E {
     E::custom("the history has a problem")
 }
 
-/// One test line, built into the history as soon as it is read.
-struct TestSeed<'a> {
-    builder: &'a mut Builder,
-    scratch: &'a mut Scratch,
-    problem: &'a mut ProblemSlot,
-    index: usize,
+/// A test line's fields besides the per-attempt arrays, which are in the
+/// [`Scratch`] it was read with.
+struct LineHead {
+    p: u32,
+    f: u32,
+    t: Vec<String>,
+    l: Option<u32>,
+    g: Option<Vec<String>>,
+    n: bool,
+    e: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for TestSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+impl LineHead {
+    fn view(self, sc: &Scratch) -> TestView<'_> {
+        TestView {
+            p: self.p,
+            f: self.f,
+            t: self.t,
+            l: self.l,
+            g: self.g,
+            r: &sc.r,
+            s: &sc.s,
+            d: &sc.d,
+            n: self.n.then_some(sc.n.as_slice()),
+            e: self.e.then_some(sc.e.as_slice()),
+        }
     }
 }
 
-impl<'de> Visitor<'de> for TestSeed<'_> {
-    type Value = ();
+/// Titles into a reused vector (moved out with an exact capacity).
+struct Titles<'a>(&'a mut Vec<String>);
+
+impl<'de> DeserializeSeed<'de> for Titles<'_> {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Titles<'_> {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        self.0.clear();
+        while let Some(x) = seq.next_element::<String>()? {
+            self.0.push(x);
+        }
+        Ok(self.0.drain(..).collect())
+    }
+}
+
+/// Reads one test line: the per-attempt arrays into the scratch buffers.
+struct LineSeed<'a>(&'a mut Scratch);
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = LineHead;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LineHead, D::Error> {
+        // A struct: an object, or an array of the fields in order.
+        const FIELDS: &[&str] = &["p", "f", "t", "l", "g", "r", "s", "d", "n", "e"];
+        d.deserialize_struct("TestLine", FIELDS, self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = LineHead;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("struct TestLine")
     }
 
     /// The array form of a struct, as serde reads it.
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        let mut line = TestLine::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
-        let view = line.view();
-        self.builder
-            .test(self.index, view)
-            .map_err(|p| stop(self.problem, p))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<LineHead, A::Error> {
+        let line = TestLine::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        let sc = self.0;
+        sc.r = line.r;
+        sc.d = line.d;
+        sc.s = line.s.into_bytes();
+        let (n, e) = (line.n.is_some(), line.e.is_some());
+        sc.n = line.n.unwrap_or_default();
+        sc.e = line.e.unwrap_or_default();
+        Ok(LineHead {
+            p: line.p,
+            f: line.f,
+            t: line.t,
+            l: line.l,
+            g: line.g,
+            n,
+            e,
+        })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LineHead, A::Error> {
         use serde::de::Error as _;
-        let sc = &mut *self.scratch;
+        let sc = self.0;
         let (mut p, mut f, mut t, mut l, mut g) = (None, None, None, None, None);
         let (mut r, mut s, mut d, mut n, mut e) = (false, false, false, None, None);
         fn once<E: serde::de::Error>(seen: bool, field: &'static str) -> Result<(), E> {
@@ -815,7 +1099,7 @@ impl<'de> Visitor<'de> for TestSeed<'_> {
                 }
                 TestField::T => {
                     once(t.is_some(), "t")?;
-                    t = Some(map.next_value::<Vec<String>>()?);
+                    t = Some(map.next_value_seed(Titles(&mut sc.t))?);
                 }
                 TestField::L => {
                     once(l.is_some(), "l")?;
@@ -861,21 +1145,52 @@ impl<'de> Visitor<'de> for TestSeed<'_> {
                 return Err(A::Error::missing_field(field));
             }
         }
-        let view = TestView {
+        Ok(LineHead {
             p,
             f,
             t,
             l: l.flatten(),
             g: g.flatten(),
-            r: &sc.r,
-            s: &sc.s,
-            d: &sc.d,
-            n: (n == Some(true)).then_some(sc.n.as_slice()),
-            e: (e == Some(true)).then_some(sc.e.as_slice()),
-        };
+            n: n == Some(true),
+            e: e == Some(true),
+        })
+    }
+}
+
+/// One test line, built into the history as soon as it is read.
+struct TestSeed<'a> {
+    builder: &'a mut Builder,
+    scratch: &'a mut Scratch,
+    problem: &'a mut ProblemSlot,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for TestSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let head = LineSeed(&mut *self.scratch).deserialize(d)?;
         self.builder
-            .test(self.index, view)
+            .test(self.index, head.view(self.scratch))
             .map_err(|p| stop(self.problem, p))
+    }
+}
+
+thread_local! {
+    /// The buffers of [`decode_stream`]'s lines (read through serde_json's
+    /// `StreamDeserializer`, which takes a type, not a seed).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// A test line read into [`SCRATCH`].
+struct ScratchLine(LineHead);
+
+impl<'de> Deserialize<'de> for ScratchLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ScratchLine, D::Error> {
+        SCRATCH.with(|sc| {
+            LineSeed(&mut sc.borrow_mut())
+                .deserialize(d)
+                .map(ScratchLine)
+        })
     }
 }
 
@@ -926,19 +1241,19 @@ struct FileSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
-    type Value = Decoded;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Decoded, D::Error> {
+    type Value = Parts;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parts, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for FileSeed<'_> {
-    type Value = Decoded;
+    type Value = Parts;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("struct FileV1")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decoded, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
         use serde::de::Error as _;
         let mut head = Head::default();
         let mut builder: Option<Builder> = None;
@@ -1002,7 +1317,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
         let version = head
             .version
             .ok_or_else(|| A::Error::missing_field("version"))?;
-        let mut builder = match builder {
+        let builder = match builder {
             Some(b) => b,
             None => {
                 let runs = head.runs.ok_or_else(|| A::Error::missing_field("runs"))?;
@@ -1033,14 +1348,28 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 b
             }
         };
-        builder.history.tests.shrink_to_fit();
-        builder
-            .finish(
-                head.incidents.unwrap_or_default(),
-                (head.max_runs.flatten(), head.max_age_days.flatten()),
-                head.revision.flatten(),
-            )
-            .map_err(|p| stop(self.problem, p))
+        Ok(Parts {
+            builder,
+            incidents: head.incidents.unwrap_or_default(),
+            file_limits: (head.max_runs.flatten(), head.max_age_days.flatten()),
+            revision: head.revision.flatten(),
+        })
+    }
+}
+
+/// A file read up to its last checks: [`Parts::finish`] makes the history.
+struct Parts {
+    builder: Builder,
+    incidents: Vec<IncidentLine>,
+    file_limits: (Option<u32>, Option<u32>),
+    revision: Option<String>,
+}
+
+impl Parts {
+    fn finish(mut self) -> Result<Decoded, Problem> {
+        self.builder.history.tests.shrink_to_fit();
+        self.builder
+            .finish(self.incidents, self.file_limits, self.revision)
     }
 }
 
@@ -1143,7 +1472,7 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             } else {
                 0
             };
-            retries_derived &= a.retry == position;
+            retries_derived &= u32::from(a.retry) == position;
             previous = Some(a.run);
             d.push(a.duration_ms);
             any_error |= a.error > 0;
@@ -1157,7 +1486,7 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             r,
             s: &status,
             d,
-            n: (!retries_derived).then(|| t.attempts.iter().map(|a| a.retry).collect()),
+            n: (!retries_derived).then(|| t.attempts.iter().map(|a| u32::from(a.retry)).collect()),
             e: any_error.then(|| t.attempts.iter().map(|a| a.error).collect()),
         };
         serde_json::to_writer(&mut out, &line).expect("writing to memory");
@@ -1338,6 +1667,58 @@ mod tests {
         );
         let problem = decode(dup.as_bytes()).unwrap_err();
         assert!(problem.contains("appears twice"), "{problem}");
+    }
+
+    #[test]
+    fn read_in_pieces_alike_or_not_at_all() {
+        let h = sample();
+        let bytes = encode(&h, "rev1", 5);
+        let whole = decode(&bytes).unwrap();
+        for piece in [1, 2, 7, 64, 1 << 20] {
+            let d = decode_in_pieces(&bytes[..], u64::MAX, piece).expect("a good file");
+            assert_eq!(d.history.tests, whole.history.tests, "pieces of {piece}");
+            assert_eq!(d.history.runs, whole.history.runs);
+            assert_eq!(d.history.errors, whole.history.errors);
+            assert_eq!(d.revision, whole.revision);
+            assert_eq!(d.file_limits, whole.file_limits);
+            assert!(d.history.test(&h.tests[0].key).is_some());
+        }
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(&bytes);
+        assert_eq!(
+            decode_in_pieces(&bom[..], u64::MAX, 5)
+                .unwrap()
+                .history
+                .tests,
+            h.tests
+        );
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let no_tests = text.replace(
+            &text[text.find("\n\"tests\":[").unwrap()..],
+            "\n\"tests\":[ ]}\n",
+        );
+        assert!(decode_in_pieces(no_tests.as_bytes(), u64::MAX, 3)
+            .unwrap()
+            .history
+            .tests
+            .is_empty());
+        // Anything unusual is left to `decode`: another layout, a problem,
+        // a truncated file, trailing data, too many bytes.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let sorted = serde_json::to_vec(&value).unwrap();
+        assert!(decode(&sorted).is_ok());
+        for bad in [
+            sorted,
+            text.replace("\"s\":\"fpF\"", "\"s\":\"fxF\"").into_bytes(),
+            bytes[..bytes.len() - 10].to_vec(),
+            format!("{text} x").into_bytes(),
+            text.replace("]}\n", "],\"extra\":1}\n").into_bytes(),
+            text.replace("\"tests\":[\n", "\"tests\":[\n,").into_bytes(),
+            Vec::new(),
+        ] {
+            assert!(decode_in_pieces(&bad[..], u64::MAX, 4).is_none());
+        }
+        assert!(decode_in_pieces(&bytes[..], 100, 16).is_none());
     }
 
     #[test]

@@ -92,21 +92,34 @@ impl Status {
     }
 }
 
+/// 16 bytes: a history of a million tests × 20 runs holds 20 million.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempt {
     /// Index into [`History::runs`].
     pub run: u32,
+    pub duration_ms: u32,
+    /// 0 = no error, else 1 + index into [`History::errors`].
+    pub error: u32,
+    /// Playwright's retry index (at most [`Attempt::MAX_RETRY`]).
+    pub retry: u16,
     pub status: Status,
     /// `expectedStatus` was `failed` (`test.fail()`): a failure is the
     /// expected result.
     pub expected_failure: bool,
-    pub retry: u32,
-    pub duration_ms: u32,
-    /// 0 = no error, else 1 + index into [`History::errors`].
-    pub error: u32,
 }
 
+const _: () = assert!(std::mem::size_of::<Attempt>() == 16);
+
 impl Attempt {
+    /// The largest retry index kept (a larger one, which no real run has,
+    /// is kept as this).
+    pub const MAX_RETRY: u16 = u16::MAX;
+
+    /// A retry index as kept.
+    pub fn retry_index(retry: u32) -> u16 {
+        retry.min(u32::from(Self::MAX_RETRY)) as u16
+    }
+
     /// Whether the attempt had its expected result (Playwright's `status ===
     /// expectedStatus`).
     pub fn ok(&self) -> bool {
@@ -467,7 +480,7 @@ impl History {
                     run,
                     status: na.status,
                     expected_failure: na.expected_failure,
-                    retry: na.retry,
+                    retry: Attempt::retry_index(na.retry),
                     duration_ms: na.duration_ms,
                     error,
                 },
