@@ -867,8 +867,10 @@ fn js_number(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    if v.fract() == 0.0 && v.abs() < 1e21 {
-        return format!("{}", v as i128);
+    // Whole numbers that are exact: their digits (beyond 2^53 JavaScript
+    // writes the shortest digits, below).
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return format!("{}", v as i64);
     }
     // Rust writes the shortest round-trip digits too: `d.ddde-7`.
     let sci = format!("{:e}", v.abs());

@@ -109,13 +109,13 @@ struct TestLineOut<'a> {
     l: Option<u32>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     g: &'a [String],
-    r: Vec<u32>,
+    r: &'a [u32],
     s: &'a str,
-    d: Vec<u32>,
+    d: &'a [u32],
     #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<Vec<u32>>,
+    n: Option<&'a [u32]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    e: Option<Vec<u32>>,
+    e: Option<&'a [u32]>,
 }
 
 /// `[message, class, rule]` (version 1) or `[message, class, rule,
@@ -1446,12 +1446,14 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
     out.extend_from_slice(b",\n\"files\":");
     serde_json::to_writer(&mut out, &file_list).expect("writing to memory");
     out.extend_from_slice(b",\n\"tests\":[");
+    // Buffers reused from one test to the next.
     let mut status = String::new();
+    let (mut r, mut d, mut n, mut e) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, (t, (p, f))) in history.tests.iter().zip(ids).enumerate() {
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
         status.clear();
-        let mut r = Vec::with_capacity(t.attempts.len());
-        let mut d = Vec::with_capacity(t.attempts.len());
+        r.clear();
+        d.clear();
         let mut any_error = false;
         let mut retries_derived = true;
         let mut previous: Option<u32> = None;
@@ -1483,11 +1485,19 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             t: &t.id.title_path,
             l: t.line,
             g: &t.tags,
-            r,
+            r: &r,
             s: &status,
-            d,
-            n: (!retries_derived).then(|| t.attempts.iter().map(|a| u32::from(a.retry)).collect()),
-            e: any_error.then(|| t.attempts.iter().map(|a| a.error).collect()),
+            d: &d,
+            n: (!retries_derived).then(|| {
+                n.clear();
+                n.extend(t.attempts.iter().map(|a| u32::from(a.retry)));
+                n.as_slice()
+            }),
+            e: any_error.then(|| {
+                e.clear();
+                e.extend(t.attempts.iter().map(|a| a.error));
+                e.as_slice()
+            }),
         };
         serde_json::to_writer(&mut out, &line).expect("writing to memory");
     }

@@ -1096,7 +1096,15 @@ pub fn report_file_json(
             .options()?;
         let loaded = store::load(std::path::Path::new(&path), &LoadOptions::default())?;
         let (report, omitted) = flaky::analyze_bounded(&loaded.history, &opts, max_tests)?;
-        drop(loaded);
+        // Freeing a million tests' records takes a while: on a thread of
+        // its own, while the report is written (inline if none starts).
+        let history = loaded.history;
+        #[cfg(not(target_family = "wasm"))]
+        let _ = std::thread::Builder::new()
+            .name("shardwright-free".into())
+            .spawn(move || drop(history));
+        #[cfg(target_family = "wasm")]
+        drop(history);
         let mut out = Vec::with_capacity(1 << 20);
         flaky::write_json_pretty(&mut out, &report, omitted)
             .map_err(|e| Error::Internal(e.to_string()))?;
