@@ -347,6 +347,17 @@ export declare function __planSuite(suite: string, history?: HistoryStore | unde
  */
 export declare function __queueSuite(report: string, history?: HistoryStore | undefined | null, groupByOption?: 'auto' | 'file' | 'test' | undefined, quarantined?: Array<string> | undefined | null): QueueSuite
 
+/**
+ * `shardwright report --json` in one call: loads the history at `path`,
+ * judges it with the reporter's settings (`settings`, then `SHARDWRIGHT_*`,
+ * then the command's `flags`) and returns the report as
+ * `JSON.stringify({ ...report, testsOmitted }, null, 2) + "
+"` would write
+ * it, with at most `maxTests` tests (all when absent). Nothing but the
+ * text crosses to JS, and evidence is gathered only for the tests printed.
+ */
+export declare function __reportFileJson(path: string, settings?: Record<string, unknown> | undefined | null, flags?: Record<string, unknown> | undefined | null, maxTests?: number | undefined | null): string
+
 /** The groups of a `playwright test --list --reporter=json` report. */
 export declare function __reportGroups(report: string, groupByOption?: 'auto' | 'file' | 'test' | undefined): ReportGroups
 

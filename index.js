@@ -854,6 +854,7 @@ module.exports.__planReport = nativeBinding.__planReport
 module.exports.__planShards = nativeBinding.__planShards
 module.exports.__planSuite = nativeBinding.__planSuite
 module.exports.__queueSuite = nativeBinding.__queueSuite
+module.exports.__reportFileJson = nativeBinding.__reportFileJson
 module.exports.__reportGroups = nativeBinding.__reportGroups
 module.exports.__reportResults = nativeBinding.__reportResults
 module.exports.__rerunList = nativeBinding.__rerunList

@@ -8,6 +8,9 @@
 //   load+add+save   load, addRun (one whole run of N tests), save
 //   report --json   `shardwright report --json` end to end (a CLI process,
 //                   wall time from spawn to exit, output to a file)
+//   plan            planShards() of N single-test groups into 64 shards
+//                   (the JS API; peak RSS includes building the groups)
+//   pool            WorkerManager.run() of N no-op JS tasks, concurrency 4
 // Wall time and CPU time (user + system of that process during the step):
 // on a loaded machine the wall time grows with the load, the CPU time
 // much less.
@@ -79,6 +82,43 @@ function child(step, file) {
     fs.rmSync(copy);
     return report({ ms, cpuMs: cpu });
   }
+  if (step === 'plan') {
+    // N single-test groups (fullyParallel), 2,000 files × 2 projects as in
+    // the history's shape, durations cycled from onegov-cloud's real ones;
+    // the time is planShards() alone, through the public JS API.
+    const { planShards } = require('../js/index.js');
+    const real = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'onegov-cloud.json'), 'utf8')).map((t) => t.duration_ms);
+    const n = Number(process.env.BENCH_HISTORY_TESTS);
+    const groups = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const project = i % 2 ? 'firefox' : 'chromium';
+      const f = Math.floor(i / 100);
+      const file = `features/area-${f % 40}/flow-${f}.spec.ts`;
+      groups[i] = { id: `${project} › ${file} › flow ${f} › step ${Math.floor(i / 2) % 50}`, project, file, durationMs: real[i % real.length] };
+    }
+    const [t0, c0] = [performance.now(), process.cpuUsage()];
+    const plan = planShards(groups, { shards: 64 });
+    const ms = performance.now() - t0;
+    return report({ ms, cpuMs: cpuMs(c0), shards: plan.shards.length });
+  }
+  if (step === 'pool') {
+    // WorkerManager.run() with N no-op JS tasks, concurrency 4, four
+    // priority levels (bench/pool.js's shape at N).
+    const { WorkerManager } = require('../js/index.js');
+    const n = Number(process.env.BENCH_HISTORY_TESTS);
+    const levels = ['critical', 'high', 'normal', 'low'];
+    const noop = async () => {};
+    const tasks = new Array(n);
+    for (let i = 0; i < n; i++) tasks[i] = { fn: noop, priority: levels[i & 3] };
+    const m = new WorkerManager({ minWorkers: 4, maxWorkers: 4, minAvailableMemoryMb: 0 });
+    const [t0, c0] = [performance.now(), process.cpuUsage()];
+    return m.run(tasks).then(async (results) => {
+      const ms = performance.now() - t0;
+      const cpu = cpuMs(c0);
+      await m.shutdown();
+      report({ ms, cpuMs: cpu, tasks: results.length });
+    });
+  }
   throw new Error(`unknown step ${step}`);
 }
 
@@ -114,7 +154,9 @@ async function atSize(tests, dir) {
   fs.closeSync(fd);
   const sizes = { history: fs.statSync(file).size, report: fs.statSync(out).size };
   fs.rmSync(out);
-  return { tests, attempts: gen.attempts, gen, load, analyze, update, cli, sizes };
+  const plan = await measure([__filename, '--step', 'plan', file], { env });
+  const pool = await measure([__filename, '--step', 'pool', file], { env });
+  return { tests, attempts: gen.attempts, gen, load, analyze, update, cli, sizes, plan, pool };
 }
 
 async function main() {
@@ -134,6 +176,8 @@ async function main() {
     ['analyze()', (r) => r.analyze.ms, (r) => r.analyze.maxRssMb, (r) => r.analyze.cpuMs],
     ['load + add a run + save', (r) => r.update.ms, (r) => r.update.maxRssMb, (r) => r.update.cpuMs],
     ['CLI report --json (end to end)', (r) => r.cli.wallMs, (r) => r.cli.maxRssMb, (r) => r.cli.cpuMs],
+    ['planShards: N single-test groups → 64 shards', (r) => r.plan.ms, (r) => r.plan.maxRssMb, (r) => r.plan.cpuMs],
+    ['WorkerManager.run(): N no-op tasks, concurrency 4', (r) => r.pool.ms, (r) => r.pool.maxRssMb, (r) => r.pool.cpuMs],
   ];
   for (const r of results) {
     for (const [name, t, m, c] of steps) rows.push([`${(r.tests / 1000).toLocaleString('en')}k`, name, s(t(r)), s(c(r)), mb(m(r))]);

@@ -2,6 +2,7 @@
 // `shardwright report`: the flaky report of a history, without running tests.
 
 const fs = require('node:fs');
+const native = require('../native.js');
 const { usageError, numberFlag, noPositionals } = require('./flags.js');
 const { History } = require('../api/history.js');
 const { analyzeWith } = require('../api/record.js');
@@ -98,15 +99,16 @@ Options:
       io.stdout.write(`shardwright report: wrote ${written.path} (${written.size})\n`);
       return 0;
     }
-    const report = analyzeWith(History.load(file), settings.options, undefined, settings.flags);
     if (values.json) {
       // Bounded: a history of a million tests has tens of thousands that
-      // need attention; the full list only when asked for.
-      const limit = values.all ? Number.POSITIVE_INFINITY : (maxTests ?? JSON_MAX_TESTS);
-      const omitted = Math.max(0, report.tests.length - limit);
-      if (omitted > 0) report.tests.length = limit;
-      io.stdout.write(`${JSON.stringify({ ...report, testsOmitted: omitted }, null, 2)}\n`);
-    } else if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
+      // need attention; the full list only when asked for. Loaded, judged
+      // and written by the engine in one call: only the text crosses.
+      const limit = values.all ? undefined : (maxTests ?? JSON_MAX_TESTS);
+      io.stdout.write(native.__reportFileJson(file, settings.options, settings.flags, limit));
+      return 0;
+    }
+    const report = analyzeWith(History.load(file), settings.options, undefined, settings.flags);
+    if (values.markdown) io.stdout.write(flakyMarkdown(report, { maxTests: maxTests ?? 50 }));
     else io.stdout.write(flakySummary(report, { maxTests: maxTests ?? 10, color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR }));
     return 0;
   },

@@ -9,5 +9,8 @@ mod verdict;
 
 pub use incident::{Detected, IncidentOptions};
 pub use options::{FlakyOptions, QuarantineRule};
-pub use report::{analyze, Report, RunRef, RunSummary, Summary, TestEntry, KIND, SCHEMA_VERSION};
+pub use report::{
+    analyze, analyze_bounded, write_json_pretty, Report, RunRef, RunSummary, Summary, TestEntry,
+    KIND, SCHEMA_VERSION,
+};
 pub use verdict::{judge, Judge, QuarantineState, TestVerdict, Verdict, SCORE_PRIOR_RUNS};

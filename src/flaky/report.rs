@@ -600,6 +600,18 @@ fn run_summary(
 
 /// Judges every test of the history.
 pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
+    analyze_bounded(history, opts, None).map(|(report, _)| report)
+}
+
+/// [`analyze`] with at most `max_tests` entries in `tests` (the first ones
+/// in the report's order; their evidence is only gathered for those), and
+/// how many were left out. The summary, the quarantine list and the run's
+/// section still cover every test.
+pub fn analyze_bounded(
+    history: &History,
+    opts: &FlakyOptions,
+    max_tests: Option<usize>,
+) -> Result<(Report, usize)> {
     opts.validate()?;
     let run_index = match &opts.run_id {
         Some(id) => match history.run_index.get(id) {
@@ -695,6 +707,8 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
             .then(vb.score.total_cmp(&va.score))
             .then(ta.key.cmp(&tb.key))
     });
+    let omitted = max_tests.map_or(0, |max| judged.len().saturating_sub(max));
+    judged.truncate(judged.len() - omitted);
     let tests = judged
         .into_iter()
         .map(|(t, mut v, quarantined)| TestEntry {
@@ -730,7 +744,7 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
         .zip(&incidents.runs)
         .map(|(inc, &run)| incident_out(history, inc, run))
         .collect();
-    Ok(Report {
+    let report = Report {
         kind: KIND,
         schema_version: SCHEMA_VERSION,
         generated_at: format_iso(opts.now_ms.unwrap_or_else(now_ms)),
@@ -764,7 +778,133 @@ pub fn analyze(history: &History, opts: &FlakyOptions) -> Result<Report> {
         incidents: incidents_out,
         quarantine,
         tests,
-    })
+    };
+    Ok((report, omitted))
+}
+
+/// A report as `JSON.stringify({ ...report, testsOmitted }, null, 2)`
+/// writes it, followed by a newline: the same text a JS caller that bounded
+/// the report's `tests` itself would print (numbers as JavaScript writes
+/// them: `1`, not `1.0`).
+pub fn write_json_pretty<W: std::io::Write>(
+    out: W,
+    report: &Report,
+    tests_omitted: usize,
+) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct WithOmitted<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        #[serde(rename = "testsOmitted")]
+        tests_omitted: usize,
+    }
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, JsPretty::default());
+    WithOmitted {
+        report,
+        tests_omitted,
+    }
+    .serialize(&mut ser)
+    .map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// serde_json's pretty printer (two spaces, as `JSON.stringify(v, null, 2)`)
+/// with numbers written as JavaScript writes them.
+#[derive(Default)]
+struct JsPretty(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for JsPretty {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        w.write_all(js_number(v).as_bytes())
+    }
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        w.write_all(js_number(f64::from(v)).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// A finite number as JavaScript's `Number.prototype.toString` writes it
+/// (the shortest digits that read back the same; decimal notation from
+/// 1e-7 up to 1e21, else `1.5e-7` / `1e+21`).
+fn js_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    // Whole numbers that are exact: their digits (beyond 2^53 JavaScript
+    // writes the shortest digits, below).
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return format!("{}", v as i64);
+    }
+    // Rust writes the shortest round-trip digits too: `d.ddde-7`.
+    let sci = format!("{:e}", v.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exp + 1;
+    let mut out = String::with_capacity(k as usize + 8);
+    if v < 0.0 {
+        out.push('-');
+    }
+    if k <= n && n <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.push_str(&digits[..n as usize]);
+        out.push('.');
+        out.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(&digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if n - 1 < 0 { '-' } else { '+' });
+        out.push_str(&(n - 1).abs().to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -813,6 +953,29 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn numbers_as_javascript_writes_them() {
+        for (v, js) in [
+            (1.0, "1"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (0.5, "0.5"),
+            (0.333, "0.333"),
+            (10.0, "10"),
+            (-2.5, "-2.5"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (123456.789, "123456.789"),
+            (1e21, "1e+21"),
+            (1.25e22, "1.25e+22"),
+            (123456789012345680000.0, "123456789012345680000"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ] {
+            assert_eq!(js_number(v), js, "{v}");
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::io::Write;
 
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::infra::Incident;
@@ -108,13 +109,13 @@ struct TestLineOut<'a> {
     l: Option<u32>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     g: &'a [String],
-    r: Vec<u32>,
+    r: &'a [u32],
     s: &'a str,
-    d: Vec<u32>,
+    d: &'a [u32],
     #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<Vec<u32>>,
+    n: Option<&'a [u32]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    e: Option<Vec<u32>>,
+    e: Option<&'a [u32]>,
 }
 
 /// `[message, class, rule]` (version 1) or `[message, class, rule,
@@ -176,8 +177,11 @@ struct IncidentLine {
     streak: u32,
 }
 
+/// The whole file as one struct: only to name the field of a value of the
+/// wrong type in an error ([`explain`]); decoding streams ([`FileSeed`]).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
 struct FileV1 {
     format: String,
     version: u32,
@@ -228,20 +232,239 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, Problem> {
             e.valid_up_to()
         ));
     }
-    let file: FileV1 = match serde_json::from_slice(bytes) {
-        Ok(file) => file,
-        Err(e) => return Err(explain(bytes, e)),
+    let mut problem: ProblemSlot = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let decoded = FileSeed {
+        problem: &mut problem,
+    }
+    .deserialize(&mut de)
+    .and_then(|d| de.end().map(|()| d));
+    match decoded {
+        Ok(parts) => parts.finish(),
+        Err(_) if problem.is_some() => Err(problem.unwrap_or_default()),
+        Err(e) => Err(explain(bytes, e)),
+    }
+}
+
+/// Decodes a history from `reader` in pieces of a few MiB, so that the
+/// file's bytes and the history are never both whole in memory (a history
+/// of a million tests is ~250 MB of JSON). Only for a good file in the
+/// layout shardwright writes (`tests` last): `None` whenever anything is
+/// unusual — a problem, another layout, more than `limit` bytes — and the
+/// caller then reads the file whole and [`decode`]s it, which gives the
+/// same history or the precise problem.
+pub fn decode_stream<R: std::io::Read>(reader: R, limit: u64) -> Option<Decoded> {
+    decode_in_pieces(reader, limit, 4 << 20)
+}
+
+fn decode_in_pieces<R: std::io::Read>(reader: R, limit: u64, piece: u64) -> Option<Decoded> {
+    struct Feed<R> {
+        reader: R,
+        read: u64,
+        limit: u64,
+        piece: u64,
+        eof: bool,
+    }
+    impl<R: std::io::Read> Feed<R> {
+        /// Appends the next piece to `buf`; false at the end of the file (or
+        /// past the limit, or on a read error).
+        fn more(&mut self, buf: &mut Vec<u8>) -> Option<bool> {
+            if self.eof {
+                return Some(false);
+            }
+            let n = (&mut self.reader).take(self.piece).read_to_end(buf).ok()? as u64;
+            self.read += n;
+            if self.read > self.limit {
+                return None;
+            }
+            self.eof = n < self.piece;
+            Some(n > 0)
+        }
+    }
+    use std::io::Read as _;
+    let mut feed = Feed {
+        reader,
+        read: 0,
+        limit,
+        piece,
+        eof: false,
     };
-    if file.format != FORMAT {
-        return Err(format!(
-            "not a shardwright history (`format` is {:?}, expected {FORMAT:?})",
-            file.format
-        ));
+    let mut buf: Vec<u8> = Vec::with_capacity(piece as usize + 4096);
+    // The top of the file up to `"tests":[`, read as a file whose `tests`
+    // are empty.
+    let (key, bracket) = loop {
+        match find_tests(&buf) {
+            Scan::Found(key, bracket) => break (key, bracket),
+            Scan::No => return None,
+            Scan::More if buf.len() > 64 << 20 => return None,
+            Scan::More => {
+                if !feed.more(&mut buf)? {
+                    return None;
+                }
+            }
+        }
+    };
+    let start = if buf.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let mut top = Vec::with_capacity(key - start + 16);
+    top.extend_from_slice(&buf[start..key]);
+    top.extend_from_slice(b"\"tests\":[]}");
+    let mut problem: ProblemSlot = None;
+    let mut de = serde_json::Deserializer::from_slice(&top);
+    let mut parts = FileSeed {
+        problem: &mut problem,
     }
-    if !READS.contains(&file.version) {
-        return Err(wrong_version(&file.version.to_string()));
+    .deserialize(&mut de)
+    .and_then(|d| de.end().map(|()| d))
+    .ok()?;
+    // Then the test lines one by one.
+    buf.drain(..=bracket);
+    let mut pos = 0;
+    let mut index = 0;
+    // Skips whitespace, reading on as needed; the next byte, None at the end.
+    let next = |buf: &mut Vec<u8>, pos: &mut usize, feed: &mut Feed<R>| -> Option<u8> {
+        loop {
+            while *pos < buf.len() && buf[*pos].is_ascii_whitespace() {
+                *pos += 1;
+            }
+            if *pos < buf.len() {
+                return Some(buf[*pos]);
+            }
+            buf.clear();
+            *pos = 0;
+            if !feed.more(buf)? {
+                return None;
+            }
+        }
+    };
+    if next(&mut buf, &mut pos, &mut feed)? == b']' {
+        pos += 1;
+    } else {
+        loop {
+            let mut stream =
+                serde_json::Deserializer::from_slice(&buf[pos..]).into_iter::<ScratchLine>();
+            match stream.next() {
+                Some(Ok(ScratchLine(head))) => {
+                    pos += stream.byte_offset();
+                    SCRATCH
+                        .with(|sc| parts.builder.test(index, head.view(&sc.borrow())))
+                        .ok()?;
+                    index += 1;
+                }
+                // The line goes on in the next piece.
+                Some(Err(e)) if e.is_eof() && !feed.eof => {
+                    buf.drain(..pos);
+                    pos = 0;
+                    if !feed.more(&mut buf)? {
+                        return None;
+                    }
+                    continue;
+                }
+                _ => return None,
+            }
+            match next(&mut buf, &mut pos, &mut feed)? {
+                b',' => {
+                    pos += 1;
+                    next(&mut buf, &mut pos, &mut feed)?;
+                }
+                b']' => {
+                    pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
     }
-    build(file)
+    // `]` then `}`, then nothing but whitespace.
+    if next(&mut buf, &mut pos, &mut feed)? != b'}' {
+        return None;
+    }
+    pos += 1;
+    if next(&mut buf, &mut pos, &mut feed).is_some() {
+        return None;
+    }
+    parts.finish().ok()
+}
+
+enum Scan {
+    /// Where the top-level key `"tests"` starts, and its array's `[`.
+    Found(usize, usize),
+    /// Not found yet: read on.
+    More,
+    /// Not a file [`decode_stream`] reads.
+    No,
+}
+
+/// Finds the top-level `"tests": [` in the beginning of a file (strings and
+/// nesting followed; a key written with escapes is not recognised, and the
+/// whole file is then decoded at once).
+fn find_tests(buf: &[u8]) -> Scan {
+    let mut i = if buf.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let mut depth = 0u32;
+    // At depth 1, the next string is a key.
+    let mut key_next = false;
+    while i < buf.len() {
+        match buf[i] {
+            b'"' => {
+                let from = i;
+                i += 1;
+                loop {
+                    match buf.get(i) {
+                        None => return Scan::More,
+                        Some(b'\\') => i += 2,
+                        Some(b'"') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                // buf[i] is the closing quote.
+                if depth == 1 && key_next {
+                    key_next = false;
+                    if &buf[from..=i] == b"\"tests\"" {
+                        let mut j = i + 1;
+                        let ws = |j: &mut usize| {
+                            while *j < buf.len() && buf[*j].is_ascii_whitespace() {
+                                *j += 1;
+                            }
+                        };
+                        ws(&mut j);
+                        match buf.get(j) {
+                            None => return Scan::More,
+                            Some(b':') => {}
+                            Some(_) => return Scan::No,
+                        }
+                        j += 1;
+                        ws(&mut j);
+                        return match buf.get(j) {
+                            None => Scan::More,
+                            Some(b'[') => Scan::Found(from, j),
+                            Some(_) => Scan::No,
+                        };
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                key_next = depth == 1 && buf[i] == b'{';
+            }
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Scan::No;
+                }
+                depth -= 1;
+            }
+            b',' if depth == 1 => key_next = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    Scan::More
 }
 
 fn wrong_version(found: &str) -> String {
@@ -310,113 +533,178 @@ fn explain(bytes: &[u8], e: serde_json::Error) -> Problem {
     }
 }
 
-fn build(file: FileV1) -> Result<Decoded, Problem> {
-    let mut history = History::new(Limits::DEFAULT);
-    // Runs: unique ids, then chronological order (a hand-merged file may not
-    // be sorted; the permutation is applied to every attempt below).
-    let mut order: Vec<usize> = (0..file.runs.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ra, rb) = (&file.runs[a], &file.runs[b]);
-        (ra.started_at, &ra.id).cmp(&(rb.started_at, &rb.id))
-    });
-    // chrono[index in the file] = index in chronological order.
-    let mut chrono = vec![0u32; file.runs.len()];
-    for (new, &old) in order.iter().enumerate() {
-        chrono[old] = new as u32;
+/// What building a test needs from the top of the file: the runs (in
+/// chronological order), the errors, the projects and files.
+struct Builder {
+    history: History,
+    /// `chrono[index in the file]` = index in chronological order.
+    chrono: Vec<u32>,
+    projects: Vec<String>,
+    files: Vec<String>,
+    run_count: u64,
+    error_count: u64,
+}
+
+/// One test line as read: owned titles and tags (they move into the record),
+/// the per-attempt arrays borrowed from buffers reused across tests.
+struct TestView<'a> {
+    p: u32,
+    f: u32,
+    t: Vec<String>,
+    l: Option<u32>,
+    g: Option<Vec<String>>,
+    r: &'a [u32],
+    s: &'a [u8],
+    d: &'a [u32],
+    n: Option<&'a [u32]>,
+    e: Option<&'a [u32]>,
+}
+
+impl TestLine {
+    fn view(&mut self) -> TestView<'_> {
+        TestView {
+            p: self.p,
+            f: self.f,
+            t: std::mem::take(&mut self.t),
+            l: self.l,
+            g: self.g.take(),
+            r: &self.r,
+            s: self.s.as_bytes(),
+            d: &self.d,
+            n: self.n.as_deref(),
+            e: self.e.as_deref(),
+        }
     }
-    let mut lines: Vec<Option<RunLine>> = file.runs.into_iter().map(Some).collect();
-    for (i, &old) in order.iter().enumerate() {
-        let r = lines[old].take().expect("each run once");
-        if r.id.is_empty() {
-            return Err(format!("runs[{old}] has an empty `id`"));
-        }
-        if history.run_index.insert(r.id.clone(), i as u32).is_some() {
-            return Err(format!("runs[{old}]: the run id {:?} appears twice", r.id));
-        }
-        if let Some(s) = &r.shard {
-            if s.total == 0 || s.index == 0 || s.index > s.total {
-                return Err(format!(
-                    "runs[{old}].shard is {}/{} (index from 1 to total)",
-                    s.index, s.total
-                ));
-            }
-        }
-        history.runs.push(RunMeta {
-            id: r.id,
-            started_at: r.started_at,
-            ended_at: r.ended_at,
-            commit: r.commit,
-            shard: r.shard.map(|s| ShardInfo {
-                index: s.index,
-                total: s.total,
-                fingerprint: s.fingerprint,
-                predicted_ms: s.predicted_ms,
-                actual_ms: s.actual_ms,
-            }),
-            source: r.source,
+}
+
+impl Builder {
+    fn new(
+        runs: Vec<RunLine>,
+        errors: Vec<ErrorLine>,
+        projects: Vec<String>,
+        files: Vec<String>,
+    ) -> Result<Builder, Problem> {
+        let mut history = History::new(Limits::DEFAULT);
+        // Runs: unique ids, then chronological order (a hand-merged file may
+        // not be sorted; the permutation is applied to every attempt below).
+        let mut order: Vec<usize> = (0..runs.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ra, rb) = (&runs[a], &runs[b]);
+            (ra.started_at, &ra.id).cmp(&(rb.started_at, &rb.id))
         });
-    }
-    for (i, line) in file.errors.into_iter().enumerate() {
-        let ErrorLine {
-            message,
-            class,
-            rule,
-            signature,
-        } = line;
-        let class = match class.as_str() {
-            "retryable" => ErrorClass::Retryable,
-            "permanent" => ErrorClass::Permanent,
-            other => {
-                return Err(format!(
-                    "errors[{i}] has the class {other:?} (retryable or permanent)"
-                ))
+        let mut chrono = vec![0u32; runs.len()];
+        for (new, &old) in order.iter().enumerate() {
+            chrono[old] = new as u32;
+        }
+        let mut lines: Vec<Option<RunLine>> = runs.into_iter().map(Some).collect();
+        for (i, &old) in order.iter().enumerate() {
+            let r = lines[old].take().expect("each run once");
+            if r.id.is_empty() {
+                return Err(format!("runs[{old}] has an empty `id`"));
             }
-        };
-        let info = match signature {
-            Some(signature) => ErrorInfo {
+            if history.run_index.insert(r.id.clone(), i as u32).is_some() {
+                return Err(format!("runs[{old}]: the run id {:?} appears twice", r.id));
+            }
+            if let Some(s) = &r.shard {
+                if s.total == 0 || s.index == 0 || s.index > s.total {
+                    return Err(format!(
+                        "runs[{old}].shard is {}/{} (index from 1 to total)",
+                        s.index, s.total
+                    ));
+                }
+            }
+            history.runs.push(RunMeta {
+                id: r.id,
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                commit: r.commit,
+                shard: r.shard.map(|s| ShardInfo {
+                    index: s.index,
+                    total: s.total,
+                    fingerprint: s.fingerprint,
+                    predicted_ms: s.predicted_ms,
+                    actual_ms: s.actual_ms,
+                }),
+                source: r.source,
+            });
+        }
+        for (i, line) in errors.into_iter().enumerate() {
+            let ErrorLine {
                 message,
                 class,
                 rule,
                 signature,
-            },
-            // Version 1: computed once here, written back with the file.
-            None => ErrorInfo::new(message, class, rule),
-        };
-        // Of two equal entries (a hand-merged file) the first is interned.
-        history
-            .error_index
-            .entry(info.clone())
-            .or_insert(history.errors.len() as u32);
-        history.errors.push(info);
+            } = line;
+            let class = match class.as_str() {
+                "retryable" => ErrorClass::Retryable,
+                "permanent" => ErrorClass::Permanent,
+                other => {
+                    return Err(format!(
+                        "errors[{i}] has the class {other:?} (retryable or permanent)"
+                    ))
+                }
+            };
+            let info = match signature {
+                Some(signature) => ErrorInfo {
+                    message,
+                    class,
+                    rule,
+                    signature,
+                },
+                // Version 1: computed once here, written back with the file.
+                None => ErrorInfo::new(message, class, rule),
+            };
+            // Of two equal entries (a hand-merged file) the first is interned.
+            history
+                .error_index
+                .entry(info.clone())
+                .or_insert(history.errors.len() as u32);
+            history.errors.push(info);
+        }
+        Ok(Builder {
+            run_count: history.runs.len() as u64,
+            error_count: history.errors.len() as u64,
+            history,
+            chrono,
+            projects,
+            files,
+        })
     }
-    let run_count = history.runs.len() as u64;
-    let error_count = history.errors.len() as u64;
-    history.tests.reserve(file.tests.len());
-    history.test_index.reserve(file.tests.len());
-    for (i, t) in file.tests.into_iter().enumerate() {
-        let project = file.projects.get(t.p as usize).ok_or_else(|| {
+
+    /// Checks and adds `tests[i]`.
+    fn test(&mut self, i: usize, t: TestView) -> Result<(), Problem> {
+        let project = self.projects.get(t.p as usize).ok_or_else(|| {
             format!(
                 "tests[{i}].p is {} but there are {} projects",
                 t.p,
-                file.projects.len()
+                self.projects.len()
             )
         })?;
-        let test_file = file.files.get(t.f as usize).ok_or_else(|| {
+        let test_file = self.files.get(t.f as usize).ok_or_else(|| {
             format!(
                 "tests[{i}].f is {} but there are {} files",
                 t.f,
-                file.files.len()
+                self.files.len()
             )
         })?;
         if t.t.is_empty() {
             return Err(format!("tests[{i}].t (the title path) is empty"));
         }
+        let mut title_path = t.t;
+        title_path.shrink_to_fit();
         let id = TestId {
             project: project.clone(),
             file: test_file.clone(),
-            title_path: t.t,
+            title_path,
         };
-        let key = id.key();
+        let sep = crate::playwright::testid::SEPARATOR.len();
+        let mut key = String::with_capacity(
+            id.project.len()
+                + sep
+                + id.file.len()
+                + id.title_path.iter().map(|s| s.len() + sep).sum::<usize>(),
+        );
+        super::model::write_key(&mut key, &id.project, &id.file, &id.title_path);
         let name = |what: String| format!("tests[{i}] ({key:?}): {what}");
         let n = t.s.len();
         if t.r.len() != n || t.d.len() != n {
@@ -429,10 +717,7 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
         if n == 0 {
             return Err(name("no attempts".into()));
         }
-        for (field, len) in [
-            ("n", t.n.as_ref().map(Vec::len)),
-            ("e", t.e.as_ref().map(Vec::len)),
-        ] {
+        for (field, len) in [("n", t.n.map(<[u32]>::len)), ("e", t.e.map(<[u32]>::len))] {
             if let Some(len) = len {
                 if len != n {
                     return Err(name(format!(
@@ -444,13 +729,14 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
         let mut attempts = Vec::with_capacity(n);
         let mut run: u64 = 0;
         let mut position = 0u32;
-        for (j, &letter) in t.s.as_bytes().iter().enumerate() {
+        for (j, &letter) in t.s.iter().enumerate() {
             let delta = u64::from(t.r[j]);
             let previous = run;
             run = if j == 0 { delta } else { run + delta };
-            if run >= run_count {
+            if run >= self.run_count {
                 return Err(name(format!(
-                    "attempt {j} refers to run {run}, but there are {run_count} runs"
+                    "attempt {j} refers to run {run}, but there are {} runs",
+                    self.run_count
                 )));
             }
             position = if j > 0 && run == previous {
@@ -464,73 +750,627 @@ fn build(file: FileV1) -> Result<Decoded, Problem> {
                     letter as char
                 ))
             })?;
-            let error = t.e.as_ref().map_or(0, |e| e[j]);
-            if u64::from(error) > error_count {
+            let error = t.e.map_or(0, |e| e[j]);
+            if u64::from(error) > self.error_count {
                 return Err(name(format!(
-                    "attempt {j} refers to error {error}, but there are {error_count}"
+                    "attempt {j} refers to error {error}, but there are {}",
+                    self.error_count
                 )));
             }
             attempts.push(Attempt {
-                run: run as u32,
+                // Runs renumbered chronologically.
+                run: self.chrono[run as usize],
                 status,
                 expected_failure,
-                retry: t.n.as_ref().map_or(position, |n| n[j]),
+                retry: Attempt::retry_index(t.n.map_or(position, |n| n[j])),
                 duration_ms: t.d[j],
                 error,
             });
         }
-        // Runs renumbered chronologically: remap and re-sort when needed.
-        let mut sorted = true;
-        for a in &mut attempts {
-            a.run = chrono[a.run as usize];
-        }
-        for w in attempts.windows(2) {
-            if (w[0].run, w[0].retry) > (w[1].run, w[1].retry) {
-                sorted = false;
-                break;
-            }
-        }
-        if !sorted {
+        // Re-sorted when the renumbering changed the order.
+        if attempts
+            .windows(2)
+            .any(|w| (w[0].run, w[0].retry) > (w[1].run, w[1].retry))
+        {
             attempts.sort_by_key(|a| (a.run, a.retry));
         }
-        if history
-            .test_index
-            .insert(key.clone(), history.tests.len() as u32)
-            .is_some()
-        {
-            return Err(format!("tests[{i}]: the test {key:?} appears twice"));
-        }
-        history.tests.push(TestRecord {
+        let mut tags = t.g.unwrap_or_default();
+        tags.shrink_to_fit();
+        self.history.tests.push(TestRecord {
             id,
             key,
             line: t.l,
-            tags: t.g.unwrap_or_default(),
+            tags,
             attempts,
         });
+        Ok(())
     }
-    for (i, inc) in file.incidents.into_iter().enumerate() {
-        if !history.run_index.contains_key(&inc.run) {
-            return Err(format!(
-                "incidents[{i}] refers to the run {:?}, which is not in `runs`",
-                inc.run
-            ));
+
+    fn finish(
+        mut self,
+        incidents: Vec<IncidentLine>,
+        file_limits: (Option<u32>, Option<u32>),
+        revision: Option<String>,
+    ) -> Result<Decoded, Problem> {
+        let history = &mut self.history;
+        let tests = &history.tests;
+        let mut index = super::index::KeyIndex::default();
+        index.reserve(tests, tests.len());
+        for i in 0..tests.len() {
+            if index.insert(tests, i as u32).is_some() {
+                return Err(format!(
+                    "tests[{i}]: the test {:?} appears twice",
+                    tests[i].key
+                ));
+            }
         }
-        history.incidents.push(Incident {
-            run_id: inc.run,
-            project: inc.project,
-            signature: inc.signature,
-            tests: inc.tests,
-            files: inc.files,
-            ran: inc.ran,
-            confirmed: inc.confirmed,
-            streak: inc.streak,
-        });
+        history.test_index = index;
+        for (i, inc) in incidents.into_iter().enumerate() {
+            if !history.run_index.contains_key(&inc.run) {
+                return Err(format!(
+                    "incidents[{i}] refers to the run {:?}, which is not in `runs`",
+                    inc.run
+                ));
+            }
+            history.incidents.push(Incident {
+                run_id: inc.run,
+                project: inc.project,
+                signature: inc.signature,
+                tests: inc.tests,
+                files: inc.files,
+                ran: inc.ran,
+                confirmed: inc.confirmed,
+                streak: inc.streak,
+            });
+        }
+        Ok(Decoded {
+            history: self.history,
+            file_limits,
+            revision,
+        })
     }
-    Ok(Decoded {
-        history,
-        file_limits: (file.max_runs, file.max_age_days),
-        revision: file.revision,
-    })
+}
+
+/// The top-level fields read so far.
+#[derive(Default)]
+struct Head {
+    format: Option<String>,
+    version: Option<u32>,
+    revision: Option<Option<String>>,
+    max_runs: Option<Option<u32>>,
+    max_age_days: Option<Option<u32>>,
+    runs: Option<Vec<RunLine>>,
+    errors: Option<Vec<ErrorLine>>,
+    incidents: Option<Vec<IncidentLine>>,
+    projects: Option<Vec<String>>,
+    files: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum FileField {
+    Format,
+    Version,
+    Revision,
+    MaxRuns,
+    MaxAgeDays,
+    Runs,
+    Errors,
+    Incidents,
+    Projects,
+    Files,
+    Tests,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum TestField {
+    #[serde(rename = "p")]
+    P,
+    #[serde(rename = "f")]
+    F,
+    #[serde(rename = "t")]
+    T,
+    #[serde(rename = "l")]
+    L,
+    #[serde(rename = "g")]
+    G,
+    #[serde(rename = "r")]
+    R,
+    #[serde(rename = "s")]
+    S,
+    #[serde(rename = "d")]
+    D,
+    #[serde(rename = "n")]
+    N,
+    #[serde(rename = "e")]
+    E,
+    #[serde(other)]
+    Other,
+}
+
+/// Buffers reused from one test line to the next.
+#[derive(Default)]
+struct Scratch {
+    t: Vec<String>,
+    r: Vec<u32>,
+    d: Vec<u32>,
+    n: Vec<u32>,
+    e: Vec<u32>,
+    s: Vec<u8>,
+}
+
+/// Reads an array of u32 into a reused vector.
+struct U32s<'a>(&'a mut Vec<u32>);
+
+impl<'de> DeserializeSeed<'de> for U32s<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for U32s<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of whole numbers")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.clear();
+        while let Some(x) = seq.next_element::<u32>()? {
+            self.0.push(x);
+        }
+        Ok(())
+    }
+}
+
+/// `null` (false) or an array of u32 into a reused vector (true).
+struct OptU32s<'a>(&'a mut Vec<u32>);
+
+impl<'de> DeserializeSeed<'de> for OptU32s<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptU32s<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of whole numbers or null")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        U32s(self.0).deserialize(d).map(|()| true)
+    }
+}
+
+/// A string into a reused buffer.
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for Bytes<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Bytes<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.clear();
+        self.0.extend_from_slice(v.as_bytes());
+        Ok(())
+    }
+}
+
+/// Where a problem found while streaming is kept (the parser only carries
+/// a placeholder error out).
+type ProblemSlot = Option<Problem>;
+
+fn stop<E: serde::de::Error>(slot: &mut ProblemSlot, problem: Problem) -> E {
+    *slot = Some(problem);
+    E::custom("the history has a problem")
+}
+
+/// A test line's fields besides the per-attempt arrays, which are in the
+/// [`Scratch`] it was read with.
+struct LineHead {
+    p: u32,
+    f: u32,
+    t: Vec<String>,
+    l: Option<u32>,
+    g: Option<Vec<String>>,
+    n: bool,
+    e: bool,
+}
+
+impl LineHead {
+    fn view(self, sc: &Scratch) -> TestView<'_> {
+        TestView {
+            p: self.p,
+            f: self.f,
+            t: self.t,
+            l: self.l,
+            g: self.g,
+            r: &sc.r,
+            s: &sc.s,
+            d: &sc.d,
+            n: self.n.then_some(sc.n.as_slice()),
+            e: self.e.then_some(sc.e.as_slice()),
+        }
+    }
+}
+
+/// Titles into a reused vector (moved out with an exact capacity).
+struct Titles<'a>(&'a mut Vec<String>);
+
+impl<'de> DeserializeSeed<'de> for Titles<'_> {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Titles<'_> {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        self.0.clear();
+        while let Some(x) = seq.next_element::<String>()? {
+            self.0.push(x);
+        }
+        Ok(self.0.drain(..).collect())
+    }
+}
+
+/// Reads one test line: the per-attempt arrays into the scratch buffers.
+struct LineSeed<'a>(&'a mut Scratch);
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = LineHead;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LineHead, D::Error> {
+        // A struct: an object, or an array of the fields in order.
+        const FIELDS: &[&str] = &["p", "f", "t", "l", "g", "r", "s", "d", "n", "e"];
+        d.deserialize_struct("TestLine", FIELDS, self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = LineHead;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct TestLine")
+    }
+
+    /// The array form of a struct, as serde reads it.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<LineHead, A::Error> {
+        let line = TestLine::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        let sc = self.0;
+        sc.r = line.r;
+        sc.d = line.d;
+        sc.s = line.s.into_bytes();
+        let (n, e) = (line.n.is_some(), line.e.is_some());
+        sc.n = line.n.unwrap_or_default();
+        sc.e = line.e.unwrap_or_default();
+        Ok(LineHead {
+            p: line.p,
+            f: line.f,
+            t: line.t,
+            l: line.l,
+            g: line.g,
+            n,
+            e,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LineHead, A::Error> {
+        use serde::de::Error as _;
+        let sc = self.0;
+        let (mut p, mut f, mut t, mut l, mut g) = (None, None, None, None, None);
+        let (mut r, mut s, mut d, mut n, mut e) = (false, false, false, None, None);
+        fn once<E: serde::de::Error>(seen: bool, field: &'static str) -> Result<(), E> {
+            if seen {
+                Err(E::duplicate_field(field))
+            } else {
+                Ok(())
+            }
+        }
+        while let Some(field) = map.next_key::<TestField>()? {
+            match field {
+                TestField::P => {
+                    once(p.is_some(), "p")?;
+                    p = Some(map.next_value::<u32>()?);
+                }
+                TestField::F => {
+                    once(f.is_some(), "f")?;
+                    f = Some(map.next_value::<u32>()?);
+                }
+                TestField::T => {
+                    once(t.is_some(), "t")?;
+                    t = Some(map.next_value_seed(Titles(&mut sc.t))?);
+                }
+                TestField::L => {
+                    once(l.is_some(), "l")?;
+                    l = Some(map.next_value::<Option<u32>>()?);
+                }
+                TestField::G => {
+                    once(g.is_some(), "g")?;
+                    g = Some(map.next_value::<Option<Vec<String>>>()?);
+                }
+                TestField::R => {
+                    once(r, "r")?;
+                    map.next_value_seed(U32s(&mut sc.r))?;
+                    r = true;
+                }
+                TestField::S => {
+                    once(s, "s")?;
+                    map.next_value_seed(Bytes(&mut sc.s))?;
+                    s = true;
+                }
+                TestField::D => {
+                    once(d, "d")?;
+                    map.next_value_seed(U32s(&mut sc.d))?;
+                    d = true;
+                }
+                TestField::N => {
+                    once(n.is_some(), "n")?;
+                    n = Some(map.next_value_seed(OptU32s(&mut sc.n))?);
+                }
+                TestField::E => {
+                    once(e.is_some(), "e")?;
+                    e = Some(map.next_value_seed(OptU32s(&mut sc.e))?);
+                }
+                TestField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let p = p.ok_or_else(|| A::Error::missing_field("p"))?;
+        let f = f.ok_or_else(|| A::Error::missing_field("f"))?;
+        let t = t.ok_or_else(|| A::Error::missing_field("t"))?;
+        for (seen, field) in [(r, "r"), (s, "s"), (d, "d")] {
+            if !seen {
+                return Err(A::Error::missing_field(field));
+            }
+        }
+        Ok(LineHead {
+            p,
+            f,
+            t,
+            l: l.flatten(),
+            g: g.flatten(),
+            n: n == Some(true),
+            e: e == Some(true),
+        })
+    }
+}
+
+/// One test line, built into the history as soon as it is read.
+struct TestSeed<'a> {
+    builder: &'a mut Builder,
+    scratch: &'a mut Scratch,
+    problem: &'a mut ProblemSlot,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for TestSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let head = LineSeed(&mut *self.scratch).deserialize(d)?;
+        self.builder
+            .test(self.index, head.view(self.scratch))
+            .map_err(|p| stop(self.problem, p))
+    }
+}
+
+thread_local! {
+    /// The buffers of [`decode_stream`]'s lines (read through serde_json's
+    /// `StreamDeserializer`, which takes a type, not a seed).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// A test line read into [`SCRATCH`].
+struct ScratchLine(LineHead);
+
+impl<'de> Deserialize<'de> for ScratchLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ScratchLine, D::Error> {
+        SCRATCH.with(|sc| {
+            LineSeed(&mut sc.borrow_mut())
+                .deserialize(d)
+                .map(ScratchLine)
+        })
+    }
+}
+
+/// The `tests` array, each line built as it is read.
+struct TestsSeed<'a> {
+    builder: &'a mut Builder,
+    problem: &'a mut ProblemSlot,
+}
+
+impl<'de> DeserializeSeed<'de> for TestsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TestsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut scratch = Scratch::default();
+        let mut index = 0;
+        while seq
+            .next_element_seed(TestSeed {
+                builder: &mut *self.builder,
+                scratch: &mut scratch,
+                problem: &mut *self.problem,
+                index,
+            })?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The whole file. When `format`, `version`, `runs`, `errors`, `projects`
+/// and `files` come before `tests` (as shardwright writes them), each test
+/// line is built into the history as it is read, so the file's tests never
+/// exist twice in memory; otherwise (a hand-edited file with its fields in
+/// another order, or not a usable history) the lines are read first, as
+/// before, and built at the end.
+struct FileSeed<'a> {
+    problem: &'a mut ProblemSlot,
+}
+
+impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
+    type Value = Parts;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parts, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FileSeed<'_> {
+    type Value = Parts;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct FileV1")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
+        use serde::de::Error as _;
+        let mut head = Head::default();
+        let mut builder: Option<Builder> = None;
+        let mut buffered: Option<Vec<TestLine>> = None;
+        macro_rules! once {
+            ($slot:expr, $name:literal) => {{
+                if $slot.is_some() {
+                    return Err(A::Error::duplicate_field($name));
+                }
+                $slot = Some(map.next_value()?);
+            }};
+        }
+        while let Some(field) = map.next_key::<FileField>()? {
+            match field {
+                FileField::Format => once!(head.format, "format"),
+                FileField::Version => once!(head.version, "version"),
+                FileField::Revision => once!(head.revision, "revision"),
+                FileField::MaxRuns => once!(head.max_runs, "maxRuns"),
+                FileField::MaxAgeDays => once!(head.max_age_days, "maxAgeDays"),
+                FileField::Runs => once!(head.runs, "runs"),
+                FileField::Errors => once!(head.errors, "errors"),
+                FileField::Incidents => once!(head.incidents, "incidents"),
+                FileField::Projects => once!(head.projects, "projects"),
+                FileField::Files => once!(head.files, "files"),
+                FileField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                FileField::Tests => {
+                    if builder.is_some() || buffered.is_some() {
+                        return Err(A::Error::duplicate_field("tests"));
+                    }
+                    let usable = head.format.as_deref() == Some(FORMAT)
+                        && head.version.is_some_and(|v| READS.contains(&v));
+                    if usable
+                        && head.runs.is_some()
+                        && head.errors.is_some()
+                        && head.projects.is_some()
+                        && head.files.is_some()
+                    {
+                        let mut b = Builder::new(
+                            head.runs.take().unwrap_or_default(),
+                            head.errors.take().unwrap_or_default(),
+                            head.projects.take().unwrap_or_default(),
+                            head.files.take().unwrap_or_default(),
+                        )
+                        .map_err(|p| stop(self.problem, p))?;
+                        map.next_value_seed(TestsSeed {
+                            builder: &mut b,
+                            problem: &mut *self.problem,
+                        })?;
+                        builder = Some(b);
+                    } else {
+                        buffered = Some(map.next_value()?);
+                    }
+                }
+            }
+        }
+        let format = head
+            .format
+            .ok_or_else(|| A::Error::missing_field("format"))?;
+        let version = head
+            .version
+            .ok_or_else(|| A::Error::missing_field("version"))?;
+        let builder = match builder {
+            Some(b) => b,
+            None => {
+                let runs = head.runs.ok_or_else(|| A::Error::missing_field("runs"))?;
+                let errors = head
+                    .errors
+                    .ok_or_else(|| A::Error::missing_field("errors"))?;
+                let projects = head
+                    .projects
+                    .ok_or_else(|| A::Error::missing_field("projects"))?;
+                let files = head.files.ok_or_else(|| A::Error::missing_field("files"))?;
+                let tests = buffered.ok_or_else(|| A::Error::missing_field("tests"))?;
+                if format != FORMAT {
+                    return Err(stop(
+                        self.problem,
+                        format!(
+                            "not a shardwright history (`format` is {format:?}, expected {FORMAT:?})"
+                        ),
+                    ));
+                }
+                if !READS.contains(&version) {
+                    return Err(stop(self.problem, wrong_version(&version.to_string())));
+                }
+                let mut b = Builder::new(runs, errors, projects, files)
+                    .map_err(|p| stop(self.problem, p))?;
+                for (i, mut line) in tests.into_iter().enumerate() {
+                    b.test(i, line.view()).map_err(|p| stop(self.problem, p))?;
+                }
+                b
+            }
+        };
+        Ok(Parts {
+            builder,
+            incidents: head.incidents.unwrap_or_default(),
+            file_limits: (head.max_runs.flatten(), head.max_age_days.flatten()),
+            revision: head.revision.flatten(),
+        })
+    }
+}
+
+/// A file read up to its last checks: [`Parts::finish`] makes the history.
+struct Parts {
+    builder: Builder,
+    incidents: Vec<IncidentLine>,
+    file_limits: (Option<u32>, Option<u32>),
+    revision: Option<String>,
+}
+
+impl Parts {
+    fn finish(mut self) -> Result<Decoded, Problem> {
+        self.builder.history.tests.shrink_to_fit();
+        self.builder
+            .finish(self.incidents, self.file_limits, self.revision)
+    }
 }
 
 /// Writes the history (call [`History::compact`] first) as version 2.
@@ -606,12 +1446,14 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
     out.extend_from_slice(b",\n\"files\":");
     serde_json::to_writer(&mut out, &file_list).expect("writing to memory");
     out.extend_from_slice(b",\n\"tests\":[");
+    // Buffers reused from one test to the next.
     let mut status = String::new();
+    let (mut r, mut d, mut n, mut e) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, (t, (p, f))) in history.tests.iter().zip(ids).enumerate() {
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
         status.clear();
-        let mut r = Vec::with_capacity(t.attempts.len());
-        let mut d = Vec::with_capacity(t.attempts.len());
+        r.clear();
+        d.clear();
         let mut any_error = false;
         let mut retries_derived = true;
         let mut previous: Option<u32> = None;
@@ -632,7 +1474,7 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             } else {
                 0
             };
-            retries_derived &= a.retry == position;
+            retries_derived &= u32::from(a.retry) == position;
             previous = Some(a.run);
             d.push(a.duration_ms);
             any_error |= a.error > 0;
@@ -643,11 +1485,19 @@ pub fn encode(history: &History, revision: &str, saved_at: i64) -> Vec<u8> {
             t: &t.id.title_path,
             l: t.line,
             g: &t.tags,
-            r,
+            r: &r,
             s: &status,
-            d,
-            n: (!retries_derived).then(|| t.attempts.iter().map(|a| a.retry).collect()),
-            e: any_error.then(|| t.attempts.iter().map(|a| a.error).collect()),
+            d: &d,
+            n: (!retries_derived).then(|| {
+                n.clear();
+                n.extend(t.attempts.iter().map(|a| u32::from(a.retry)));
+                n.as_slice()
+            }),
+            e: any_error.then(|| {
+                e.clear();
+                e.extend(t.attempts.iter().map(|a| a.error));
+                e.as_slice()
+            }),
         };
         serde_json::to_writer(&mut out, &line).expect("writing to memory");
     }
@@ -793,6 +1643,92 @@ mod tests {
         });
         h.compact();
         assert!(h.incidents().is_empty(), "run r1 is gone");
+    }
+
+    #[test]
+    fn fields_in_any_order_and_array_lines_load_alike() {
+        let h = sample();
+        let bytes = encode(&h, "rev1", 5);
+        // serde_json's map sorts the keys: `tests` comes before `version`
+        // (and `projects`, `runs`), so the lines are read before they can
+        // be built.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let reordered = serde_json::to_vec(&value).unwrap();
+        assert!(
+            String::from_utf8_lossy(&reordered).find("\"tests\"")
+                < String::from_utf8_lossy(&reordered).find("\"version\"")
+        );
+        let back = decode(&reordered).unwrap();
+        assert_eq!(back.history.tests, h.tests);
+        assert_eq!(back.history.runs, h.runs);
+        assert_eq!(back.revision.as_deref(), Some("rev1"));
+        assert!(back.history.test(&h.tests[1].key).is_some());
+        // A test line as an array (serde reads a struct from one too).
+        let text = String::from_utf8(bytes).unwrap().replace(
+            r#"{"p":0,"f":0,"t":["t"],"l":3,"r":[0,0,1],"s":"fpF","d":[10,12,9],"e":[1,0,1]}"#,
+            r#"[0,0,["t"],3,null,[0,0,1],"fpF",[10,12,9],null,[1,0,1]]"#,
+        );
+        assert!(text.contains("[0,0,[\"t\"]"), "{text}");
+        assert_eq!(decode(text.as_bytes()).unwrap().history.tests, h.tests);
+        // A duplicate test is refused either way.
+        let dup = text.replace(
+            "\"tests\":[\n",
+            "\"tests\":[\n[0,0,[\"t\"],3,null,[0],\"p\",[1],null,null],\n",
+        );
+        let problem = decode(dup.as_bytes()).unwrap_err();
+        assert!(problem.contains("appears twice"), "{problem}");
+    }
+
+    #[test]
+    fn read_in_pieces_alike_or_not_at_all() {
+        let h = sample();
+        let bytes = encode(&h, "rev1", 5);
+        let whole = decode(&bytes).unwrap();
+        for piece in [1, 2, 7, 64, 1 << 20] {
+            let d = decode_in_pieces(&bytes[..], u64::MAX, piece).expect("a good file");
+            assert_eq!(d.history.tests, whole.history.tests, "pieces of {piece}");
+            assert_eq!(d.history.runs, whole.history.runs);
+            assert_eq!(d.history.errors, whole.history.errors);
+            assert_eq!(d.revision, whole.revision);
+            assert_eq!(d.file_limits, whole.file_limits);
+            assert!(d.history.test(&h.tests[0].key).is_some());
+        }
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(&bytes);
+        assert_eq!(
+            decode_in_pieces(&bom[..], u64::MAX, 5)
+                .unwrap()
+                .history
+                .tests,
+            h.tests
+        );
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let no_tests = text.replace(
+            &text[text.find("\n\"tests\":[").unwrap()..],
+            "\n\"tests\":[ ]}\n",
+        );
+        assert!(decode_in_pieces(no_tests.as_bytes(), u64::MAX, 3)
+            .unwrap()
+            .history
+            .tests
+            .is_empty());
+        // Anything unusual is left to `decode`: another layout, a problem,
+        // a truncated file, trailing data, too many bytes.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let sorted = serde_json::to_vec(&value).unwrap();
+        assert!(decode(&sorted).is_ok());
+        for bad in [
+            sorted,
+            text.replace("\"s\":\"fpF\"", "\"s\":\"fxF\"").into_bytes(),
+            bytes[..bytes.len() - 10].to_vec(),
+            format!("{text} x").into_bytes(),
+            text.replace("]}\n", "],\"extra\":1}\n").into_bytes(),
+            text.replace("\"tests\":[\n", "\"tests\":[\n,").into_bytes(),
+            Vec::new(),
+        ] {
+            assert!(decode_in_pieces(&bad[..], u64::MAX, 4).is_none());
+        }
+        assert!(decode_in_pieces(&bytes[..], 100, 16).is_none());
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl History {
         let mut error_map: HashMap<u32, u32> = HashMap::default();
         let max_runs = self.limits.max_runs;
         for theirs in &other.tests {
-            let existed = self.test_index.contains_key(&theirs.key);
+            let existed = self.test_index.contains(&self.tests, &theirs.key);
             let slot = self.slot_for(&theirs.key, || theirs.id.clone());
             let mut added: Vec<Attempt> = Vec::new();
             for group in theirs.runs() {

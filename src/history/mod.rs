@@ -4,6 +4,7 @@
 pub mod estimate;
 pub mod format;
 pub mod import;
+mod index;
 pub mod infra;
 pub mod merge;
 pub mod model;

@@ -92,21 +92,34 @@ impl Status {
     }
 }
 
+/// 16 bytes: a history of a million tests × 20 runs holds 20 million.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempt {
     /// Index into [`History::runs`].
     pub run: u32,
+    pub duration_ms: u32,
+    /// 0 = no error, else 1 + index into [`History::errors`].
+    pub error: u32,
+    /// Playwright's retry index (at most [`Attempt::MAX_RETRY`]).
+    pub retry: u16,
     pub status: Status,
     /// `expectedStatus` was `failed` (`test.fail()`): a failure is the
     /// expected result.
     pub expected_failure: bool,
-    pub retry: u32,
-    pub duration_ms: u32,
-    /// 0 = no error, else 1 + index into [`History::errors`].
-    pub error: u32,
 }
 
+const _: () = assert!(std::mem::size_of::<Attempt>() == 16);
+
 impl Attempt {
+    /// The largest retry index kept (a larger one, which no real run has,
+    /// is kept as this).
+    pub const MAX_RETRY: u16 = u16::MAX;
+
+    /// A retry index as kept.
+    pub fn retry_index(retry: u32) -> u16 {
+        retry.min(u32::from(Self::MAX_RETRY)) as u16
+    }
+
     /// Whether the attempt had its expected result (Playwright's `status ===
     /// expectedStatus`).
     pub fn ok(&self) -> bool {
@@ -283,7 +296,7 @@ pub struct History {
     pub(crate) runs: Vec<RunMeta>,
     pub(crate) run_index: HashMap<String, u32>,
     pub(crate) tests: Vec<TestRecord>,
-    pub(crate) test_index: HashMap<String, u32>,
+    pub(crate) test_index: super::index::KeyIndex,
     pub(crate) errors: Vec<ErrorInfo>,
     pub(crate) error_index: HashMap<ErrorInfo, u32>,
     /// The revision of the file this history was loaded from or last saved
@@ -352,7 +365,9 @@ impl History {
     }
 
     pub fn test(&self, key: &str) -> Option<&TestRecord> {
-        self.test_index.get(key).map(|&i| &self.tests[i as usize])
+        self.test_index
+            .get(&self.tests, key)
+            .map(|i| &self.tests[i as usize])
     }
 
     pub fn run(&self, id: &str) -> Option<&RunMeta> {
@@ -380,11 +395,10 @@ impl History {
     /// The index of the test with this key, created (with the id `id()`
     /// gives) if new.
     pub(crate) fn slot_for(&mut self, key: &str, id: impl FnOnce() -> TestId) -> usize {
-        if let Some(&i) = self.test_index.get(key) {
+        if let Some(i) = self.test_index.get(&self.tests, key) {
             return i as usize;
         }
         let i = self.tests.len();
-        self.test_index.insert(key.to_string(), i as u32);
         self.tests.push(TestRecord {
             id: id(),
             key: key.to_string(),
@@ -392,6 +406,7 @@ impl History {
             tags: Vec::new(),
             attempts: Vec::new(),
         });
+        self.test_index.insert(&self.tests, i as u32);
         i
     }
 
@@ -465,7 +480,7 @@ impl History {
                     run,
                     status: na.status,
                     expected_failure: na.expected_failure,
-                    retry: na.retry,
+                    retry: Attempt::retry_index(na.retry),
                     duration_ms: na.duration_ms,
                     error,
                 },
@@ -507,18 +522,14 @@ impl History {
     }
 
     pub(crate) fn reindex_tests(&mut self) {
-        self.test_index = self
-            .tests
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.key.clone(), i as u32))
-            .collect();
+        self.test_index = super::index::KeyIndex::build(&self.tests);
     }
 
     /// Before saving: drops tests not seen for `max_age_days`, then runs and
     /// error messages no attempt refers to any more, and sorts tests by key
     /// (a stable file for diffs).
     pub fn compact(&mut self) {
+        let tests_before = self.tests.len();
         for t in &mut self.tests {
             t.trim_to(self.limits.max_runs);
         }
@@ -574,8 +585,15 @@ impl History {
             .enumerate()
             .map(|(i, e)| (e.clone(), i as u32))
             .collect();
-        self.tests.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        self.reindex_tests();
+        // Usually already in order with nothing dropped: then the index
+        // still holds.
+        let sorted = self.tests.is_sorted_by(|a, b| a.key <= b.key);
+        if !sorted {
+            self.tests.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        }
+        if !sorted || tests_before != self.tests.len() {
+            self.reindex_tests();
+        }
     }
 }
 

@@ -290,8 +290,11 @@ impl RunInput {
             }
         };
         let mut attempts = Vec::with_capacity(self.attempts.len());
+        // A run's failures mostly share a few messages: each is cleaned,
+        // classified and given its signature once.
+        let mut errors: rustc_hash::FxHashMap<String, Option<ErrorInfo>> = Default::default();
         for (i, a) in self.attempts.into_iter().enumerate() {
-            attempts.push(resolve_attempt(i, a, classifier)?);
+            attempts.push(resolve_attempt(i, a, classifier, &mut errors)?);
         }
         Ok((
             RunMeta {
@@ -307,7 +310,15 @@ impl RunInput {
     }
 }
 
-fn resolve_attempt(i: usize, a: AttemptInput, classifier: &Classifier) -> Result<NewAttempt> {
+/// Messages up to this long are remembered for the run's other attempts.
+const CACHED_MESSAGE_BYTES: usize = 16 * 1024;
+
+fn resolve_attempt(
+    i: usize,
+    a: AttemptInput,
+    classifier: &Classifier,
+    errors: &mut rustc_hash::FxHashMap<String, Option<ErrorInfo>>,
+) -> Result<NewAttempt> {
     let field = |name: &str| format!("attempts[{i}].{name}");
     if a.file.trim().is_empty() {
         return Err(Error::invalid(
@@ -380,7 +391,17 @@ fn resolve_attempt(i: usize, a: AttemptInput, classifier: &Classifier) -> Result
         expected_failure,
         retry: a.retry.unwrap_or(0),
         duration_ms: a.duration_ms.round() as u32,
-        error: message.and_then(|m| error_info(&m, classifier)),
+        error: message.and_then(|m| {
+            if m.len() > CACHED_MESSAGE_BYTES {
+                return error_info(&m, classifier);
+            }
+            if let Some(info) = errors.get(&m) {
+                return info.clone();
+            }
+            let info = error_info(&m, classifier);
+            errors.insert(m, info.clone());
+            info
+        }),
     })
 }
 

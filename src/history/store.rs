@@ -254,8 +254,34 @@ fn decode_checked(bytes: &[u8]) -> std::result::Result<format::Decoded, String> 
     Ok(decoded)
 }
 
+/// A good history file read in pieces ([`format::decode_stream`]); `None`
+/// for anything else (missing, unreadable, too large, a problem, another
+/// layout): [`load`] then reads it whole and says what is wrong.
+fn load_streaming(path: &Path) -> Option<format::Decoded> {
+    let file = open_regular(path, "read").ok()??;
+    if file.metadata().ok()?.len() > MAX_HISTORY_BYTES {
+        return None;
+    }
+    let decoded = format::decode_stream(file, MAX_HISTORY_BYTES)?;
+    match decoded.file_limits.0 {
+        Some(n) if n == 0 || n > Limits::MAX_RUNS_CAP => None,
+        _ => Some(decoded),
+    }
+}
+
 /// Reads a history. A missing file is an empty history.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
+    if let Some(decoded) = load_streaming(path) {
+        let mut history = decoded.history;
+        history.set_limits(limits(opts, decoded.file_limits));
+        history.revision = decoded.revision;
+        tracing::debug!(path = %path.display(), runs = history.runs.len(), tests = history.tests.len(), "history loaded");
+        return Ok(Loaded {
+            history,
+            existed: true,
+            recovered: None,
+        });
+    }
     let Some(bytes) = read_history(path)? else {
         return Ok(Loaded {
             history: History::new(limits(opts, (None, None))),

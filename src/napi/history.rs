@@ -1062,6 +1062,56 @@ pub fn decide_retry(input: RetryDecisionInput) -> napi::Result<RetryDecisionResu
     })
 }
 
+/// `shardwright report --json` in one call: loads the history at `path`,
+/// judges it with the reporter's settings (`settings`, then `SHARDWRIGHT_*`,
+/// then the command's `flags`) and returns the report as
+/// `JSON.stringify({ ...report, testsOmitted }, null, 2) + "\n"` would write
+/// it, with at most `maxTests` tests (all when absent). Nothing but the
+/// text crosses to JS, and evidence is gathered only for the tests printed.
+#[napi(
+    js_name = "__reportFileJson",
+    ts_args_type = "path: string, settings?: Record<string, unknown> | undefined | null, flags?: Record<string, unknown> | undefined | null, maxTests?: number | undefined | null"
+)]
+pub fn report_file_json(
+    path: String,
+    settings: Option<Loose>,
+    flags: Option<Loose>,
+    max_tests: Option<f64>,
+) -> napi::Result<String, &'static str> {
+    sync(|| {
+        let object = |field: &str, v: Option<Loose>| match v.map(|l| l.0) {
+            None | Some(Value::Null) => Ok(serde_json::Map::new()),
+            Some(Value::Object(m)) => Ok(m),
+            Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
+        };
+        let settings = object("options", settings)?;
+        let flags = object("flags", flags)?;
+        let max_tests = match max_tests {
+            None => None,
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(n.min(usize::MAX as f64) as usize),
+            Some(n) => return Err(Error::invalid("maxTests", n, "a whole number ≥ 0")),
+        };
+        let opts = crate::config::Config::with_flags(&settings, &flags)?
+            .flaky
+            .options()?;
+        let loaded = store::load(std::path::Path::new(&path), &LoadOptions::default())?;
+        let (report, omitted) = flaky::analyze_bounded(&loaded.history, &opts, max_tests)?;
+        // Freeing a million tests' records takes a while: on a thread of
+        // its own, while the report is written (inline if none starts).
+        let history = loaded.history;
+        #[cfg(not(target_family = "wasm"))]
+        let _ = std::thread::Builder::new()
+            .name("shardwright-free".into())
+            .spawn(move || drop(history));
+        #[cfg(target_family = "wasm")]
+        drop(history);
+        let mut out = Vec::with_capacity(1 << 20);
+        flaky::write_json_pretty(&mut out, &report, omitted)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        String::from_utf8(out).map_err(|e| Error::Internal(e.to_string()))
+    })
+}
+
 /// `HistoryStore.load` off the JS thread.
 #[napi(
     ts_args_type = "path: string, options?: HistoryOptions | undefined | null",
