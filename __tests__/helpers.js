@@ -32,6 +32,10 @@ function run(cmd, args, { cwd = ROOT, env = {}, timeoutMs = 180_000 } = {}) {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    // Decoded as a stream: a character split across two chunks stays whole
+    // (`+=` of each Buffer would turn it into two U+FFFD).
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

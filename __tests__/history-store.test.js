@@ -30,6 +30,7 @@ test('a writer SIGKILLed while it saves never leaves an unreadable history, and 
     const child = spawn(process.execPath, [WRITER, file, `w${round}`, '1000', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
     await new Promise((resolve) => {

@@ -108,6 +108,8 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
   const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
@@ -134,6 +136,8 @@ test('SIGKILL mid-run: the Playwright runner, its workers and the web server are
   const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
   const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));

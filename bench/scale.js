@@ -129,6 +129,8 @@ function measure(args, { stdout = 'ignore', env = {} } = {}) {
     const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'pipe', 'pipe'] });
     let figures = '';
     let stderr = '';
+    p.stdio[3].setEncoding('utf8');
+    p.stderr.setEncoding('utf8');
     p.stdio[3].on('data', (d) => (figures += d));
     p.stderr.on('data', (d) => (stderr += d));
     p.on('error', reject);

@@ -47,6 +47,8 @@ function sh(cwd, cmd, args, env = {}) {
         .join('\n');
       process.stdout.write(shown.replace(/^(?=.)/gm, '  '));
     };
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', echo);
     child.stderr.on('data', echo);
     child.on('error', reject);

@@ -55,6 +55,8 @@ async function start(server, i) {
   let matched = !patterns.stdout && !patterns.stderr;
   const seen = { stdout: '', stderr: '' };
   for (const stream of ['stdout', 'stderr']) {
+    // A character split across two chunks stays whole (for the log and `wait`).
+    child[stream].setEncoding('utf8');
     child[stream].on('data', (d) => {
       const text = d.toString();
       output = (output + text).slice(-64 * 1024);

@@ -1,0 +1,16 @@
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const dir = process.argv[2];
+const { History } = require('./js/index.js');
+const { analyzeWith } = require('./js/api/record.js');
+const json = JSON.parse(execFileSync(process.execPath, [__dirname + '/js/cli/main.js', 'report', '--json', '--all'], { cwd: dir, maxBuffer: 1 << 28 }));
+const nat = json.tests.map((t) => t.key).sort();
+const h = History.load(dir + '/history.json');
+const js = analyzeWith(h, {}).tests.map((t) => t.key).sort();
+const html = fs.readFileSync(dir + '/report.html', 'utf8');
+const data = JSON.parse(html.match(/<script type="application\/json" id="sw-data">(.*?)<\/script>/s)[1]);
+console.log('native', nat.length, 'js', js.length, 'page keys?', Object.keys(data));
+const page = (data.tests || []).map((t) => t.key || t.k || t[0]);
+console.log('page tests', page.length, typeof data.tests?.[0], JSON.stringify(data.tests?.[0]).slice(0, 200));
+const a = new Set(nat), b = new Set(js);
+console.log('in native not js', nat.filter((k) => !b.has(k)).slice(0, 5), 'in js not native', js.filter((k) => !a.has(k)).slice(0, 5));
