@@ -103,7 +103,8 @@ test('a webServer that cannot start stops the run before any test, with its outp
   assert.deepEqual(processesIn(dir), []);
 });
 
-test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, the port free, what finished recorded', async () => {
+/** `shardwright run` of a 4 × 4 slow fixture, once 3 tests ran: `{ port, dir, child, output(), exited }`. */
+async function runUntilTestsRan() {
   const port = await freePort();
   const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
   const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -114,15 +115,20 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   assert.ok(await within(120_000, () => logLines(dir, 'ran.log').length >= 3), `tests ran: ${out}`);
+  return { port, dir, child, output: () => out, exited };
+}
+
+test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, the port free, what finished recorded', async () => {
+  const { port, dir, child, output, exited } = await runUntilTestsRan();
   assert.ok(await listening(port));
   const running = processesIn(dir);
   assert.ok(running.length >= 3, `the server, the Playwright runner and its workers: ${running.join('\n')}`);
   const sent = Date.now();
   child.kill('SIGTERM');
   const exit = await exited;
-  assert.equal(exit.code, 143, out);
+  assert.equal(exit.code, 143, output());
   assert.ok(Date.now() - sent < 10_000, `exited ${Date.now() - sent} ms after SIGTERM`);
-  assert.match(out, /^shardwright: stopped by SIGTERM: \d+ groups? finished on this machine/m);
+  assert.match(output(), /^shardwright: stopped by SIGTERM: \d+ groups? finished on this machine/m);
   const left = await within(5000, () => processesIn(dir).length === 0 && listening(port).then((l) => !l));
   assert.ok(left, `left behind 5 s after the exit: ${processesIn(dir).join('\n')}`);
   // The tests that finished are in the history.
@@ -132,16 +138,7 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
 });
 
 test('SIGKILL mid-run: the Playwright runner, its workers and the web server are gone within 10 s', async () => {
-  const port = await freePort();
-  const dir = writeFixture({ port, files: 4, tests: 4, waitMs: 1500 });
-  const child = spawn(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...process.env, ...env(dir) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  assert.ok(await within(120_000, () => logLines(dir, 'ran.log').length >= 3), `tests ran: ${out}`);
+  const { port, dir, child, exited } = await runUntilTestsRan();
   const running = processesIn(dir);
   assert.ok(
     running.some((p) => /playwright.* test/.test(p)),

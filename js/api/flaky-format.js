@@ -157,4 +157,4 @@ function flakySummary(report, { maxTests = 10, color = false } = {}) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { formatMs, flakyMarkdown, flakySummary };
+module.exports = { formatMs, flakyMarkdown, flakySummary, cell, code };

@@ -3,19 +3,8 @@
 // a PR comment or $GITHUB_STEP_SUMMARY: the failures sorted into new, known
 // flaky and broken on base, with their owners. Same style as flaky-format.js.
 
+const { cell, code } = require('./flaky-format.js');
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-function cell(text) {
-  return String(text ?? '')
-    .replace(/\r?\n/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, "'")
-    .trim();
-}
-
-function code(text) {
-  return `\`${String(text).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
-}
 
 function owners(f) {
   return f.owners.length ? f.owners.map(cell).join(' ') : '—';
