@@ -748,13 +748,8 @@ impl HistoryStore {
         #[napi(ts_arg_type = "Record<string, unknown> | undefined")] flags: Option<Loose>,
     ) -> napi::Result<String, &'static str> {
         sync(|| {
-            let object = |field: &str, v: Option<Loose>| match v.map(|l| l.0) {
-                None | Some(Value::Null) => Ok(serde_json::Map::new()),
-                Some(Value::Object(m)) => Ok(m),
-                Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
-            };
-            let settings = object("options", settings)?;
-            let flags = object("flags", flags)?;
+            let settings = Loose::object("options", settings)?;
+            let flags = Loose::object("flags", flags)?;
             let mut opts = crate::config::Config::with_flags(&settings, &flags)?
                 .flaky
                 .options()?;
@@ -1079,13 +1074,8 @@ pub fn report_file_json(
     max_tests: Option<f64>,
 ) -> napi::Result<String, &'static str> {
     sync(|| {
-        let object = |field: &str, v: Option<Loose>| match v.map(|l| l.0) {
-            None | Some(Value::Null) => Ok(serde_json::Map::new()),
-            Some(Value::Object(m)) => Ok(m),
-            Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
-        };
-        let settings = object("options", settings)?;
-        let flags = object("flags", flags)?;
+        let settings = Loose::object("options", settings)?;
+        let flags = Loose::object("flags", flags)?;
         let max_tests = match max_tests {
             None => None,
             Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(n.min(usize::MAX as f64) as usize),

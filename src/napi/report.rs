@@ -2,23 +2,14 @@
 //! computed by the engine in one call and safe to embed in a `<script>`.
 
 use napi_derive::napi;
-use serde_json::Value;
 
 use super::history::HistoryStore;
 use super::runtime::sync;
 use super::value::Loose;
 use crate::config;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::flaky;
 use crate::report::{self, PageOptions, ShardRecord};
-
-fn object(field: &str, v: Option<Loose>) -> Result<serde_json::Map<String, Value>> {
-    match v.map(|l| l.0) {
-        None | Some(Value::Null) => Ok(serde_json::Map::new()),
-        Some(Value::Object(m)) => Ok(m),
-        Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
-    }
-}
 
 /// The page data of `history` as JSON text (escaped for a `<script>`
 /// element), judged with the reporter's settings (`settings`, then
@@ -36,8 +27,8 @@ pub fn html_report_data(
     generated_at: Option<f64>,
 ) -> napi::Result<String, &'static str> {
     sync(|| {
-        let settings = object("options", settings)?;
-        let flags = object("flags", flags)?;
+        let settings = Loose::object("options", settings)?;
+        let flags = Loose::object("flags", flags)?;
         let opts = config::Config::with_flags(&settings, &flags)?
             .flaky
             .options()?;

@@ -3,13 +3,11 @@
 //! (`shardwright triage`).
 
 use napi_derive::napi;
-use serde_json::Value;
 
 use super::history::HistoryStore;
 use super::runtime::sync;
 use super::value::Loose;
-use crate::config;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::playwright::rerun;
 use crate::triage::{self, CodeOwners, TriageInput};
 
@@ -44,14 +42,6 @@ pub fn rerun_list(
     })
 }
 
-fn object(field: &str, v: Option<Loose>) -> Result<serde_json::Map<String, Value>> {
-    match v.map(|l| l.0) {
-        None | Some(Value::Null) => Ok(serde_json::Map::new()),
-        Some(Value::Object(m)) => Ok(m),
-        Some(other) => Err(Error::invalid(field, config::show(&other), "an object")),
-    }
-}
-
 /// The failures of run `runId` (the newest when absent) of `head`, sorted
 /// into new, known flaky and broken on base against `base`, judged with the
 /// reporter's settings (and a command's `flags` above them); owners from
@@ -69,8 +59,8 @@ pub fn triage_json(
     root_prefix: Option<String>,
 ) -> napi::Result<String, &'static str> {
     sync(|| {
-        let settings = object("options", settings)?;
-        let flags = object("flags", flags)?;
+        let settings = Loose::object("options", settings)?;
+        let flags = Loose::object("flags", flags)?;
         let opts = crate::config::Config::with_flags(&settings, &flags)?
             .flaky
             .options()?;

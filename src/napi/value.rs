@@ -26,6 +26,22 @@ pub const MAX_DEPTH: usize = 64;
 /// Values read in one [`Loose`] before the rest reads as `[too large]`.
 pub const MAX_NODES: usize = 1_000_000;
 
+impl Loose {
+    /// An options object (`settings`, `flags`…): absent or null is empty;
+    /// anything else but an object is an error naming `field`.
+    pub fn object(field: &str, v: Option<Loose>) -> crate::error::Result<Map<String, Value>> {
+        match v.map(|l| l.0) {
+            None | Some(Value::Null) => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m),
+            Some(other) => Err(crate::error::Error::invalid(
+                field,
+                crate::config::show(&other),
+                "an object",
+            )),
+        }
+    }
+}
+
 impl TypeName for Loose {
     fn type_name() -> &'static str {
         "unknown"
