@@ -86,6 +86,30 @@ test('fixed-port webServer with a globalSetup, html and junit reporters: every t
   assert.deepEqual(processesIn(dir), []);
 });
 
+test("`npx playwright test` started without npx: the project's node_modules/.bin tools still resolve (globalSetup), every test once", async () => {
+  const port = await freePort();
+  const dir = writeFixture({ port, files: 3, tests: 2 });
+  // node_modules: the repository's packages, plus a tool of the project's own in .bin.
+  fs.rmSync(path.join(dir, 'node_modules'));
+  const bin = path.join(dir, 'node_modules', '.bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const shared = path.join(ROOT, 'node_modules');
+  for (const e of fs.readdirSync(shared)) if (e !== '.bin') fs.symlinkSync(path.join(shared, e), path.join(dir, 'node_modules', e));
+  for (const e of fs.readdirSync(path.join(shared, '.bin'))) fs.symlinkSync(fs.realpathSync(path.join(shared, '.bin', e)), path.join(bin, e));
+  fs.writeFileSync(path.join(bin, 'fixture-tool'), `#!/bin/sh\necho "tool ran" >> ${JSON.stringify(path.join(dir, 'tool.log'))}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'global-setup.js'), "module.exports = () => { require('node:child_process').execFileSync('fixture-tool'); };\n");
+  const config = path.join(dir, 'playwright.config.js');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('defineConfig({', "defineConfig({ globalSetup: require.resolve('./global-setup.js'),"));
+  // No .bin folder on the PATH, as when `shardwright run` is started by node itself.
+  const PATH = process.env.PATH.split(path.delimiter)
+    .filter((p) => !p.includes('node_modules'))
+    .join(path.delimiter);
+  const r = await run(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: { ...env(dir), PATH }, timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(logLines(dir, 'ran.log').sort(), allTitles(3, 2), 'every test ran exactly once');
+  assert.deepEqual(logLines(dir, 'tool.log'), ['tool ran'], "globalSetup found the project's tool");
+});
+
 test('a webServer that cannot start stops the run before any test, with its output and exit code', async () => {
   const port = await freePort();
   const dir = writeFixture({ port, files: 2, tests: 2, serverFails: true });

@@ -32,6 +32,7 @@ const { formatMs } = require('../api/flaky-format.js');
 const { readGroupPayload, resultPayload } = require('./queue-run.js');
 const { plural, tail } = require('./progress.js');
 const { Tail } = require('./tail-file.js');
+const { launch } = require('./launch.js');
 
 const REPORTER = path.join(__dirname, 'batch-reporter.js');
 const POLL_MS = 200;
@@ -209,7 +210,8 @@ function batchRunner(ctx, adopt) {
     const timer = setInterval(tick, POLL_MS);
     let result;
     try {
-      result = await ctx.manager.submit({ id: `batch-${n}`, command: ctx.command[0], args, cwd, env });
+      const how = launch([ctx.command[0], ...args], cwd);
+      result = await ctx.manager.submit({ id: `batch-${n}`, command: how.program, args: how.args, cwd, env: { ...env, ...how.env } });
     } finally {
       clearInterval(timer);
     }

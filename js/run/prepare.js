@@ -18,6 +18,7 @@ const { formatMs } = require('../api/flaky-format.js');
 const { groupPayload } = require('./queue-run.js');
 const { plural, shown } = require('./progress.js');
 const { alive } = require('./server-host.js');
+const { launch } = require('./launch.js');
 
 const ADAPT = path.join(__dirname, 'wrap-config.js');
 // As the engine names the wrapper (src/playwright/config.rs).
@@ -26,13 +27,17 @@ const safe = (s) => String(s).replace(/[^A-Za-z0-9.-]/g, '_');
 /** `<command> --list --reporter=json`: the report's text. */
 function list(command, cwd, env, shownCommand) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shardwright-list-')), 'list.json');
-  const program = process.platform === 'win32' && command[0] === 'npx' ? 'npx.cmd' : command[0];
-  const args = [...command.slice(1), '--list', '--reporter=json'];
+  const how = launch(command, cwd);
+  const args = [...how.args, '--list', '--reporter=json'];
   return new Promise((resolve, reject) => {
     execFile(
-      program,
+      process.platform === 'win32' && how.program === 'npx' ? 'npx.cmd' : how.program,
       args,
-      { cwd, env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_FILE: out, PLAYWRIGHT_JSON_OUTPUT_NAME: '', FORCE_COLOR: '0' }, maxBuffer: 64 << 20 },
+      {
+        cwd,
+        env: { ...process.env, ...how.env, ...env, PLAYWRIGHT_JSON_OUTPUT_FILE: out, PLAYWRIGHT_JSON_OUTPUT_NAME: '', FORCE_COLOR: '0' },
+        maxBuffer: 64 << 20,
+      },
       (error, stdout, stderr) => {
         try {
           if (!fs.existsSync(out)) {

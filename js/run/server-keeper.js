@@ -132,9 +132,10 @@ async function main() {
     }
   }
   writeState(dir, { pid: process.pid, state: 'ready', env, reused });
-  // Watch the servers and the users.
+  // Watch the servers and the users (a run that ends stops the servers
+  // itself, js/run/servers.js: this finds a killed one, or a dead server).
   for (;;) {
-    await sleep(250);
+    await sleep(1000);
     for (const { child, server } of started) {
       if (child.exitCode !== null && !stopping) {
         writeState(dir, { pid: process.pid, state: 'died', server: server.shown, exitCode: child.exitCode });
