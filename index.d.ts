@@ -891,9 +891,10 @@ export interface NativeShard {
  * Why columns: for 100,000 single-test groups, napi-rs reading 100,000
  * objects field by field, or JSON of them (stringify, parsing every
  * object), each cost more than the whole plan. Here every string crosses
- * in one UTF-8 buffer, NUL-separated (V8 encodes it in one pass; here one
- * validation and a `memchr` split, where decoding each string from UTF-16
- * took a third of the call), numbers cross as typed arrays (no copy),
+ * in one UTF-8 buffer, NUL-separated (V8 writes each string straight
+ * into it, the engine borrows it: one validation and a `memchr` split,
+ * where a joined JS string cost a UTF-16 copy and a conversion, a third
+ * of the call), numbers cross as typed arrays (no copy),
  * projects, files and tags are interned, and a single-test group's key is
  * its id. The JS side checks each field's type (and that no string holds a
  * NUL) and names the group in its errors; what arrives here is well-formed,
@@ -904,7 +905,7 @@ export interface PackedGroups {
    * Every string, UTF-8, each followed by a NUL: the ids, then the test
    * keys, then the interned projects, files and tags.
    */
-  text: string
+  text: Uint8Array
   /** How many interned strings end `text`. */
   stringCount: number
   /**

@@ -5,7 +5,7 @@
 //! napi-rs reading 100,000 objects field by field, and a malformed group is
 //! still named precisely (a second, slower parse finds it).
 
-use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array, Utf16String};
+use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array};
 use napi_derive::napi;
 use std::sync::Arc;
 
@@ -159,9 +159,10 @@ impl ShardOptions {
 /// Why columns: for 100,000 single-test groups, napi-rs reading 100,000
 /// objects field by field, or JSON of them (stringify, parsing every
 /// object), each cost more than the whole plan. Here every string crosses
-/// in one UTF-8 buffer, NUL-separated (V8 encodes it in one pass; here one
-/// validation and a `memchr` split, where decoding each string from UTF-16
-/// took a third of the call), numbers cross as typed arrays (no copy),
+/// in one UTF-8 buffer, NUL-separated (V8 writes each string straight
+/// into it, the engine borrows it: one validation and a `memchr` split,
+/// where a joined JS string cost a UTF-16 copy and a conversion, a third
+/// of the call), numbers cross as typed arrays (no copy),
 /// projects, files and tags are interned, and a single-test group's key is
 /// its id. The JS side checks each field's type (and that no string holds a
 /// NUL) and names the group in its errors; what arrives here is well-formed,
@@ -170,8 +171,7 @@ impl ShardOptions {
 pub struct PackedGroups {
     /// Every string, UTF-8, each followed by a NUL: the ids, then the test
     /// keys, then the interned projects, files and tags.
-    #[napi(ts_type = "string")]
-    pub text: Utf16String,
+    pub text: Uint8Array,
     /// How many interned strings end `text`.
     pub string_count: u32,
     /// Per group: how many test keys are its own, or 0xFFFFFFFF for one
@@ -189,42 +189,6 @@ pub struct PackedGroups {
     /// Per group: how many of `tags` (interned) are its own.
     pub tag_count: Uint32Array,
     pub tags: Uint32Array,
-}
-
-/// UTF-16 to UTF-8 in one pass over the whole text, lone surrogates as
-/// U+FFFD (as `String::from_utf16_lossy`, several times faster on long
-/// text: no per-character decoding outside the surrogate range).
-fn utf8(text: &[u16]) -> String {
-    let mut out = Vec::with_capacity(text.len() + text.len() / 2);
-    let mut i = 0;
-    while i < text.len() {
-        let c = text[i];
-        if c < 0x80 {
-            out.push(c as u8);
-        } else if c < 0x800 {
-            out.extend_from_slice(&[0xC0 | (c >> 6) as u8, 0x80 | (c & 0x3F) as u8]);
-        } else if !(0xD800..0xE000).contains(&c) {
-            out.extend_from_slice(&[
-                0xE0 | (c >> 12) as u8,
-                0x80 | ((c >> 6) & 0x3F) as u8,
-                0x80 | (c & 0x3F) as u8,
-            ]);
-        } else {
-            let end = (i + 2).min(text.len());
-            let ch = char::decode_utf16(text[i..end].iter().copied())
-                .next()
-                .map_or(char::REPLACEMENT_CHARACTER, |r| {
-                    r.unwrap_or(char::REPLACEMENT_CHARACTER)
-                });
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-            i += ch.len_utf16();
-            continue;
-        }
-        i += 1;
-    }
-    // Every branch above writes well-formed UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A single-test group: its one test is keyed by the group's id.
@@ -248,7 +212,10 @@ fn parse_groups(p: &PackedGroups) -> Result<Vec<Group>> {
             return Err(broken(format!("{name} has {len} entries for {n} groups")));
         }
     }
-    let text = utf8(&p.text);
+    // Buffer#write never writes ill-formed UTF-8 (a lone surrogate becomes
+    // U+FFFD); the check is one pass, and a bug cannot get past it.
+    let text = simdutf8::compat::from_utf8(&p.text)
+        .map_err(|e| broken(format!("text is not UTF-8 ({e})")))?;
     let mut pieces = text.split_terminator('\0');
     let mut next = || -> Result<&str> {
         pieces
@@ -616,30 +583,6 @@ mod tests {
 
     fn options(v: Value) -> Result<PlanOptions> {
         ShardOptions::from_loose(Some(&Loose(v)))?.resolve()
-    }
-
-    #[test]
-    fn utf8_matches_std_on_every_utf16_shape() {
-        let cases: Vec<Vec<u16>> = vec![
-            "".encode_utf16().collect(),
-            "chromium › a.spec.ts › ü ✓ 🎭 \0 x"
-                .encode_utf16()
-                .collect(),
-            vec![0xD800],                 // lone high surrogate at the end
-            vec![0xD800, 0x41],           // lone high surrogate before a letter
-            vec![0xDC00, 0xD83C, 0xDFAD], // lone low, then a pair
-            vec![0x7F, 0x80, 0x7FF, 0x800, 0xFFFF],
-        ];
-        for c in cases {
-            assert_eq!(utf8(&c), String::from_utf16_lossy(&c), "{c:x?}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn utf8_is_from_utf16_lossy(units in proptest::collection::vec(any::<u16>(), 0..64)) {
-            prop_assert_eq!(utf8(&units), String::from_utf16_lossy(&units));
-        }
     }
 
     #[test]

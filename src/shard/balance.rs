@@ -329,6 +329,12 @@ pub fn improve(
     if n < 2 {
         return 0;
     }
+    let mut loads = shard_loads(items, of, n);
+    // Already good enough (LPT on many small items usually is): no search,
+    // and none of its set-up.
+    if makespan(&loads, weights) <= lower_bound * (1.0 + GOOD_ENOUGH) {
+        return 0;
+    }
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (i, &s) in of.iter().enumerate() {
         if s != NONE {
@@ -338,7 +344,6 @@ pub fn improve(
     for m in &mut members {
         m.sort_by(|&a, &b| member_cmp(items, a, b));
     }
-    let mut loads = shard_loads(items, of, n);
     let mut spent = 0u64;
     let load = |i: u32| items[i as usize].load;
     while spent < budget {

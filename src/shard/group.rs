@@ -64,9 +64,12 @@ fn plan_error(message: String) -> Error {
 pub fn validate(groups: &[Group]) -> Result<()> {
     let mut ids: FxHashMap<&str, usize> =
         FxHashMap::with_capacity_and_hasher(groups.len(), Default::default());
-    let total_tests = groups.iter().map(Group::test_count).sum();
+    // A single-test group's key is its id: the id check covers it against
+    // other single-test groups, so only listed keys go in the map, and a
+    // single-test group's id is looked up there afterwards.
+    let listed: usize = groups.iter().map(|g| g.tests.len()).sum();
     let mut tests: FxHashMap<&str, usize> =
-        FxHashMap::with_capacity_and_hasher(total_tests, Default::default());
+        FxHashMap::with_capacity_and_hasher(listed, Default::default());
     for (i, group) in groups.iter().enumerate() {
         if group.id.is_empty() {
             return Err(plan_error(format!("group #{i} has an empty id")));
@@ -94,20 +97,38 @@ pub fn validate(groups: &[Group]) -> Result<()> {
                 group.test_count()
             )));
         }
-        for test in group.test_keys() {
+        for test in &group.tests {
             if let Some(other) = tests.insert(test, i) {
                 return Err(plan_error(if other == i {
                     format!("test `{test}` is twice in group `{}`", group.id)
                 } else {
-                    format!(
-                        "test `{test}` is in two groups: `{}` and `{}`",
-                        groups[other].id, group.id
-                    )
+                    in_two_groups(test, groups, other, i)
                 }));
             }
         }
     }
+    if listed > 0 {
+        for (i, group) in groups.iter().enumerate() {
+            if group.tests.is_empty() {
+                if let Some(&other) = tests.get(group.id.as_str()) {
+                    return Err(plan_error(in_two_groups(
+                        &group.id,
+                        groups,
+                        other.min(i),
+                        other.max(i),
+                    )));
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+fn in_two_groups(test: &str, groups: &[Group], first: usize, second: usize) -> String {
+    format!(
+        "test `{test}` is in two groups: `{}` and `{}`",
+        groups[first].id, groups[second].id
+    )
 }
 
 /// How a number is shown in messages: JS spelling for the non-finite ones.
@@ -185,7 +206,9 @@ pub fn loads(groups: &[Group]) -> Loads {
             per_test_estimate_ms: None,
         };
     }
-    let estimate = median(&mut per_test);
+    // The estimate is needed only for groups without a duration.
+    let unknown = groups.iter().any(|g| g.duration_ms.is_none());
+    let estimate = if unknown { median(&mut per_test) } else { 0.0 };
     let mut estimated = 0;
     let loads = groups
         .iter()
@@ -205,14 +228,16 @@ pub fn loads(groups: &[Group]) -> Loads {
 }
 
 /// The median of a non-empty list (the mean of the middle two for an even
-/// length); sorts `values`.
+/// length); reorders `values`.
 pub fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
     let n = values.len();
+    let (lower, &mut mid, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
-        values[n / 2]
+        mid
     } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        // The largest of the lower half is the other middle value.
+        let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+        (below + mid) / 2.0
     }
 }
 
@@ -266,7 +291,11 @@ pub(crate) mod tests {
         assert_eq!(single.test_keys(), ["solo".to_string()]);
         let mut other = group("x", 1, None);
         other.tests[0] = "solo".into();
-        assert!(message(&[single, other]).ends_with("test `solo` is in two groups: `solo` and `x`"));
+        assert!(message(&[single.clone(), other.clone()])
+            .ends_with("test `solo` is in two groups: `solo` and `x`"));
+        // Either order: the listed key found first, or the single-test group.
+        assert!(message(&[other, group("y", 0, None), single])
+            .ends_with("test `solo` is in two groups: `x` and `solo`"));
         let mut s = group("s", 1, None);
         s.skipped = 2;
         assert!(message(&[s]).ends_with("group `s` has skipped: 2 but only 1 tests"));
@@ -301,5 +330,16 @@ pub(crate) mod tests {
         assert_eq!(l.estimated, 1);
         assert_eq!(l.per_test_estimate_ms, Some(20.0));
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn median_is_the_middle_of_the_sorted_list(mut v in proptest::collection::vec(0.0f64..1e6, 1..40)) {
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let want = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+            proptest::prop_assert_eq!(median(&mut v), want);
+        }
     }
 }

@@ -85,14 +85,24 @@ fn ranks(groups: &[Group], loads: &[f64]) -> Vec<u32> {
         .map(|(i, &l)| (balance::descending(l), i as u32))
         .collect();
     keyed.sort_unstable();
-    // Then each run of equal loads by id.
+    // Then each run of equal loads by id (the ids side by side: a
+    // comparison reads the two strings, not the two groups first).
     let mut start = 0;
+    let mut ids: Vec<(&str, u32)> = Vec::new();
     while start < keyed.len() {
         let key = keyed[start].0;
         let end = start + keyed[start..].partition_point(|k| k.0 == key);
         if end - start > 1 {
-            keyed[start..end]
-                .sort_unstable_by(|a, b| groups[a.1 as usize].id.cmp(&groups[b.1 as usize].id));
+            ids.clear();
+            ids.extend(
+                keyed[start..end]
+                    .iter()
+                    .map(|&(_, g)| (groups[g as usize].id.as_str(), g)),
+            );
+            ids.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (slot, &(_, g)) in keyed[start..end].iter_mut().zip(&ids) {
+                slot.1 = g;
+            }
         }
         start = end;
     }
