@@ -11,22 +11,9 @@ const { codedError, configError, show } = require('../errors.js');
 const { bounded, isArray, reading } = require('./boundary.js');
 
 const GROUP_FIELDS = ['id', 'project', 'file', 'tests', 'tags', 'durationMs', 'failedLastRun', 'skipped'];
-/** GROUP_FIELDS.includes(key), as a switch: 3–4× a Set's lookup, per field of 100,000 groups. */
-function isField(key) {
-  switch (key) {
-    case 'id':
-    case 'project':
-    case 'file':
-    case 'tests':
-    case 'tags':
-    case 'durationMs':
-    case 'failedLastRun':
-    case 'skipped':
-      return true;
-    default:
-      return false;
-  }
-}
+/** GROUP_FIELDS.includes(key) by `===` on interned names: 3–4× a Set's lookup, per field of 100,000 groups. */
+const isField = (k) =>
+  k === 'id' || k === 'project' || k === 'file' || k === 'tests' || k === 'tags' || k === 'durationMs' || k === 'failedLastRun' || k === 'skipped';
 /** testCount of a group of one test keyed by its id. */
 const SHORTHAND = 0xffffffff;
 
