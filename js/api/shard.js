@@ -11,9 +11,7 @@ const { codedError, configError, show } = require('../errors.js');
 const { bounded, isArray, reading } = require('./boundary.js');
 
 const GROUP_FIELDS = ['id', 'project', 'file', 'tests', 'tags', 'durationMs', 'failedLastRun', 'skipped'];
-/** GROUP_FIELDS.includes(key) by `===` on interned names: 3–4× a Set's lookup, per field of 100,000 groups. */
-const isField = (k) =>
-  k === 'id' || k === 'project' || k === 'file' || k === 'tests' || k === 'tags' || k === 'durationMs' || k === 'failedLastRun' || k === 'skipped';
+const KNOWN = new Set(GROUP_FIELDS);
 /** testCount of a group of one test keyed by its id. */
 const SHORTHAND = 0xffffffff;
 
@@ -104,7 +102,7 @@ function packGroups(groups) {
     const g = groups[i];
     if (g === null || typeof g !== 'object' || Array.isArray(g)) throw planError(`invalid groups[${i}]: ${show(g)} (an object)`);
     for (const key in g) {
-      if (!isField(key)) throw invalidGroup(i, g, key, g[key], `not a group field (one of ${GROUP_FIELDS.join(', ')})`);
+      if (!KNOWN.has(key)) throw invalidGroup(i, g, key, g[key], `not a group field (one of ${GROUP_FIELDS.join(', ')})`);
     }
     const id = g.id;
     if (typeof id !== 'string') throw invalidGroup(i, g, 'id', id, 'a string');

@@ -6,8 +6,8 @@
 // puts them (a web server command such as `vite` still resolves). npx
 // itself costs about half a second per start (npm's own loading), on every
 // batch and listing; `bench/run.js` compares with plain `npx playwright
-// test`. Anything else — another program, npx flags, no local Playwright,
-// Windows' .cmd shims — runs as written.
+// test`; the same start serves merge-reports (js/run/report.js). Anything
+// else — another program, no local Playwright — runs as written.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,18 +42,29 @@ function nodeScript(bins) {
   return null;
 }
 
+/** Node's resolution of Playwright's CLI from `from` (where .bin has no script: Windows' shims). */
+function resolvedCli(from) {
+  for (const id of ['playwright/cli.js', '@playwright/test/cli.js']) {
+    try {
+      return require.resolve(id, { paths: [from] });
+    } catch {}
+  }
+  return null;
+}
+
 /**
  * `{ program, args, env }` to start `command` in `cwd` (`env`: variables to
  * add to the caller's).
  */
 function launch(command, cwd) {
   const [program, ...args] = command;
-  if (process.platform === 'win32' || program !== 'npx' || args[0] !== 'playwright') return { program, args, env: {} };
+  if (program !== 'npx' || args[0] !== 'playwright') return { program, args, env: {} };
   const bins = binDirs(cwd);
-  const script = nodeScript(bins);
+  const script = nodeScript(bins) || resolvedCli(cwd);
   if (!script) return { program, args, env: {} };
-  const PATH = [...bins, process.env.PATH || ''].filter(Boolean).join(path.delimiter);
-  return { program: process.execPath, args: [script, ...args.slice(1)], env: { PATH } };
+  // Windows' PATH variable is named in any case: left as it is there.
+  const env = process.platform === 'win32' ? {} : { PATH: [...bins, process.env.PATH || ''].filter(Boolean).join(path.delimiter) };
+  return { program: process.execPath, args: [script, ...args.slice(1)], env };
 }
 
 module.exports = { launch };

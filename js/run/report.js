@@ -13,17 +13,7 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { shown } = require('./progress.js');
-
-function playwrightCli(cwd, configDir) {
-  for (const from of [configDir, cwd]) {
-    for (const id of ['playwright/cli.js', '@playwright/test/cli.js']) {
-      try {
-        return require.resolve(id, { paths: [from] });
-      } catch {}
-    }
-  }
-  return null;
-}
+const { launch } = require('./launch.js');
 
 const zips = (dir) => {
   try {
@@ -86,10 +76,8 @@ async function mergeReport(ctx, runConfig, rootDir, { whole = false } = {}) {
       fs.copyFileSync(file, path.join(work, name));
     }
   }
-  const cli = playwrightCli(ctx.cwd, runConfig.configDir);
-  const [program, args] = cli ? [process.execPath, [cli]] : ['npx', ['playwright']];
-  args.push('merge-reports', '--config', config, work);
-  const env = { ...process.env, FORCE_COLOR: ctx.progress.tty ? process.env.FORCE_COLOR || '1' : '0' };
+  const { program, args, env: started } = launch(['npx', 'playwright', 'merge-reports', '--config', config, work], runConfig.configDir);
+  const env = { ...process.env, ...started, FORCE_COLOR: ctx.progress.tty ? process.env.FORCE_COLOR || '1' : '0' };
   // Never block on a browser at the end of a batch run.
   if (env.PLAYWRIGHT_HTML_OPEN === undefined) env.PLAYWRIGHT_HTML_OPEN = 'never';
   const r = await new Promise((resolve) => {
