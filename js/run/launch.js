@@ -58,10 +58,12 @@ function resolvedCli(from) {
  */
 function launch(command, cwd) {
   const [program, ...args] = command;
-  if (program !== 'npx' || args[0] !== 'playwright') return { program, args, env: {} };
+  // As written: npx is npx.cmd on Windows.
+  const written = { program: process.platform === 'win32' && program === 'npx' ? 'npx.cmd' : program, args, env: {} };
+  if (program !== 'npx' || args[0] !== 'playwright') return written;
   const bins = binDirs(cwd);
   const script = nodeScript(bins) || resolvedCli(cwd);
-  if (!script) return { program, args, env: {} };
+  if (!script) return written;
   // Windows' PATH variable is named in any case: left as it is there.
   const env = process.platform === 'win32' ? {} : { PATH: [...bins, process.env.PATH || ''].filter(Boolean).join(path.delimiter) };
   return { program: process.execPath, args: [script, ...args.slice(1)], env };

@@ -31,7 +31,7 @@ function list(command, cwd, env, shownCommand) {
   const args = [...how.args, '--list', '--reporter=json'];
   return new Promise((resolve, reject) => {
     execFile(
-      process.platform === 'win32' && how.program === 'npx' ? 'npx.cmd' : how.program,
+      how.program,
       args,
       {
         cwd,
