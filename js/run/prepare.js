@@ -99,10 +99,14 @@ function watchConfig(ctx, wrapper) {
     ctx.runConfig = runConfig;
     ctx.startServers(runConfig);
   };
+  // Polled until the first Playwright process has written it (then the
+  // servers start), not for the rest of the run.
   const timer = setInterval(() => {
     try {
       read();
+      if (runConfig) clearInterval(timer);
     } catch (err) {
+      clearInterval(timer);
       ctx.stop(err);
     }
   }, 50);

@@ -33,9 +33,10 @@ const runner = runnerPid();
 const run = Number(/-(\d+)$/.exec(path.basename(dir))?.[1]);
 const gone = () => runner <= 1 || !alive(runner) || (run > 0 && !alive(run));
 if (gone()) process.exit(0);
+// Once a second: it lives as long as the batch, beside the tests' CPU.
 setInterval(() => {
   if (gone()) process.exit(0);
-}, 250);
+}, 1000);
 const read = (file) => {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
