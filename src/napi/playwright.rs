@@ -12,7 +12,7 @@ use super::value::{json as loose_json, Loose};
 use crate::config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::playwright::{
-    self, report, GroupBy, Grouping, LiveSuite, PlanFile, SelectOptions, Suite, TestId,
+    self, report, GroupBy, Grouping, LiveSuite, PlanFile, QueuePlan, SelectOptions, Suite, TestId,
 };
 
 /// One shard's share of the reporter's suite.
@@ -312,49 +312,17 @@ pub struct QueueSuite {
     pub root_dir: String,
 }
 
-/// The queue's groups of a suite: joined where their `--test-list` lines
-/// would clash, with their lines and expected durations (from the history,
-/// or the tests' count × the estimate of an unknown test); whether no
-/// duration was known; the fingerprint of the groups and their tests.
-fn queue_groups(suite: &Suite, history: Option<&HistoryStore>) -> (Vec<QueueGroup>, bool, String) {
-    let mut grouping = Grouping::of(suite).merge_clashing(suite);
-    let applied = history
-        .map(|h| playwright::apply_history(&mut grouping.groups, h.history()))
-        .unwrap_or_default();
-    let by_count = applied.with_duration == 0;
-    let fingerprint = crate::shard::fingerprint(
-        &grouping
-            .groups
-            .iter()
-            .map(|g| crate::shard::Group {
-                duration_ms: None,
-                failed_last_run: false,
-                ..g.clone()
-            })
-            .collect::<Vec<_>>(),
-        &crate::shard::PlanOptions::new(1),
-    );
-    let unknown = crate::history::estimate::DEFAULT_ESTIMATE_MS;
-    let per_test = crate::shard::loads(&grouping.groups).per_test_estimate_ms;
-    let groups = grouping
-        .groups
-        .iter()
-        .zip(&grouping.members)
-        .map(|(g, members)| QueueGroup {
-            id: g.id.clone(),
-            project: g.project.to_string(),
-            file: g.file.to_string(),
-            tests: g.test_keys().to_vec(),
-            lines: members
-                .iter()
-                .map(|&i| playwright::test_list_line(suite, i as usize))
-                .collect(),
-            expected_ms: g
-                .duration_ms
-                .unwrap_or_else(|| g.test_count() as f64 * per_test.unwrap_or(unknown)),
-        })
-        .collect();
-    (groups, by_count, fingerprint)
+impl From<playwright::QueueGroup> for QueueGroup {
+    fn from(g: playwright::QueueGroup) -> Self {
+        QueueGroup {
+            id: g.id,
+            project: g.project,
+            file: g.file,
+            tests: g.tests,
+            lines: g.lines,
+            expected_ms: g.expected_ms,
+        }
+    }
 }
 
 /// The listed suite as `shardwright run` queues it: groups (joined where
@@ -371,35 +339,15 @@ pub fn queue_suite(
         let parsed = parse_report(&report, group_by(group_by_option.as_ref())?)?;
         let output_dir = output_dir(&report);
         let mut suite: Suite = parsed.suite();
-        let mut skipped = Vec::new();
-        if let Some(q) = quarantined.filter(|q| !q.is_empty()) {
-            let q: rustc_hash::FxHashSet<&str> = q.iter().map(String::as_str).collect();
-            let keep: Vec<bool> = suite
-                .tests
-                .iter()
-                .zip(&suite.dependency)
-                .map(|(t, &dep)| dep || !q.contains(t.key.as_str()))
-                .collect();
-            skipped = suite
-                .tests
-                .iter()
-                .zip(&keep)
-                .filter(|(_, &k)| !k)
-                .map(|(t, _)| t.key.clone())
-                .collect();
-            let mut flags = keep.iter();
-            suite.tests.retain(|_| *flags.next().unwrap());
-            let mut flags = keep.iter();
-            suite.dependency.retain(|_| *flags.next().unwrap());
-        }
+        let skipped = playwright::remove_quarantined(&mut suite, &quarantined.unwrap_or_default());
         let unlistable = playwright::unlistable(&suite);
-        let (groups, by_count, fingerprint) = queue_groups(&suite, history);
+        let plan = QueuePlan::of(&suite, history.map(HistoryStore::history));
         Ok(QueueSuite {
-            groups,
+            groups: plan.groups.into_iter().map(QueueGroup::from).collect(),
             quarantined: skipped,
             tests: suite.planned_keys().count() as u32,
-            by_count,
-            fingerprint,
+            by_count: plan.by_count,
+            fingerprint: plan.fingerprint,
             unlistable,
             output_dir,
             root_dir: parsed.root_dir.clone(),
@@ -663,37 +611,19 @@ pub fn run_suite_plan(
 ) -> napi::Result<Value, &'static str> {
     sync(|| {
         let live = LiveSuite::parse(&suite)?.into_suite()?;
-        let (mut groups, by_count, fingerprint) = queue_groups(&live, history);
-        groups.sort_by(|a, b| {
-            b.expected_ms
-                .total_cmp(&a.expected_ms)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        let mut order: Vec<(String, String)> = Vec::new();
-        for g in &groups {
-            if !order.iter().any(|(p, f)| *p == g.project && *f == g.file) {
-                order.push((g.project.clone(), g.file.clone()));
-            }
-        }
-        let q: rustc_hash::FxHashSet<&str> =
-            quarantined.iter().flatten().map(String::as_str).collect();
-        let skip: Vec<u32> = live
-            .tests
-            .iter()
-            .enumerate()
-            .filter(|(i, t)| !live.dependency[*i] && q.contains(t.key.as_str()))
-            .map(|(i, _)| i as u32)
-            .collect();
+        let mut plan = QueuePlan::of(&live, history.map(HistoryStore::history));
+        let order = plan.longest_first();
+        let skip = playwright::quarantined_tests(&live, &quarantined.unwrap_or_default());
         Ok(json!({
-            "groups": groups.iter().map(|g| json!({
+            "groups": plan.groups.iter().map(|g| json!({
                 "id": g.id, "project": g.project, "file": g.file, "tests": g.tests,
                 "lines": g.lines, "expectedMs": g.expected_ms,
             })).collect::<Vec<_>>(),
-            "byCount": by_count,
-            "fingerprint": fingerprint,
+            "byCount": plan.by_count,
+            "fingerprint": plan.fingerprint,
             "tests": live.planned_keys().count(),
             "order": order,
-            "quarantined": skip.iter().map(|&i| live.tests[i as usize].key.clone()).collect::<Vec<_>>(),
+            "quarantined": skip.iter().map(|&i| live.tests[i].key.clone()).collect::<Vec<_>>(),
             "skip": skip,
         }))
     })
