@@ -353,11 +353,20 @@ fn attempt_end(spec: &ProcessSpec, exit: &ProcessExit) -> AttemptEnd {
 
 async fn timer_loop(shared: Arc<Shared>) {
     loop {
-        let deadline = shared.lock().next_deadline();
-        let armed = deadline
-            .map(|d| d.saturating_duration_since(shared.epoch).as_nanos() as u64)
-            .unwrap_or(u64::MAX);
-        shared.armed.store(armed, Ordering::SeqCst);
+        // Read and published under the lock: a `step` that adds an earlier
+        // deadline after this read compares it with this value and wakes
+        // the loop; published after the lock, a step in between would have
+        // compared with the previous (already fired) deadline and the new
+        // one would wait until this one.
+        let deadline = {
+            let s = shared.lock();
+            let deadline = s.next_deadline();
+            let armed = deadline
+                .map(|d| d.saturating_duration_since(shared.epoch).as_nanos() as u64)
+                .unwrap_or(u64::MAX);
+            shared.armed.store(armed, Ordering::SeqCst);
+            deadline
+        };
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,

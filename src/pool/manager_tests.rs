@@ -57,9 +57,26 @@ async fn drain(m: &Manager, host: &TestHost) -> (Vec<TaskResult>, Vec<Event>) {
             events.extend(out.events);
             return (results, events);
         }
-        tokio::time::timeout(Duration::from_secs(60), host.0.notified())
+        if tokio::time::timeout(Duration::from_secs(60), host.0.notified())
             .await
-            .expect("woken within a minute");
+            .is_err()
+        {
+            // What was still running, and what the kernel says of it.
+            let running: Vec<String> = m
+                .shared
+                .lock()
+                .running_processes()
+                .iter()
+                .map(|p| {
+                    let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid));
+                    format!("pid {} ({:?})", p.pid, stat.map(|s| s.trim().to_string()))
+                })
+                .collect();
+            panic!(
+                "not woken within a minute: {:?}, running {running:?}",
+                m.progress()
+            );
+        }
     }
 }
 
