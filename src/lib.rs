@@ -18,6 +18,8 @@ pub mod resources;
 pub mod retry;
 pub mod shard;
 pub mod signature;
+#[cfg(test)]
+mod test_dir;
 pub mod triage;
 
 // Unit tests exercise the engine; the bindings are exercised from JS.

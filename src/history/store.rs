@@ -620,15 +620,10 @@ mod tests {
     use super::*;
     use crate::history::model::tests::{attempt, meta};
     use crate::history::model::Status;
+    use crate::test_dir::TestDir;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "shardwright-store-{name}-{}-{:x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_dir(name: &str) -> TestDir {
+        TestDir::new(&format!("store-{name}"))
     }
 
     #[test]

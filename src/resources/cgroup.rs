@@ -244,11 +244,8 @@ mod tests {
         fs::write(p, text).unwrap();
     }
 
-    fn temp_root(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sw-cgroup-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_root(name: &str) -> crate::test_dir::TestDir {
+        crate::test_dir::TestDir::new(&format!("cgroup-{name}"))
     }
 
     #[test]
