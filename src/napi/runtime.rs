@@ -13,6 +13,9 @@ use napi::bindgen_prelude::*;
 
 use crate::error::Error as EngineError;
 
+// Not in the unit tests' binary: the hook would hide every failed assertion's
+// message (module_init runs when a binary loads, tests included).
+#[cfg(not(test))]
 #[napi_derive::module_init]
 fn init() {
     init_tracing();
@@ -28,6 +31,7 @@ fn init() {
 /// Logging is off unless `SHARDWRIGHT_LOG` is set (tracing's env-filter
 /// syntax: `debug`, `shardwright::retry=trace,info`); then it goes to stderr,
 /// so it never mixes with a reporter's stdout.
+#[cfg(not(test))]
 fn init_tracing() {
     let Ok(spec) = std::env::var("SHARDWRIGHT_LOG") else {
         return;

@@ -540,11 +540,22 @@ mod tests {
                 .parse()
                 .unwrap();
             // Gone, or a zombie waiting for a reaper (containers whose init
-            // does not reap): either way it no longer runs.
-            let state = std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
-                .ok()
-                .and_then(|s| s.rsplit(')').next().map(|r| r.trim().chars().next()))
-                .flatten();
+            // does not reap): either way it no longer runs. A signal is
+            // delivered when its target next runs: on a busy machine (or
+            // under qemu-user) the SIGKILLed grandchild may still show as
+            // running for a moment, so it gets up to 5 s to end.
+            let state_of = || {
+                std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                    .ok()
+                    .and_then(|s| s.rsplit(')').next().map(|r| r.trim().chars().next()))
+                    .flatten()
+            };
+            let mut state = state_of();
+            let waited = std::time::Instant::now();
+            while !matches!(state, None | Some('Z')) && waited.elapsed() < Duration::from_secs(5) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                state = state_of();
+            }
             assert!(
                 matches!(state, None | Some('Z')),
                 "grandchild {grandchild} survived: {state:?}"
