@@ -30,10 +30,15 @@ GNU_ARM64_ROOT=/usr/aarch64-linux-gnu
 # Skipped under qemu-user (they run natively in `npm test`): two unit tests
 # spawn a program that does not exist and expect ENOENT from spawn, but
 # qemu-user forks the child before exec (no CLONE_VFORK), so the failed exec
-# shows up as exit code 127; and one gives a 200 ms child 1 s to end before a
-# shutdown deadline, which the emulated test misses when the machine is busy.
+# shows up as exit code 127; one gives a 200 ms child 1 s to end before a
+# shutdown deadline, which the emulated test misses when the machine is busy;
+# and one starts 300 processes from a multi-threaded test: now and then
+# (1 run in 60-150 here, and once in CI) a forked qemu child deadlocks on a
+# lock another thread held at the fork (futex wait, before its exec), and the
+# test waits for it forever. Natively the child is spawned without a fork of
+# the threads' state (posix_spawn/vfork), so this cannot happen there.
 QEMU_SKIP=(--skip a_missing_program_is_a_spawn_error --skip processes_report_output_exit_codes_and_signals
-  --skip graceful_shutdown_waits_then_kills)
+  --skip graceful_shutdown_waits_then_kills --skip many_short_processes_each_end_once)
 
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(aarch64-unknown-linux-gnu wasm32-wasip1-threads)

@@ -277,36 +277,6 @@ async fn read_stream<R: AsyncRead + Unpin>(
 /// that left the group (setsid) and kept them cannot hold the task forever.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
-/// How often [`wait_child`] also asks for the exit status itself.
-const WAIT_POLL: Duration = Duration::from_millis(500);
-
-/// Waits for the child's exit: tokio's notification (a pidfd on Linux,
-/// SIGCHLD elsewhere), and every [`WAIT_POLL`] a non-blocking `waitpid` of
-/// its own, so that an exit whose notification went missing cannot hold a
-/// task forever. (CI once saw one of 300 `/bin/true` attempts never end;
-/// the cause was not reproduced.) The poll costs one syscall per running
-/// process every half second.
-#[cfg(not(target_family = "wasm"))]
-async fn wait_child(
-    child: &mut tokio::process::Child,
-) -> std::io::Result<std::process::ExitStatus> {
-    let pid = child.id().unwrap_or(0);
-    loop {
-        match tokio::time::timeout(WAIT_POLL, child.wait()).await {
-            Ok(status) => return status,
-            Err(_) => {
-                if let Some(status) = child.try_wait()? {
-                    tracing::warn!(
-                        pid,
-                        "the child's exit was seen by polling, not by its notification"
-                    );
-                    return Ok(status);
-                }
-            }
-        }
-    }
-}
-
 /// Runs one attempt of `spec` to its end.
 pub async fn run(
     spec: &ProcessSpec,
@@ -381,7 +351,7 @@ async fn run_native(
     let wait = async {
         let finished = tokio::select! {
             biased;
-            status = wait_child(&mut child) => Some(status),
+            status = child.wait() => Some(status),
             _ = control.token.cancelled() => None,
         };
         let status = match finished {
@@ -390,16 +360,16 @@ async fn run_native(
                 let graceful = control.reason().is_none_or(|r| r.graceful());
                 if graceful && !kill_grace.is_zero() {
                     signal_group(pid, SIGTERM);
-                    match tokio::time::timeout(kill_grace, wait_child(&mut child)).await {
+                    match tokio::time::timeout(kill_grace, child.wait()).await {
                         Ok(status) => status,
                         Err(_) => {
                             signal_group(pid, SIGKILL);
-                            wait_child(&mut child).await
+                            child.wait().await
                         }
                     }
                 } else {
                     signal_group(pid, SIGKILL);
-                    wait_child(&mut child).await
+                    child.wait().await
                 }
             }
         };
