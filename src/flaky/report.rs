@@ -316,8 +316,11 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         cx.incidents.project_id(&test.id.project)
     };
     let mut runs = Vec::new();
-    // (error, failed attempts): a test has few distinct errors.
+    // (error, failed attempts) per signature: messages that differ only in
+    // their variable parts (a call log's retry count, timings, ids) are one
+    // error, shown by its newest message. A test has few distinct errors.
     let mut counts: Vec<(u32, usize)> = Vec::new();
+    let signature = |e: u32| history.error(e).map(|i| i.signature.as_str());
     // Newest first: judged runs and infrastructure runs, by run index.
     let mut order: Vec<(u32, Option<&Point>)> = points.iter().map(|p| (p.run, Some(p))).collect();
     order.extend(infra.iter().map(|&r| (r, None)));
@@ -330,7 +333,11 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         let mut incident = None;
         for a in attempts {
             if a.error > 0 && !a.ok() {
-                match counts.iter_mut().find(|c| c.0 == a.error) {
+                let sig = signature(a.error);
+                match counts
+                    .iter_mut()
+                    .find(|c| c.0 == a.error || (sig.is_some() && signature(c.0) == sig))
+                {
                     Some(c) => c.1 += 1,
                     None => counts.push((a.error, 1)),
                 }
@@ -910,7 +917,7 @@ fn js_number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::PatternSpec;
+    use crate::classify::{Classifier, PatternSpec};
     use crate::flaky::QuarantineRule;
     use crate::history::model::tests::meta;
     use crate::history::model::NewAttempt;
@@ -976,6 +983,82 @@ mod tests {
         ] {
             assert_eq!(js_number(v), js, "{v}");
         }
+    }
+
+    #[test]
+    fn evidence_counts_one_error_per_signature_shown_by_its_newest_message() {
+        // The same assertion failing in four runs, its call log counting a
+        // different number of polls each time (variable parts), and a
+        // network error once: two errors, not five.
+        let mut h = History::new(Limits::DEFAULT);
+        let failed = |message: String, rule: &str, retry: u32| NewAttempt {
+            id: TestId::new("chromium", "a.spec.ts", vec!["banner".to_string()]),
+            line: Some(1),
+            tags: vec![],
+            status: Status::Failed,
+            expected_failure: false,
+            retry,
+            duration_ms: 5,
+            error: Some(crate::history::model::ErrorInfo::new(
+                message,
+                crate::classify::ErrorClass::Permanent,
+                rule.into(),
+            )),
+        };
+        let assertion = |polls: u32, text: &str| {
+            format!(
+                "Error: Timed out 500ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator('#t')\nExpected string: \"{text}\"\nCall log:\n  - {polls} × locator resolved to <p id=\"t\">ok</p>"
+            )
+        };
+        for (i, polls) in [3, 5, 4, 7].into_iter().enumerate() {
+            let text = if i == 3 { "promo banner" } else { "banner" };
+            let mut attempts = vec![failed(assertion(polls, text), "assertion", 0)];
+            if i == 1 {
+                attempts.push(failed(
+                    "Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:4000/"
+                        .into(),
+                    "network",
+                    1,
+                ));
+            }
+            h.add_run(
+                meta(&format!("run-{i}"), 1_000 * i as i64, &format!("c{i}")),
+                attempts,
+            );
+        }
+        // The user's pattern matches the newest run's message only: it is
+        // the one that stands for the signature.
+        let user = Classifier::new(&[], &[PatternSpec::Text("promo banner".into())], true).unwrap();
+        let r = analyze(
+            &h,
+            &FlakyOptions {
+                now_ms: Some(0),
+                classifier: Some(user),
+                ..FlakyOptions::DEFAULT
+            },
+        )
+        .unwrap();
+        let errors: Vec<_> = r.tests[0]
+            .evidence
+            .errors
+            .iter()
+            .map(|e| (e.message.as_str(), e.rule.as_str(), e.count))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "Error: Timed out 500ms waiting for expect(locator).toHaveText(expected)",
+                    "user:promo banner",
+                    4
+                ),
+                (
+                    "Error: page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:4000/",
+                    "network",
+                    1
+                )
+            ]
+        );
     }
 
     #[test]
