@@ -178,7 +178,8 @@ pub struct Evidence {
     pub outcomes: String,
     /// The latest runs that did not simply pass (newest first).
     pub runs: Vec<EvidenceRun>,
-    /// The most frequent error messages (at most 3).
+    /// The most frequent errors (at most 3), one per signature, each shown
+    /// by its newest message.
     pub errors: Vec<EvidenceError>,
     /// Distinct runs showing flakiness: flaky runs, failures that a pass
     /// followed (in a streak too short to be broken), failures at a commit
