@@ -134,10 +134,16 @@ function batchRunner(ctx, adopt) {
     const file = (suffix) => path.join(privateDir, `batch-${n}${suffix}`);
     let parts = [];
     const open = new Map();
+    // A group handed to Playwright is open; it runs (for the progress line)
+    // once one of its tests began: in one pass every group is handed over at
+    // the start, and only the workers' count runs at once.
+    const partOf = new Map();
     const take = (groups) => {
       parts = groups.map((g) => ({ group: g, ...readGroupPayload(g) }));
-      for (const p of parts) open.set(p.group.id, p);
-      ctx.runningGroups += parts.length;
+      for (const p of parts) {
+        open.set(p.group.id, p);
+        for (const k of p.tests) partOf.set(k, p);
+      }
     };
     if (!onePass) {
       take(batch);
@@ -162,7 +168,7 @@ function batchRunner(ctx, adopt) {
     const completions = [];
     const complete = (part, problem) => {
       open.delete(part.group.id);
-      ctx.runningGroups--;
+      if (part.started) ctx.startedGroups--;
       const record = groupRecord(part, tests, problem);
       ctx.mine.push(record);
       completions.push(
@@ -187,7 +193,14 @@ function batchRunner(ctx, adopt) {
         adopted = true;
         take(await adopt(e.suite));
       }
-      for (const k of e.began) began.add(k);
+      for (const k of e.began) {
+        began.add(k);
+        const part = partOf.get(k);
+        if (part && !part.started && open.has(part.group.id)) {
+          part.started = true;
+          ctx.startedGroups++;
+        }
+      }
       for (const t of e.tests) {
         const s = tests.get(t.key) || { attempts: [] };
         s.attempts.push(t.attempt);
@@ -232,7 +245,7 @@ function batchRunner(ctx, adopt) {
       // Stopping: what did not finish goes back to the queue; the tests of
       // those groups that did finish are kept for the history.
       for (const part of rest) for (const k of part.tests) if (tests.has(k)) ctx.interrupted.push(...tests.get(k).attempts);
-      ctx.runningGroups -= rest.length;
+      ctx.startedGroups -= rest.filter((p) => p.started).length;
       await Promise.all(completions);
       if (rest.length) await queue.release(rest.map((p) => p.group.id)).catch(() => {});
       return { cancelled: true, ranTests: ended > 0 };
@@ -257,9 +270,9 @@ function batchRunner(ctx, adopt) {
           continue;
         }
         if (running) ctx.strikes.add(part.group.id);
+        if (part.started) ctx.startedGroups--;
         back.push(part.group.id);
       }
-      ctx.runningGroups -= back.length;
       if (back.length) await queue.release(back);
       say(
         `batch ${n}: the Playwright process ${how}${ended ? ` after ${plural(ended, 'test')}` : ''}; ${plural(back.length, 'group')} went back to the queue${back.length < rest.length ? `, ${rest.length - back.length} failed` : ''}:\n    ${problem.split('\n').join('\n    ')}`,

@@ -138,7 +138,8 @@ async function runSuite(o, io) {
     strikes: new Set(), // groups whose Playwright process died while they ran
     interrupted: [], // attempts of tests that finished in groups a signal cut short
     batchSeq: 0,
-    runningGroups: 0,
+    // Groups handed to Playwright whose tests began (the progress line's "running").
+    startedGroups: 0,
     stopping: null, // the error that stops the run (the queue lost), or a signal
     tripped: null,
     lastStatus: null,

@@ -61,7 +61,7 @@ function renderer(ctx) {
     const slots = ctx.shared ? s.machines.filter((m) => m.state === 'running').reduce((a, m) => a + m.slots, 0) || ctx.workers : ctx.workers;
     const left = ctx.byCount ? `${plural(s.pending + s.leased.length, 'group')} left` : `about ${formatMs(s.remainingMs / slots)} left`;
     ctx.progress.show(
-      `${s.done}/${s.total} groups done · ${ctx.runningGroups} running${ctx.shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`,
+      `${s.done}/${s.total} groups done · ${ctx.startedGroups} running${ctx.shared ? ` here (${s.leased.length} in the run)` : ''} · ${s.failed} failed · ${left}`,
     );
     return s;
   };
