@@ -138,6 +138,10 @@ function batchRunner(ctx, adopt) {
     // once one of its tests began: in one pass every group is handed over at
     // the start, and only the workers' count runs at once.
     const partOf = new Map();
+    const stopped = (part) => {
+      if (part.started) ctx.startedGroups--;
+      part.started = false;
+    };
     const take = (groups) => {
       parts = groups.map((g) => ({ group: g, ...readGroupPayload(g) }));
       for (const p of parts) {
@@ -168,7 +172,7 @@ function batchRunner(ctx, adopt) {
     const completions = [];
     const complete = (part, problem) => {
       open.delete(part.group.id);
-      if (part.started) ctx.startedGroups--;
+      stopped(part);
       const record = groupRecord(part, tests, problem);
       ctx.mine.push(record);
       completions.push(
@@ -245,7 +249,7 @@ function batchRunner(ctx, adopt) {
       // Stopping: what did not finish goes back to the queue; the tests of
       // those groups that did finish are kept for the history.
       for (const part of rest) for (const k of part.tests) if (tests.has(k)) ctx.interrupted.push(...tests.get(k).attempts);
-      ctx.startedGroups -= rest.filter((p) => p.started).length;
+      for (const part of rest) stopped(part);
       await Promise.all(completions);
       if (rest.length) await queue.release(rest.map((p) => p.group.id)).catch(() => {});
       return { cancelled: true, ranTests: ended > 0 };
@@ -270,7 +274,7 @@ function batchRunner(ctx, adopt) {
           continue;
         }
         if (running) ctx.strikes.add(part.group.id);
-        if (part.started) ctx.startedGroups--;
+        stopped(part);
         back.push(part.group.id);
       }
       if (back.length) await queue.release(back);

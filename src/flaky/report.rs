@@ -317,11 +317,11 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         cx.incidents.project_id(&test.id.project)
     };
     let mut runs = Vec::new();
-    // (error, failed attempts) per signature: messages that differ only in
-    // their variable parts (a call log's retry count, timings, ids) are one
-    // error, shown by its newest message. A test has few distinct errors.
-    let mut counts: Vec<(u32, usize)> = Vec::new();
-    let signature = |e: u32| history.error(e).map(|i| i.signature.as_str());
+    // (error, its signature, failed attempts), one per signature: messages
+    // that differ only in their variable parts (a call log's retry count,
+    // timings, ids) are one error, shown by its newest message. A test has
+    // few distinct errors.
+    let mut counts: Vec<(u32, Option<&str>, usize)> = Vec::new();
     // Newest first: judged runs and infrastructure runs, by run index.
     let mut order: Vec<(u32, Option<&Point>)> = points.iter().map(|p| (p.run, Some(p))).collect();
     order.extend(infra.iter().map(|&r| (r, None)));
@@ -334,13 +334,13 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         let mut incident = None;
         for a in attempts {
             if a.error > 0 && !a.ok() {
-                let sig = signature(a.error);
+                let sig = history.error(a.error).map(|e| e.signature.as_str());
                 match counts
                     .iter_mut()
-                    .find(|c| c.0 == a.error || (sig.is_some() && signature(c.0) == sig))
+                    .find(|c| c.0 == a.error || (sig.is_some() && c.1 == sig))
                 {
-                    Some(c) => c.1 += 1,
-                    None => counts.push((a.error, 1)),
+                    Some(c) => c.2 += 1,
+                    None => counts.push((a.error, sig, 1)),
                 }
                 first_error.get_or_insert(a.error);
                 if let Some(i) = cx.incidents.incident_of(project, a) {
@@ -367,12 +367,12 @@ fn evidence(cx: &Ctx, test: &TestRecord, v: &TestVerdict, quarantined: bool) -> 
         }
     }
     let mut top = counts;
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let classifier = cx.opts.classifier.as_ref();
     let errors = top
         .into_iter()
         .take(3)
-        .filter_map(|(e, count)| {
+        .filter_map(|(e, _, count)| {
             let info = history.error(e)?;
             // The user's patterns, when given, classify the stored message again.
             let (class, rule) = match classifier {

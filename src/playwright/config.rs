@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn finds_the_config_as_playwright_does() {
-        let dir = std::env::temp_dir().join(format!("sw-config-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("config");
         let sub = dir.join("e2e");
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(dir.join("playwright.config.js"), "").unwrap();
@@ -234,12 +234,11 @@ mod tests {
         assert_eq!(l.file, sub.join("playwright.config.cjs"));
         assert!(locate(&dir, &args(&["-c", "missing.ts"])).is_none());
         assert!(locate(&dir.join("nowhere"), &[]).is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn the_wrapper_matches_the_module_type() {
-        let dir = std::env::temp_dir().join(format!("sw-wrap-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("wrap");
         let esm = dir.join("esm");
         std::fs::create_dir_all(esm.join("e2e")).unwrap();
         std::fs::write(dir.join("package.json"), r#"{"name":"x"}"#).unwrap();
@@ -273,6 +272,5 @@ mod tests {
         assert!(cjs.contains(
             "module.exports = adapt(config && config.__esModule ? config.default : config,"
         ));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -237,8 +237,7 @@ fn graceful_shutdown_waits_then_kills() {
     // when the test tells it to, well within the deadline. What is measured
     // is the manager: it waits the whole deadline for "stuck", lets "quick"
     // end as passed, cancels "queued", and kills "stuck" with SIGKILL.
-    let dir = std::env::temp_dir().join(format!("shardwright-shutdown-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::test_dir::TestDir::new("shutdown");
     let (quick_ready, go, stuck_ready) = (dir.join("quick"), dir.join("go"), dir.join("stuck"));
     rt().block_on(async {
         let (m, host) = manager(config(2));
@@ -298,7 +297,6 @@ fn graceful_shutdown_waits_then_kills() {
         );
         assert!(m.submit(vec![Ok(node("late", ""))], true, vec![]).is_err());
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -477,8 +477,7 @@ mod tests {
         rt().block_on(async {
             // The shell starts a grandchild that would outlive a kill of the
             // shell alone; it writes its pid so the test can check it is gone.
-            let dir = std::env::temp_dir().join(format!("sw-pool-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
+            let dir = crate::test_dir::TestDir::new("pool");
             let pidfile = dir.join("grandchild.pid");
             let spec = sh(&format!("sleep 30 & echo $! > {}; wait", pidfile.display()));
             let control = Arc::new(AttemptControl::default());
@@ -530,7 +529,6 @@ mod tests {
                 matches!(state, None | Some('Z')),
                 "grandchild {grandchild} survived: {state:?}"
             );
-            std::fs::remove_dir_all(&dir).ok();
         });
     }
 
