@@ -12,6 +12,11 @@
 //                                              BENCH_RUN_QUEUE=0 without the queue-mode row
 //   BENCH_RUN_BEFORE=/path/to/old/checkout     also time that checkout's `shardwright run`
 //
+// Beside the wall times, the CPU time of each command's whole process tree
+// by part (Chromium, Playwright, the web server, shardwright's own
+// processes), sampled from /proc: what `run` itself costs, a figure a
+// shared machine's noise hardly moves.
+//
 // Also timed: the same machine in queue mode (a real redis-server, one
 // machine): the suite listed first, then batches pulled large to small, one
 // Playwright process each — the cost of batching on a single machine.
@@ -24,7 +29,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { table } = require('./util.js');
+const { table, treeCpu } = require('./util.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const FILES = 34;
@@ -94,18 +99,30 @@ module.exports = defineConfig({
   return { dir, waitsMs: total };
 }
 
-function timed(cmd, args, cwd, env) {
+/** What a process of a timed command is: its part of the CPU time. */
+function partOf(cmd) {
+  if (/js\/(cli\/main|run\/server-keeper|run\/wait-servers)\.js/.test(cmd)) return 'shardwright';
+  if (/chrom/.test(cmd)) return 'chromium';
+  if (/server\.js/.test(cmd)) return 'web server';
+  if (/playwright/.test(cmd)) return 'playwright';
+  return 'other';
+}
+
+/** Runs a command: its wall time (ms), and the CPU of its process tree (`cpu`, set once it ended). */
+function timed(cmd, args, cwd, env, cpu = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sampler = treeCpu(child.pid, partOf);
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       const ms = performance.now() - t0;
+      Object.assign(cpu, await sampler.stop());
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`));
       resolve(ms);
     });
@@ -126,8 +143,8 @@ async function main() {
   const sw = (root) => [process.execPath, [path.join(root, 'js', 'cli', 'main.js'), 'run', '--workers', '2']];
   const history = (name) => ({ SHARDWRIGHT_HISTORY: path.join(dir, `${name}-history.json`), SHARDWRIGHT_REPORT_DIR: path.join(dir, `.${name}`) });
   const modes = [
-    ['npx playwright test --workers 2', () => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {})],
-    ['shardwright run --workers 2', () => timed(...sw(ROOT), dir, history('run'))],
+    ['npx playwright test --workers 2', (cpu) => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {}, cpu)],
+    ['shardwright run --workers 2', (cpu) => timed(...sw(ROOT), dir, history('run'), cpu)],
   ];
   let redis = null;
   try {
@@ -135,22 +152,28 @@ async function main() {
     if (process.env.BENCH_RUN_QUEUE === '0') throw new Error('skipped');
     redis = await require('../__tests__/redis-helpers.js').startRedis();
     let n = 0;
-    const queued = () => {
+    const queued = (cpu) => {
       const [cmd, args] = sw(ROOT);
-      return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'));
+      return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'), cpu);
     };
     modes.push(['shardwright run --workers 2 --queue (1 machine: listing + batches)', queued]);
   } catch {
     // No redis-server: no queue-mode row.
   }
-  if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, () => timed(...sw(before), dir, history('before'))]);
+  if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, (cpu) => timed(...sw(before), dir, history('before'), cpu)]);
   try {
     // The history of one earlier run, as shardwright has it in steady state.
     await timed(...sw(ROOT), dir, history('run'));
     if (before) await timed(...sw(before), dir, history('before'));
     if (redis) fs.copyFileSync(path.join(dir, 'run-history.json'), path.join(dir, 'queue-history.json'));
     const times = modes.map(() => []);
-    for (let r = 0; r < rounds; r++) for (const [i, [, fn]] of modes.entries()) times[i].push(await fn());
+    const cpus = modes.map(() => []);
+    for (let r = 0; r < rounds; r++)
+      for (const [i, [, fn]] of modes.entries()) {
+        const cpu = {};
+        times[i].push(await fn(cpu));
+        cpus[i].push(cpu);
+      }
     const plain = median(times[0]);
     // Each round's pair ran back to back under the same load: the median of
     // the rounds' ratios is steadier than the ratio of the medians.
@@ -170,6 +193,22 @@ async function main() {
       ['command', 'wall times', 'median', '÷ playwright test', "median of the rounds' ratios"],
       rows,
     );
+    // Where the CPU went: the whole process tree of each command, and what
+    // of it shardwright's own processes (run, the server keeper) used —
+    // a figure that, unlike wall time, a shared machine's noise hardly moves.
+    if (cpus[0][0]?.parts) {
+      const s = (x) => `${x.toFixed(1)} s`;
+      const parts = ['chromium', 'playwright', 'web server', 'shardwright', 'other'];
+      table(
+        "CPU time of each command's process tree (medians of the rounds)",
+        ['command', 'total', ...parts, 'shardwright ÷ total'],
+        modes.map(([name], i) => {
+          const med = (f) => median(cpus[i].map(f));
+          const own = med((c) => c.parts.shardwright || 0);
+          return [name, s(med((c) => c.total)), ...parts.map((p) => s(med((c) => c.parts[p] || 0))), `${((100 * own) / med((c) => c.total)).toFixed(2)}%`];
+        }),
+      );
+    }
     return { plain, ratios: times.map((t) => median(t) / plain), paired: modes.map((_, i) => paired(i)) };
   } finally {
     if (redis) await redis.stop();

@@ -163,6 +163,7 @@ async function runSuite(o, io) {
   const serversError = async () => (await servers.settle()).error;
   let ticker = null;
   let removeKeys = null;
+  let releasing = null;
   try {
     ctx.privateDir = privateDir(settings, o, machineId);
     ctx.history = loadConfiguredHistory(settings, say, 'this run is not recorded and groups are ordered by test count');
@@ -204,6 +205,10 @@ async function runSuite(o, io) {
     await machineLoop(ctx, runBatch, first && !first.ranTests ? 1 : 0);
     if (ticker) clearInterval(ticker);
     await ctx.manager.shutdown({ deadlineMs: 0 }).catch(() => {});
+    // No test of this machine runs any more: its web servers stop while the
+    // history and reports are written (awaited below), not after.
+    releasing = servers.release();
+    releasing.catch(() => {}); // awaited below, with its error
     progress.clear();
     ctx.endedAt = Date.now();
     if (ctx.tripped && !ctx.stopping) {
@@ -218,7 +223,7 @@ async function runSuite(o, io) {
     // Web server waiters of a batch killed before it stopped them
     // (js/run/wait-servers.js): Playwright leaves its web servers behind.
     if (ctx.privateDir) await reap([WAITER, ctx.privateDir]);
-    await servers.release();
+    await (releasing || servers.release());
     if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
     if (removeKeys) removeKeys();
     // Artifacts of earlier run processes of this host (this one's stay).
