@@ -168,12 +168,15 @@ async function main() {
     if (redis) fs.copyFileSync(path.join(dir, 'run-history.json'), path.join(dir, 'queue-history.json'));
     const times = modes.map(() => []);
     const cpus = modes.map(() => []);
-    for (let r = 0; r < rounds; r++)
+    for (let r = 0; r < rounds; r++) {
       for (const [i, [, fn]] of modes.entries()) {
         const cpu = {};
         times[i].push(await fn(cpu));
         cpus[i].push(cpu);
       }
+      // A long bench says where it is (stderr: the tables stay clean).
+      process.stderr.write(`run bench: round ${r + 1}/${rounds}: ${times.map((t) => `${(t[r] / 1000).toFixed(1)} s`).join(', ')}\n`);
+    }
     const plain = median(times[0]);
     // Each round's pair ran back to back under the same load: the median of
     // the rounds' ratios is steadier than the ratio of the medians.

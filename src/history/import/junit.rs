@@ -151,6 +151,9 @@ pub fn parse(text: &str, run_id: String) -> Result<RunInput, String> {
                     }
                     b"failure" | b"error" | b"skipped" => {
                         if let (Capture::Outcome, Some(c)) = (&capture, case.as_mut()) {
+                            if playwright {
+                                restore_name(&mut c.message, &text_buf);
+                            }
                             append(&mut c.message, &text_buf);
                         }
                         capture = Capture::None;
@@ -158,6 +161,9 @@ pub fn parse(text: &str, run_id: String) -> Result<RunInput, String> {
                     name if is_retry(name) => {
                         if let (Capture::Retry, Some(c)) = (&capture, case.as_mut()) {
                             if let Some(r) = c.retries.last_mut() {
+                                if playwright {
+                                    restore_name(&mut r.message, &text_buf);
+                                }
                                 append(&mut r.message, &text_buf);
                             }
                         }
@@ -323,6 +329,28 @@ fn is_retry(name: &[u8]) -> bool {
     )
 }
 
+/// Playwright writes an error's first line without its name (`Error: `,
+/// `TimeoutError: `) as the `message` attribute; its JSON report and
+/// shardwright's reporter keep the name. The element's text (the formatted
+/// failure, or the stack of a retry) shows the line with it: that line is
+/// taken, so that a failure has one signature and class whichever of the
+/// reports it was imported from.
+fn restore_name(message: &mut String, text: &str) {
+    if message.is_empty() {
+        return;
+    }
+    let named = text.lines().map(str::trim).find(|line| {
+        line.strip_suffix(message.as_str())
+            .and_then(|head| head.strip_suffix(": "))
+            .is_some_and(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+    });
+    if let Some(line) = named {
+        *message = line.to_string();
+    }
+}
+
 fn append(message: &mut String, text: &str) {
     let text = text.trim();
     if text.is_empty() || message.contains(text) {
@@ -444,6 +472,60 @@ mod tests {
         ] {
             let run = parse(&report(time), "r".into()).unwrap();
             assert_eq!(run.attempts[0].duration_ms, ms, "{time:?}");
+        }
+    }
+
+    /// The failed attempts of a report: (title path, retry) → signature and class.
+    fn failures(file: &str) -> std::collections::BTreeMap<(String, u32), (String, String)> {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("__tests__/fixtures/reports");
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let (_, run) = super::super::report::parse_report(&bytes).unwrap();
+        let (_, attempts) = run.resolve(&Classifier::default()).unwrap();
+        attempts
+            .into_iter()
+            .filter_map(|a| {
+                let e = a.error?;
+                Some((
+                    (a.id.title_path.join(" › "), a.retry),
+                    (e.signature, format!("{:?}", e.class)),
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn playwright_failures_have_the_signatures_of_its_json_report() {
+        // Real reports of one suite (__tests__/fixtures/reports/make-reports.js):
+        // the JSON and JUnit of one run, and JUnit with retries of another.
+        let json = failures("playwright.json");
+        let junit = failures("junit.xml");
+        let retries = failures("junit-retries.xml");
+        assert!(!junit.is_empty() && retries.len() > junit.len());
+        for (key, got) in junit.iter().chain(&retries) {
+            assert_eq!(Some(got), json.get(key), "{key:?}");
+        }
+        assert!(json
+            .values()
+            .any(|(s, _)| s.starts_with("Error: the total is wrong")));
+    }
+
+    #[test]
+    fn a_name_is_restored_only_from_the_same_line() {
+        for (attr, text, want) in [
+            (
+                "boom",
+                "  [p] › a.spec.ts:1:1 › t ──\n\n    TimeoutError: boom\n",
+                "TimeoutError: boom",
+            ),
+            ("boom", "Error: boom and more", "boom"),
+            ("boom", "a b: boom", "boom"),
+            ("", "Error: ", ""),
+            ("boom", "", "boom"),
+        ] {
+            let mut m = attr.to_string();
+            restore_name(&mut m, text);
+            assert_eq!(m, want, "{attr:?} in {text:?}");
         }
     }
 

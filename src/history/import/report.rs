@@ -250,7 +250,9 @@ mod tests {
             .unwrap();
         let e = h.error(broken.attempts[0].error).unwrap();
         assert!(
-            e.message.starts_with("the total is wrong on purpose"),
+            // The error's name is back, as the JSON report has it.
+            e.message
+                .starts_with("Error: the total is wrong on purpose"),
             "{}",
             e.message
         );
