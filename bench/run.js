@@ -108,8 +108,8 @@ function partOf(cmd) {
   return 'other';
 }
 
-/** Runs a command: its wall time (ms), and the CPU of its process tree (`cpu`, set once it ended). */
-function timed(cmd, args, cwd, env, cpu = {}) {
+/** Runs a command: `{ ms, cpu }`, its wall time and the CPU of its process tree. */
+function timed(cmd, args, cwd, env) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -122,9 +122,9 @@ function timed(cmd, args, cwd, env, cpu = {}) {
     child.on('error', reject);
     child.on('close', async (code) => {
       const ms = performance.now() - t0;
-      Object.assign(cpu, await sampler.stop());
+      const cpu = await sampler.stop();
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`));
-      resolve(ms);
+      resolve({ ms, cpu });
     });
   });
 }
@@ -143,8 +143,8 @@ async function main() {
   const sw = (root) => [process.execPath, [path.join(root, 'js', 'cli', 'main.js'), 'run', '--workers', '2']];
   const history = (name) => ({ SHARDWRIGHT_HISTORY: path.join(dir, `${name}-history.json`), SHARDWRIGHT_REPORT_DIR: path.join(dir, `.${name}`) });
   const modes = [
-    ['npx playwright test --workers 2', (cpu) => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {}, cpu)],
-    ['shardwright run --workers 2', (cpu) => timed(...sw(ROOT), dir, history('run'), cpu)],
+    ['npx playwright test --workers 2', () => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {})],
+    ['shardwright run --workers 2', () => timed(...sw(ROOT), dir, history('run'))],
   ];
   let redis = null;
   try {
@@ -152,15 +152,15 @@ async function main() {
     if (process.env.BENCH_RUN_QUEUE === '0') throw new Error('skipped');
     redis = await require('../__tests__/redis-helpers.js').startRedis();
     let n = 0;
-    const queued = (cpu) => {
+    const queued = () => {
       const [cmd, args] = sw(ROOT);
-      return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'), cpu);
+      return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'));
     };
     modes.push(['shardwright run --workers 2 --queue (1 machine: listing + batches)', queued]);
   } catch {
     // No redis-server: no queue-mode row.
   }
-  if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, (cpu) => timed(...sw(before), dir, history('before'), cpu)]);
+  if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, () => timed(...sw(before), dir, history('before'))]);
   try {
     // The history of one earlier run, as shardwright has it in steady state.
     await timed(...sw(ROOT), dir, history('run'));
@@ -170,8 +170,8 @@ async function main() {
     const cpus = modes.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (const [i, [, fn]] of modes.entries()) {
-        const cpu = {};
-        times[i].push(await fn(cpu));
+        const { ms, cpu } = await fn();
+        times[i].push(ms);
         cpus[i].push(cpu);
       }
       // A long bench says where it is (stderr: the tables stay clean).
@@ -199,7 +199,7 @@ async function main() {
     // Where the CPU went: the whole process tree of each command, and what
     // of it shardwright's own processes (run, the server keeper) used —
     // a figure that, unlike wall time, a shared machine's noise hardly moves.
-    if (cpus[0][0]?.parts) {
+    if (cpus[0][0]) {
       const s = (x) => `${x.toFixed(1)} s`;
       const parts = ['chromium', 'playwright', 'web server', 'shardwright', 'other'];
       table(
@@ -207,8 +207,9 @@ async function main() {
         ['command', 'total', ...parts, 'shardwright ÷ total'],
         modes.map(([name], i) => {
           const med = (f) => median(cpus[i].map(f));
+          const total = med((c) => c.total);
           const own = med((c) => c.parts.shardwright || 0);
-          return [name, s(med((c) => c.total)), ...parts.map((p) => s(med((c) => c.parts[p] || 0))), `${((100 * own) / med((c) => c.total)).toFixed(2)}%`];
+          return [name, s(total), ...parts.map((p) => s(med((c) => c.parts[p] || 0))), `${((100 * own) / total).toFixed(2)}%`];
         }),
       );
     }

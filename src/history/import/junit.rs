@@ -151,20 +151,14 @@ pub fn parse(text: &str, run_id: String) -> Result<RunInput, String> {
                     }
                     b"failure" | b"error" | b"skipped" => {
                         if let (Capture::Outcome, Some(c)) = (&capture, case.as_mut()) {
-                            if playwright {
-                                restore_name(&mut c.message, &text_buf);
-                            }
-                            append(&mut c.message, &text_buf);
+                            take_text(&mut c.message, &text_buf, playwright);
                         }
                         capture = Capture::None;
                     }
                     name if is_retry(name) => {
                         if let (Capture::Retry, Some(c)) = (&capture, case.as_mut()) {
                             if let Some(r) = c.retries.last_mut() {
-                                if playwright {
-                                    restore_name(&mut r.message, &text_buf);
-                                }
-                                append(&mut r.message, &text_buf);
+                                take_text(&mut r.message, &text_buf, playwright);
                             }
                         }
                         capture = Capture::None;
@@ -351,6 +345,14 @@ fn restore_name(message: &mut String, text: &str) {
     }
 }
 
+/// An element's text joins its message (Playwright's: the error's name back first).
+fn take_text(message: &mut String, text: &str, playwright: bool) {
+    if playwright {
+        restore_name(message, text);
+    }
+    append(message, text);
+}
+
 fn append(message: &mut String, text: &str) {
     let text = text.trim();
     if text.is_empty() || message.contains(text) {
@@ -473,41 +475,6 @@ mod tests {
             let run = parse(&report(time), "r".into()).unwrap();
             assert_eq!(run.attempts[0].duration_ms, ms, "{time:?}");
         }
-    }
-
-    /// The failed attempts of a report: (title path, retry) → signature and class.
-    fn failures(file: &str) -> std::collections::BTreeMap<(String, u32), (String, String)> {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("__tests__/fixtures/reports");
-        let bytes = std::fs::read(dir.join(file)).unwrap();
-        let (_, run) = super::super::report::parse_report(&bytes).unwrap();
-        let (_, attempts) = run.resolve(&Classifier::default()).unwrap();
-        attempts
-            .into_iter()
-            .filter_map(|a| {
-                let e = a.error?;
-                Some((
-                    (a.id.title_path.join(" › "), a.retry),
-                    (e.signature, format!("{:?}", e.class)),
-                ))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn playwright_failures_have_the_signatures_of_its_json_report() {
-        // Real reports of one suite (__tests__/fixtures/reports/make-reports.js):
-        // the JSON and JUnit of one run, and JUnit with retries of another.
-        let json = failures("playwright.json");
-        let junit = failures("junit.xml");
-        let retries = failures("junit-retries.xml");
-        assert!(!junit.is_empty() && retries.len() > junit.len());
-        for (key, got) in junit.iter().chain(&retries) {
-            assert_eq!(Some(got), json.get(key), "{key:?}");
-        }
-        assert!(json
-            .values()
-            .any(|(s, _)| s.starts_with("Error: the total is wrong")));
     }
 
     #[test]

@@ -264,6 +264,37 @@ mod tests {
         );
     }
 
+    /// The failed attempts of a history: (key, retry) → signature and class.
+    fn failures(h: &History) -> std::collections::BTreeMap<(String, u16), (String, String)> {
+        let mut out = std::collections::BTreeMap::new();
+        for t in h.tests() {
+            for a in &t.attempts {
+                if let Some(e) = h.error(a.error) {
+                    out.insert(
+                        (t.key.clone(), a.retry),
+                        (e.signature.clone(), format!("{:?}", e.class)),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn playwright_junit_failures_have_the_signatures_of_its_json_report() {
+        // The JSON and JUnit of one run, and JUnit with retries of another.
+        let json = failures(&import(PLAYWRIGHT_JSON).1);
+        let junit = failures(&import(JUNIT).1);
+        let retries = failures(&import(JUNIT_RETRIES).1);
+        assert!(!junit.is_empty() && retries.len() > junit.len());
+        for (key, got) in junit.iter().chain(&retries) {
+            assert_eq!(Some(got), json.get(key), "{key:?}");
+        }
+        assert!(json
+            .values()
+            .any(|(s, _)| s.starts_with("Error: the total is wrong")));
+    }
+
     #[test]
     fn a_real_junit_report_with_retries() {
         let (_, h) = import(JUNIT_RETRIES);
