@@ -9,6 +9,18 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class __RunWrapperLease {
+  /** The wrapper, beside the config. */
+  readonly file: string
+  readonly configFile: string
+  readonly configDir: string
+  /** The command's arguments without its `-c`/`--config`. */
+  readonly args: Array<string>
+  /** Ends the share: `true` when it was the last and the file is removed. */
+  release(): boolean
+}
+export type RunWrapperLease = __RunWrapperLease
+
 /**
  * A validated backoff policy: the delay before each retry, the whole
  * schedule and the worst-case total wait.
@@ -306,10 +318,12 @@ export declare function __groupSuite(suite: string): SuiteGroups
 export declare function __htmlReportData(history: HistoryStore, settings: Record<string, unknown> | undefined, flags: Record<string, unknown> | undefined, records: Array<string>, names: Array<string>, generatedAt?: number | undefined | null): string
 
 /**
- * Whether a file name is a wrapper `shardwright run` writes (to remove
- * those a killed run left behind).
+ * A run's share of the wrapper config beside the config of `playwright
+ * test <args>` run in `cwd` (src/playwright/wrapper.rs), written when no
+ * run of `host` has it: `null` without a config file. Taken before the
+ * run's first Playwright process starts, released when its last has ended.
  */
-export declare function __isRunWrapper(name: string): boolean
+export declare function __leaseRunWrapper(cwd: string, args: Array<string>, host: string, adapt: string): RunWrapperLease | null
 
 /**
  * Panics on purpose, synchronously or inside a promise, so the tests can
@@ -399,12 +413,6 @@ export declare function __runEvents(text: string): any
  * suite's tests that are quarantined (`quarantined` keys).
  */
 export declare function __runSuitePlan(suite: string, history?: HistoryStore | undefined | null, quarantined?: Array<string> | undefined | null): any
-
-/**
- * Where `playwright test <args>` run in `cwd` finds its config, and the
- * wrapper `shardwright run` writes beside it: `null` without a config file.
- */
-export declare function __runWrapper(cwd: string, args: Array<string>, tag: string, adapt: string): any
 
 /**
  * `text` with every credential of the Redis URL `url` (in any of the forms

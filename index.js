@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.__RunWrapperLease = nativeBinding.__RunWrapperLease
+module.exports.RunWrapperLease = nativeBinding.RunWrapperLease
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
 module.exports.HistoryStore = nativeBinding.HistoryStore
 module.exports.RetrySession = nativeBinding.RetrySession
@@ -848,7 +850,7 @@ module.exports.__formatMs = nativeBinding.__formatMs
 module.exports.__formatShardPlan = nativeBinding.__formatShardPlan
 module.exports.__groupSuite = nativeBinding.__groupSuite
 module.exports.__htmlReportData = nativeBinding.__htmlReportData
-module.exports.__isRunWrapper = nativeBinding.__isRunWrapper
+module.exports.__leaseRunWrapper = nativeBinding.__leaseRunWrapper
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__planReport = nativeBinding.__planReport
 module.exports.__planShards = nativeBinding.__planShards
@@ -861,7 +863,6 @@ module.exports.__rerunList = nativeBinding.__rerunList
 module.exports.__runConfig = nativeBinding.__runConfig
 module.exports.__runEvents = nativeBinding.__runEvents
 module.exports.__runSuitePlan = nativeBinding.__runSuitePlan
-module.exports.__runWrapper = nativeBinding.__runWrapper
 module.exports.__scrubQueueSecrets = nativeBinding.__scrubQueueSecrets
 module.exports.__shardIndex = nativeBinding.__shardIndex
 module.exports.__shardStrategies = nativeBinding.__shardStrategies

@@ -155,6 +155,11 @@ test('SIGTERM mid-run: exit 143 at once, no process of the run alive after 5 s, 
   assert.match(output(), /^shardwright: stopped by SIGTERM: \d+ groups? finished on this machine/m);
   const left = await within(5000, () => processesIn(dir).length === 0 && listening(port).then((l) => !l));
   assert.ok(left, `left behind 5 s after the exit: ${processesIn(dir).join('\n')}`);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.startsWith('.shardwright-run-')),
+    [],
+    'the wrapper config is removed',
+  );
   // The tests that finished are in the history.
   const history = History.load(path.join(dir, 'history.json'));
   assert.equal(history.runCount, 1);
@@ -176,6 +181,15 @@ test('SIGKILL mid-run: the Playwright runner, its workers and the web server are
   const ran = logLines(dir, 'ran.log').length;
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(logLines(dir, 'ran.log').length, ran);
+  // The wrapper config the killed run held is left; the next run of the
+  // folder uses it (one name per host and config), and removes it at its end.
+  const wrappers = () => fs.readdirSync(dir).filter((f) => f.startsWith('.shardwright-run-'));
+  assert.equal(wrappers().length, 1, wrappers().join(', '));
+  fs.rmSync(path.join(dir, 'ran.log'));
+  const again = await run(process.execPath, [CLI, 'run', '--workers', '2'], { cwd: dir, env: env(dir) });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.deepEqual(logLines(dir, 'ran.log').sort(), allTitles(4, 4), 'every test ran exactly once');
+  assert.deepEqual(wrappers(), []);
 });
 
 test("shardwright/test's retry decisions in run's batches: a new test's TypeError runs once, not retries + 1 times", async () => {

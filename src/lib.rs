@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod classify;
 pub mod config;
 pub mod error;
+mod file_lock;
 pub mod flaky;
 pub mod history;
 pub mod playwright;

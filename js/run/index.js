@@ -23,7 +23,7 @@ const { WorkQueue } = require('../native.js');
 const { codedError } = require('../errors.js');
 const { WorkerManager } = require('../api/pool.js');
 const { resolveConfig, recommendWorkers } = require('../api/config.js');
-const { prepare, preparePass, safe } = require('./prepare.js');
+const { prepare, preparePass } = require('./prepare.js');
 const { MachineServers } = require('./servers.js');
 const { batchRunner } = require('./batch.js');
 const { mergeReport, markRun } = require('./report.js');
@@ -62,6 +62,9 @@ async function connect(o, say) {
     return { queue: WorkQueue.local(), shared: false };
   }
 }
+
+// A name's part in a folder name (the host, a run id).
+const safe = (s) => String(s).replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** Folders of this host's run processes that are gone (`…-<host>-<pid>`) under `base`, but `keep`. */
 function removeStale(base, keep) {
@@ -224,7 +227,7 @@ async function runSuite(o, io) {
     // (js/run/wait-servers.js): Playwright leaves its web servers behind.
     if (ctx.privateDir) await reap([WAITER, ctx.privateDir]);
     await (releasing || servers.release());
-    if (ctx.wrapper) fs.rmSync(ctx.wrapper.file, { force: true });
+    if (ctx.wrapper) ctx.wrapper.release();
     if (removeKeys) removeKeys();
     // Artifacts of earlier run processes of this host (this one's stay).
     for (const d of ctx.runConfig?.outputDirs || []) removeStale(path.join(d, 'shardwright'), path.basename(ctx.privateDir || ''));

@@ -17,12 +17,9 @@ const { analyzeWith } = require('../api/record.js');
 const { formatMs } = require('../api/flaky-format.js');
 const { groupPayload } = require('./queue-run.js');
 const { plural, shown } = require('./progress.js');
-const { alive } = require('./server-host.js');
 const { launch } = require('./launch.js');
 
 const ADAPT = path.join(__dirname, 'wrap-config.js');
-// As the engine names the wrapper (src/playwright/config.rs).
-const safe = (s) => String(s).replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** `<command> --list --reporter=json`: the report's text. */
 function list(command, cwd, env, shownCommand) {
@@ -54,32 +51,21 @@ function list(command, cwd, env, shownCommand) {
   });
 }
 
-/** Wrappers a killed run of this machine left beside the config. */
-function removeStaleWrappers(dir, tagPrefix) {
-  for (const name of fs.readdirSync(dir)) {
-    if (!native.__isRunWrapper(name) || !name.startsWith(`.shardwright-run-${tagPrefix}`)) continue;
-    const pid = Number(/-(\d+)\.config\.[cm]?ts$/.exec(name)?.[1]);
-    if (pid && !alive(pid)) fs.rmSync(path.join(dir, name), { force: true });
-  }
-}
-
 /**
- * The wrapper config for this machine's Playwright processes: `{ file,
- * configFile, configDir, args }` (args: the command's, its --config left
+ * This run's share of the wrapper config for its Playwright processes (one
+ * file per host, install and config, shared with the other runs of this
+ * host in the folder: src/playwright/wrapper.rs), `{ file, configFile,
+ * configDir, args, release() }` (args: the command's, its --config left
  * out), or null — no config file, or a folder we cannot write to (then each
  * batch starts the web servers itself, as plain Playwright would).
  */
-function writeWrapper(o, cwd, machineId, say) {
-  const w = native.__runWrapper(cwd, o.command.slice(1), machineId, ADAPT);
-  if (!w) return null;
+function writeWrapper(o, cwd, say) {
   try {
-    removeStaleWrappers(w.configDir, safe(os.hostname()));
-    fs.writeFileSync(w.wrapper, w.source);
+    return native.__leaseRunWrapper(cwd, o.command.slice(1), os.hostname(), ADAPT);
   } catch (err) {
-    say(`cannot write ${shown(w.wrapper)} (${err.code || err.message}): every batch starts the config's web servers itself`);
+    say(`cannot write the wrapper config beside yours (${err.message}): every batch starts the config's web servers itself`);
     return null;
   }
-  return { file: w.wrapper, configFile: w.configFile, configDir: w.configDir, args: w.args };
 }
 
 /**
@@ -134,7 +120,7 @@ async function listThrough(o, cwd, wrapper, ctx, say) {
     stop();
     // The wrapper is the one thing of ours in the listing: without it, the
     // user's command either lists (then run without it) or fails as itself.
-    fs.rmSync(wrapper.file, { force: true });
+    wrapper.release();
     report = await list(o.command, cwd, {}, shownCommand);
     say(
       `your config could not be loaded through ${path.basename(wrapper.file)} (${err.message.split('\n').slice(-1)[0].slice(0, 200)}): every batch starts the config's web servers itself`,
@@ -155,7 +141,7 @@ function quarantinedKeys(history, settings) {
  * history to estimate from, the quarantined tests — and the wrapper.
  */
 function preparePass(o, settings, ctx) {
-  ctx.wrapper = writeWrapper(o, ctx.cwd, ctx.machineId, (line) => ctx.progress.say(line));
+  ctx.wrapper = writeWrapper(o, ctx.cwd, (line) => ctx.progress.say(line));
   ctx.command = ctx.wrapper ? [o.command[0], ...ctx.wrapper.args, '--config', ctx.wrapper.file] : o.command;
   const history = ctx.history ? path.resolve(settings.history) : null;
   fs.writeFileSync(path.join(ctx.privateDir, 'plan.json'), JSON.stringify({ history, quarantined: quarantinedKeys(ctx.history, settings) }));
@@ -168,9 +154,9 @@ function preparePass(o, settings, ctx) {
  * test (said).
  */
 async function prepare(o, settings, ctx) {
-  const { cwd, machineId } = ctx;
+  const { cwd } = ctx;
   const say = (line) => ctx.progress.say(line);
-  ctx.wrapper = writeWrapper(o, cwd, machineId, say);
+  ctx.wrapper = writeWrapper(o, cwd, say);
   const { report, command, runConfig, wrapper } = await listThrough(o, cwd, ctx.wrapper, ctx, say);
   ctx.wrapper = wrapper;
   const history = ctx.history;
@@ -209,4 +195,4 @@ async function prepare(o, settings, ctx) {
   };
 }
 
-module.exports = { prepare, preparePass, safe };
+module.exports = { prepare, preparePass };

@@ -428,7 +428,7 @@ impl WriteLock {
                 .open(&lock_path)
                 .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
             match fs4::FileExt::try_lock(&file) {
-                Ok(()) if same_file(&file, &lock_path) => {
+                Ok(()) if crate::file_lock::same_file(&file, &lock_path) => {
                     return Ok(WriteLock {
                         file,
                         path: lock_path,
@@ -465,21 +465,6 @@ impl WriteLock {
             }
         }
     }
-}
-
-/// Whether `path` still names the open `file`.
-#[cfg(unix)]
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(all(not(unix), not(target_family = "wasm")))]
-fn same_file(_file: &File, _path: &Path) -> bool {
-    true
 }
 
 impl Drop for WriteLock {

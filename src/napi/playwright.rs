@@ -11,6 +11,7 @@ use super::shard::{to_js, NativePlan, ShardOptions};
 use super::value::{json as loose_json, Loose};
 use crate::config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::playwright::wrapper::{Wrapper, WrapperLease};
 use crate::playwright::{
     self, report, GroupBy, Grouping, LiveSuite, PlanFile, QueuePlan, SelectOptions, Suite, TestId,
 };
@@ -658,26 +659,53 @@ pub fn run_events(text: String) -> Value {
     })
 }
 
-/// Where `playwright test <args>` run in `cwd` finds its config, and the
-/// wrapper `shardwright run` writes beside it: `null` without a config file.
-#[napi(js_name = "__runWrapper", ts_return_type = "any")]
-pub fn run_wrapper(cwd: String, args: Vec<String>, tag: String, adapt: String) -> Value {
-    let Some(l) = playwright::config::locate(std::path::Path::new(&cwd), &args) else {
-        return Value::Null;
-    };
-    let name = playwright::config::wrapper_name(&l.file, &tag);
-    json!({
-        "configFile": l.file.to_string_lossy(),
-        "configDir": l.dir.to_string_lossy(),
-        "args": l.args,
-        "wrapper": l.dir.join(&name).to_string_lossy(),
-        "source": playwright::config::wrapper_source(&l.file, std::path::Path::new(&adapt)),
+/// A run's share of the wrapper config beside the config of `playwright
+/// test <args>` run in `cwd` (src/playwright/wrapper.rs), written when no
+/// run of `host` has it: `null` without a config file. Taken before the
+/// run's first Playwright process starts, released when its last has ended.
+#[napi(js_name = "__leaseRunWrapper")]
+pub fn lease_run_wrapper(
+    cwd: String,
+    args: Vec<String>,
+    host: String,
+    adapt: String,
+) -> napi::Result<Option<RunWrapperLease>, &'static str> {
+    sync(|| {
+        let Some(l) = playwright::config::locate(std::path::Path::new(&cwd), &args) else {
+            return Ok(None);
+        };
+        let wrapper = Wrapper::new(&l, &host, std::path::Path::new(&adapt));
+        let lease = wrapper.lease()?;
+        Ok(Some(RunWrapperLease {
+            file: wrapper.path.to_string_lossy().into_owned(),
+            config_file: l.file.to_string_lossy().into_owned(),
+            config_dir: l.dir.to_string_lossy().into_owned(),
+            args: l.args,
+            lease: Some(lease),
+        }))
     })
 }
 
-/// Whether a file name is a wrapper `shardwright run` writes (to remove
-/// those a killed run left behind).
-#[napi(js_name = "__isRunWrapper")]
-pub fn is_run_wrapper(name: String) -> bool {
-    playwright::config::is_wrapper_name(&name)
+#[napi(js_name = "__RunWrapperLease")]
+pub struct RunWrapperLease {
+    /// The wrapper, beside the config.
+    #[napi(readonly)]
+    pub file: String,
+    #[napi(readonly)]
+    pub config_file: String,
+    #[napi(readonly)]
+    pub config_dir: String,
+    /// The command's arguments without its `-c`/`--config`.
+    #[napi(readonly)]
+    pub args: Vec<String>,
+    lease: Option<WrapperLease>,
+}
+
+#[napi]
+impl RunWrapperLease {
+    /// Ends the share: `true` when it was the last and the file is removed.
+    #[napi]
+    pub fn release(&mut self) -> bool {
+        self.lease.take().is_some_and(WrapperLease::release)
+    }
 }

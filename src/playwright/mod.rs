@@ -19,6 +19,7 @@ pub mod stream;
 mod suite;
 pub mod testid;
 pub mod webserver;
+pub mod wrapper;
 
 pub use estimate::{apply_history, fold, Applied, Known};
 pub use groups::{test_list_line, test_list_lines, unlistable, Grouping};
