@@ -288,7 +288,14 @@ fn remove_unused(dir: &Path, prefix: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if !name.starts_with(prefix) || !is_wrapper_name(&name) {
+        // `<prefix><8 hex digits>.config.<ext>`: not another host's whose
+        // name starts with this one's (`ci` and `ci-2`).
+        let ours = name.strip_prefix(prefix).is_some_and(|rest| {
+            rest.get(..8)
+                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                && rest[8..].starts_with(".config.")
+        });
+        if !ours || !is_wrapper_name(&name) {
             continue;
         }
         let path = entry.path();
@@ -452,12 +459,15 @@ mod tests {
         let held = live.lease().unwrap();
         let other_host = Wrapper::new(&config, "h2", Path::new("/sw/b.js"));
         fs::write(&other_host.path, &other_host.source).unwrap();
+        let longer_host = Wrapper::new(&config, "h-2", Path::new("/sw/b.js"));
+        fs::write(&longer_host.path, &longer_host.source).unwrap();
 
         let lease = w.lease().unwrap();
         assert_eq!(fs::read_to_string(&w.path).unwrap(), w.source);
         assert!(!left.path.exists(), "unused: removed");
         assert!(live.path.exists(), "held by a run: kept");
         assert!(other_host.path.exists(), "another host's: kept");
+        assert!(longer_host.path.exists(), "host h-2's, not h's: kept");
         assert!(lease.release());
         assert!(held.release());
     }
