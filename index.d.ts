@@ -9,18 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-export declare class __RunWrapperLease {
-  /** The wrapper, beside the config. */
-  readonly file: string
-  readonly configFile: string
-  readonly configDir: string
-  /** The command's arguments without its `-c`/`--config`. */
-  readonly args: Array<string>
-  /** Ends the share: `true` when it was the last and the file is removed. */
-  release(): boolean
-}
-export type RunWrapperLease = __RunWrapperLease
-
 /**
  * A validated backoff policy: the delay before each retry, the whole
  * schedule and the worst-case total wait.
@@ -148,6 +136,18 @@ export declare class RetrySession {
   /** Ends a running wait at once; marks a running attempt abandoned. */
   abort(): void
   report(outcome: 'succeeded' | 'exhausted' | 'permanent' | 'aborted'): RetryReport
+}
+
+/** Returned by `__leaseRunWrapper` only (no constructor). */
+export declare class RunWrapperLease {
+  /** The wrapper, beside the config. */
+  readonly file: string
+  readonly configFile: string
+  readonly configDir: string
+  /** The command's arguments without its `-c`/`--config`. */
+  readonly args: Array<string>
+  /** Ends the share: `true` when it was the last and the file is removed. */
+  release(): boolean
 }
 
 /**

@@ -835,11 +835,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.__RunWrapperLease = nativeBinding.__RunWrapperLease
-module.exports.RunWrapperLease = nativeBinding.RunWrapperLease
 module.exports.BackoffPolicy = nativeBinding.BackoffPolicy
 module.exports.HistoryStore = nativeBinding.HistoryStore
 module.exports.RetrySession = nativeBinding.RetrySession
+module.exports.RunWrapperLease = nativeBinding.RunWrapperLease
 module.exports.WorkerManagerCore = nativeBinding.WorkerManagerCore
 module.exports.WorkQueue = nativeBinding.WorkQueue
 module.exports.__checkFlakyReportOptions = nativeBinding.__checkFlakyReportOptions

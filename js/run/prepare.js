@@ -59,7 +59,7 @@ function list(command, cwd, env, shownCommand) {
  * out), or null — no config file, or a folder we cannot write to (then each
  * batch starts the web servers itself, as plain Playwright would).
  */
-function writeWrapper(o, cwd, say) {
+function leaseWrapper(o, cwd, say) {
   try {
     return native.__leaseRunWrapper(cwd, o.command.slice(1), os.hostname(), ADAPT);
   } catch (err) {
@@ -141,7 +141,7 @@ function quarantinedKeys(history, settings) {
  * history to estimate from, the quarantined tests — and the wrapper.
  */
 function preparePass(o, settings, ctx) {
-  ctx.wrapper = writeWrapper(o, ctx.cwd, (line) => ctx.progress.say(line));
+  ctx.wrapper = leaseWrapper(o, ctx.cwd, (line) => ctx.progress.say(line));
   ctx.command = ctx.wrapper ? [o.command[0], ...ctx.wrapper.args, '--config', ctx.wrapper.file] : o.command;
   const history = ctx.history ? path.resolve(settings.history) : null;
   fs.writeFileSync(path.join(ctx.privateDir, 'plan.json'), JSON.stringify({ history, quarantined: quarantinedKeys(ctx.history, settings) }));
@@ -156,7 +156,7 @@ function preparePass(o, settings, ctx) {
 async function prepare(o, settings, ctx) {
   const { cwd } = ctx;
   const say = (line) => ctx.progress.say(line);
-  ctx.wrapper = writeWrapper(o, cwd, say);
+  ctx.wrapper = leaseWrapper(o, cwd, say);
   const { report, command, runConfig, wrapper } = await listThrough(o, cwd, ctx.wrapper, ctx, say);
   ctx.wrapper = wrapper;
   const history = ctx.history;

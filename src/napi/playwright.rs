@@ -686,7 +686,8 @@ pub fn lease_run_wrapper(
     })
 }
 
-#[napi(js_name = "__RunWrapperLease")]
+/// Returned by `__leaseRunWrapper` only (no constructor).
+#[napi]
 pub struct RunWrapperLease {
     /// The wrapper, beside the config.
     #[napi(readonly)]

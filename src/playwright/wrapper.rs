@@ -354,6 +354,15 @@ mod tests {
         }
     }
 
+    /// Host `h`'s wrapper of `dir/playwright.config.ts`.
+    fn host_h_wrapper(dir: &Path) -> Wrapper {
+        Wrapper::new(
+            &at(dir.join("playwright.config.ts")),
+            "h",
+            Path::new("/sw/a.js"),
+        )
+    }
+
     fn name(w: &Wrapper) -> String {
         w.path.file_name().unwrap().to_string_lossy().into_owned()
     }
@@ -424,11 +433,7 @@ mod tests {
     #[test]
     fn runs_share_the_wrapper_and_the_last_one_removes_it() {
         let dir = crate::test_dir::TestDir::new("wrap-lease");
-        let w = Wrapper::new(
-            &at(dir.join("playwright.config.ts")),
-            "h",
-            Path::new("/sw/a.js"),
-        );
+        let w = host_h_wrapper(&dir);
         let a = w.lease().unwrap();
         assert_eq!(fs::read_to_string(&w.path).unwrap(), w.source);
         let b = w.lease().unwrap();
@@ -476,11 +481,7 @@ mod tests {
     #[test]
     fn a_held_wrapper_is_always_whole_while_runs_come_and_go() {
         let dir = crate::test_dir::TestDir::new("wrap-race");
-        let w = Wrapper::new(
-            &at(dir.join("playwright.config.ts")),
-            "h",
-            Path::new("/sw/a.js"),
-        );
+        let w = host_h_wrapper(&dir);
         let threads: Vec<_> = (0..6)
             .map(|_| {
                 let w = w.clone();
