@@ -10,6 +10,7 @@
 //
 //   npm run bench -- run                       BENCH_RUN_ROUNDS=3 for more rounds
 //                                              BENCH_RUN_QUEUE=0 without the queue-mode row
+//                                              BENCH_RUN_WORKERS=4 both with 4 workers (default 2)
 //   BENCH_RUN_BEFORE=/path/to/old/checkout     also time that checkout's `shardwright run`
 //
 // Beside the wall times, the CPU time of each command's whole process tree
@@ -139,12 +140,14 @@ async function main() {
   const port = 20000 + (process.pid % 20000);
   const { dir, waitsMs } = writeSuite(port);
   const rounds = Number(process.env.BENCH_RUN_ROUNDS || 2);
+  const workers = process.env.BENCH_RUN_WORKERS || '2';
+  if (!/^[1-9][0-9]?$/.test(workers)) throw new Error(`BENCH_RUN_WORKERS must be a worker count from 1 to 99, got ${JSON.stringify(workers)}`);
   const before = process.env.BENCH_RUN_BEFORE;
-  const sw = (root) => [process.execPath, [path.join(root, 'js', 'cli', 'main.js'), 'run', '--workers', '2']];
+  const sw = (root) => [process.execPath, [path.join(root, 'js', 'cli', 'main.js'), 'run', '--workers', workers]];
   const history = (name) => ({ SHARDWRIGHT_HISTORY: path.join(dir, `${name}-history.json`), SHARDWRIGHT_REPORT_DIR: path.join(dir, `.${name}`) });
   const modes = [
-    ['npx playwright test --workers 2', () => timed('npx', ['playwright', 'test', '--workers', '2'], dir, {})],
-    ['shardwright run --workers 2', () => timed(...sw(ROOT), dir, history('run'))],
+    [`npx playwright test --workers ${workers}`, () => timed('npx', ['playwright', 'test', '--workers', workers], dir, {})],
+    [`shardwright run --workers ${workers}`, () => timed(...sw(ROOT), dir, history('run'))],
   ];
   let redis = null;
   try {
@@ -156,11 +159,11 @@ async function main() {
       const [cmd, args] = sw(ROOT);
       return timed(cmd, [...args, '--queue', redis.url, '--run-id', `bench-${process.pid}-${++n}`], dir, history('queue'));
     };
-    modes.push(['shardwright run --workers 2 --queue (1 machine: listing + batches)', queued]);
+    modes.push([`shardwright run --workers ${workers} --queue (1 machine: listing + batches)`, queued]);
   } catch {
     // No redis-server: no queue-mode row.
   }
-  if (before) modes.push([`shardwright run --workers 2, before (${path.basename(before)})`, () => timed(...sw(before), dir, history('before'))]);
+  if (before) modes.push([`shardwright run --workers ${workers}, before (${path.basename(before)})`, () => timed(...sw(before), dir, history('before'))]);
   try {
     // The history of one earlier run, as shardwright has it in steady state.
     await timed(...sw(ROOT), dir, history('run'));

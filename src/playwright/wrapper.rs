@@ -101,12 +101,10 @@ impl Wrapper {
             })
             .collect();
         let source = wrapper_source(&config.file, adapt);
-        let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(source.as_bytes()));
-        let name = format!(
-            "{}{}.config.{}",
-            host_prefix(&host),
-            &hash[..8],
-            WrapperKind::of(&config.file).ext()
+        let name = host_wrapper_name(
+            &host,
+            xxhash_rust::xxh3::xxh3_64(source.as_bytes()),
+            WrapperKind::of(&config.file).ext(),
         );
         Wrapper {
             path: config.dir.join(name),
@@ -122,7 +120,7 @@ impl Wrapper {
     #[cfg(not(target_family = "wasm"))]
     pub fn lease(&self) -> Result<WrapperLease> {
         if let Some(dir) = self.path.parent() {
-            remove_unused(dir, &host_prefix(&self.host));
+            remove_unused(dir, &self.host);
         }
         WrapperLease::acquire(&self.path, &self.source)
     }
@@ -133,16 +131,33 @@ impl Wrapper {
     }
 }
 
+/// The extensions a wrapper has (its config's module kind).
+const WRAPPER_EXTS: [&str; 5] = ["ts", "mts", "cts", "mjs", "cjs"];
+
 fn host_prefix(host: &str) -> String {
     format!(".shardwright-run-{host}-")
 }
 
-/// Whether `name` is a wrapper's (to clean up after a killed run).
-pub fn is_wrapper_name(name: &str) -> bool {
-    name.starts_with(".shardwright-run-")
-        && ["ts", "mts", "cts", "mjs", "cjs"]
-            .iter()
-            .any(|e| name.ends_with(&format!(".config.{e}")))
+/// Host `host`'s wrapper of a source hashed `hash`:
+/// `.shardwright-run-<host>-<the hash's high 32 bits, 8 hex digits>.config.<ext>`.
+/// [`is_host_wrapper`] reads it back.
+fn host_wrapper_name(host: &str, hash: u64, ext: &str) -> String {
+    format!("{}{:08x}.config.{ext}", host_prefix(host), hash >> 32)
+}
+
+/// Whether `name` is one of `host`'s wrappers ([`host_wrapper_name`]'s
+/// form), and not another host's whose name starts with this one's (`ci`
+/// and `ci-2`).
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
+fn is_host_wrapper(name: &str, host: &str) -> bool {
+    name.strip_prefix(&host_prefix(host))
+        .and_then(|rest| rest.split_at_checked(8))
+        .is_some_and(|(hash, rest)| {
+            hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && rest
+                    .strip_prefix(".config.")
+                    .is_some_and(|ext| WRAPPER_EXTS.contains(&ext))
+        })
 }
 
 /// How long [`Wrapper::lease`] waits while other runs write or remove the
@@ -279,23 +294,16 @@ fn write(file: &mut File, source: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// Removes the wrappers named `<prefix>…` in `dir` that no run holds.
+/// Removes host `host`'s wrappers in `dir` that no run holds.
 #[cfg(not(target_family = "wasm"))]
-fn remove_unused(dir: &Path, prefix: &str) {
+fn remove_unused(dir: &Path, host: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        // `<prefix><8 hex digits>.config.<ext>`: not another host's whose
-        // name starts with this one's (`ci` and `ci-2`).
-        let ours = name.strip_prefix(prefix).is_some_and(|rest| {
-            rest.get(..8)
-                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                && rest[8..].starts_with(".config.")
-        });
-        if !ours || !is_wrapper_name(&name) {
+        if !is_host_wrapper(&name, host) {
             continue;
         }
         let path = entry.path();
@@ -385,8 +393,17 @@ mod tests {
             name(&Wrapper::new(&at(in_esm), "a", adapt)).ends_with(".config.mjs"),
             "type: module, found upwards"
         );
-        assert!(is_wrapper_name(&name(&w("x.mjs"))));
-        assert!(!is_wrapper_name("playwright.config.ts"));
+        assert!(is_host_wrapper(&name(&w("x.mjs")), "a"));
+        assert!(!is_host_wrapper(&name(&w("x.mjs")), "a-2"));
+        assert!(!is_host_wrapper("playwright.config.ts", "a"));
+        assert!(!is_host_wrapper(
+            ".shardwright-run-a-0123abcd.config.js",
+            "a"
+        ));
+        assert!(!is_host_wrapper(
+            ".shardwright-run-a-0123abc.config.ts",
+            "a"
+        ));
 
         let ts = w("playwright.config.ts");
         let src = &ts.source;
